@@ -1,0 +1,60 @@
+import type { HostTopology } from '@luo-fleet/topology';
+import type { PreservationSet } from '@luo-fleet/preservation';
+
+/** What a host says about itself; the boot id is what decides whether a kexec took effect. */
+export interface HostIdentity {
+  bootId: string;
+  kernelRelease: string;
+  /** `/dev/liveupdate` exists and the running kernel's command line has `liveupdate=on kho=on`. */
+  luoEnabled: boolean;
+}
+
+/** Everything a host-side step needs; `requestId` is stable across retries of the same step of the same handover. */
+export interface StepContext {
+  handoverId: string;
+  hostId: string;
+  rolloutId: string;
+  targetKernel: string;
+  preservationSet: PreservationSet;
+  requestId: string;
+}
+
+/** Devices the new kernel reports as preserved by the previous one (`liveupdate_incoming`). */
+export interface RetrieveReport {
+  incoming: string[];
+}
+
+/**
+ * One host, as the orchestrator drives it. Implementations: the simulated host (embedded default)
+ * and the agent over HTTP. Every method except `kexec` must be safe to call again with the same
+ * `requestId` (at-least-once delivery): the machine never calls `kexec` twice for one handover.
+ *
+ * Errors: throw `HostUnreachableError` when the host does not answer, `StepFailedError` when it
+ * answered that the step failed, `KexecReturnedError` from `kexec` when the reboot syscall returned.
+ */
+export interface HostDriver {
+  identity(): Promise<HostIdentity>;
+  topology(): Promise<HostTopology>;
+  kexecLoad(ctx: StepContext): Promise<void>;
+  preserve(ctx: StepContext): Promise<void>;
+  freeze(ctx: StepContext): Promise<void>;
+  /** Resolves once the reboot was issued (the host goes away); rejects with KexecReturnedError if it returned. */
+  kexec(ctx: StepContext): Promise<void>;
+  /** In the new kernel: which devices came in preserved. */
+  incoming(ctx: StepContext): Promise<RetrieveReport>;
+  retrieve(ctx: StepContext): Promise<void>;
+  finish(ctx: StepContext): Promise<void>;
+  thaw(ctx: StepContext): Promise<void>;
+  unpreserve(ctx: StepContext): Promise<void>;
+  kexecUnload(ctx: StepContext): Promise<void>;
+}
+
+export class HostUnreachableError extends Error {
+  override name = 'HostUnreachableError';
+}
+export class StepFailedError extends Error {
+  override name = 'StepFailedError';
+}
+export class KexecReturnedError extends Error {
+  override name = 'KexecReturnedError';
+}

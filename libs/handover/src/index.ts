@@ -1,0 +1,2 @@
+export * from './phases';
+export * from './host-driver';

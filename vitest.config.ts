@@ -1,0 +1,28 @@
+import { resolve } from 'node:path';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+const lib = (name: string) => resolve(__dirname, `libs/${name}/src`);
+
+export default defineConfig({
+  // SWC, not esbuild: Nest's dependency injection needs emitted decorator metadata.
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  resolve: {
+    alias: {
+      '@luo-fleet/topology': lib('topology'),
+      '@luo-fleet/preservation': lib('preservation'),
+      '@luo-fleet/handover': lib('handover'),
+      '@luo-fleet/rollout': lib('rollout'),
+      '@luo-fleet/queue': lib('queue'),
+      '@luo-fleet/telemetry': lib('telemetry'),
+    },
+  },
+  test: {
+    include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.spec.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // e2e suites spawn real processes against one Redis: keep files from starving each other on 2 cores.
+    maxWorkers: 2,
+    minWorkers: 1,
+  },
+});
