@@ -7,6 +7,7 @@ export interface DeviceVerdict {
   /** Every reason that applies, in design 4.1 order; the first is what the kernel would return. */
   reasons: DeviceReason[];
   iommuGroup: number | null;
+  /** Every member of the device's IOMMU group, itself included; may be the topology's own array: do not edit. */
   groupMembers: Bdf[];
   /** Human-readable detail per reason, e.g. which other devices share the group, which bridge breaks ACS. */
   details: Partial<Record<DeviceReason, string>>;
