@@ -1,0 +1,333 @@
+import { describe, expect, it } from 'vitest';
+import type { HostTopology, PciDevice } from '@luo-fleet/topology';
+import { buildPreservationSet } from '@luo-fleet/preservation';
+import { buildHandoverPlan, type HandoverPlan } from './handover-plan';
+import {
+  HostUnreachableError,
+  KexecReturnedError,
+  StepFailedError,
+  type HostDriver,
+  type HostIdentity,
+  type RetrieveReport,
+  type StepContext,
+} from './host-driver';
+import { foldJournal, InMemoryHandoverJournal, type JournalEntry } from './journal';
+import { runHandover } from './handover-machine';
+import { PRE_KEXEC_PHASES, type HandoverStep } from './phases';
+
+function device(bdf: string, group: number | null, over: Partial<PciDevice> = {}): PciDevice {
+  return {
+    bdf,
+    vendor: 0x10de,
+    device: 0x2330,
+    class: 0x030200,
+    driver: 'vfio-pci',
+    parentChain: [],
+    isVirtfn: false,
+    physfn: null,
+    isPhysfn: false,
+    sriovTotalVfs: 0,
+    virtfns: [],
+    iommuGroup: group,
+    pcieType: 'endpoint',
+    multifunction: false,
+    acs: { state: 'absent' },
+    ...over,
+  };
+}
+
+function topologyOf(devices: PciDevice[]): HostTopology {
+  const groups: Record<string, string[]> = {};
+  for (const d of devices) if (d.iommuGroup !== null) (groups[String(d.iommuGroup)] ??= []).push(d.bdf);
+  return { devices: [...devices].sort((a, b) => a.bdf.localeCompare(b.bdf)), iommuGroups: groups };
+}
+
+const GPU_A = '0000:3b:00.0';
+const GPU_B = '0000:5e:00.0';
+
+/** A scripted host for the phase machine's own tests: records every call, fails where told. */
+class ScriptedHost implements HostDriver {
+  calls: string[] = [];
+  bootId = 'boot-1';
+  kernel = '6.12.0-old';
+  luo = true;
+  down = false;
+  topo: HostTopology = topologyOf([device(GPU_A, 10), device(GPU_B, 11), device('0000:00:1f.0', 1, { driver: null })]);
+  newTopo?: HostTopology;
+  preserved: string[] = [];
+  fail: Partial<Record<string, Error>> = {};
+  onKexec: 'reboot' | 'returns' | 'never_back' | 'old_kernel' | 'drops_connection' = 'reboot';
+  incomingOverride?: string[];
+
+  private step(name: string): void {
+    this.calls.push(name);
+    const err = this.fail[name];
+    if (err) throw err;
+  }
+  async identity(): Promise<HostIdentity> {
+    if (this.down) throw new HostUnreachableError('no answer');
+    return { bootId: this.bootId, kernelRelease: this.kernel, luoEnabled: this.luo };
+  }
+  async topology(): Promise<HostTopology> {
+    return this.topo;
+  }
+  async kexecLoad(): Promise<void> {
+    this.step('kexec_load');
+  }
+  async preserve(ctx: StepContext): Promise<void> {
+    this.step('preserve');
+    this.preserved = ctx.preservationSet.devices.filter((d) => d.preservable).map((d) => d.bdf);
+  }
+  async freeze(): Promise<void> {
+    this.step('freeze');
+  }
+  async kexec(ctx: StepContext): Promise<void> {
+    this.step('kexec');
+    switch (this.onKexec) {
+      case 'returns':
+        throw new KexecReturnedError('reboot(LINUX_REBOOT_CMD_KEXEC) returned -EBUSY');
+      case 'never_back':
+        this.down = true;
+        return;
+      case 'old_kernel':
+        this.bootId = 'boot-2';
+        return;
+      case 'drops_connection':
+        this.bootId = 'boot-2';
+        this.kernel = ctx.targetKernel;
+        throw new HostUnreachableError('connection reset');
+      case 'reboot':
+        this.bootId = 'boot-2';
+        this.kernel = ctx.targetKernel;
+        if (this.newTopo) this.topo = this.newTopo;
+    }
+  }
+  async incoming(): Promise<RetrieveReport> {
+    this.calls.push('incoming');
+    return { incoming: this.incomingOverride ?? this.preserved };
+  }
+  async retrieve(): Promise<void> {
+    this.step('retrieve');
+  }
+  async finish(): Promise<void> {
+    this.step('finish');
+  }
+  async thaw(): Promise<void> {
+    this.step('thaw');
+  }
+  async unpreserve(): Promise<void> {
+    this.step('unpreserve');
+    this.preserved = [];
+  }
+  async kexecUnload(): Promise<void> {
+    this.step('kexec_unload');
+  }
+}
+
+function planFor(host: ScriptedHost, devices = [GPU_A, GPU_B]): HandoverPlan {
+  return buildHandoverPlan({
+    hostId: 'hv-1',
+    rolloutId: 'r1',
+    targetKernel: '6.18.0-new',
+    topology: host.topo,
+    preservationSet: buildPreservationSet(host.topo, devices),
+  });
+}
+
+const fast = { sleep: async () => {}, bootPollMs: 1, bootTimeoutMs: 50, sameBootGraceMs: 5 };
+
+function stepsOf(entries: JournalEntry[]): string[] {
+  return entries.flatMap((e) => (e.type === 'step_end' ? [`${e.step}:${e.ok ? 'ok' : 'fail'}`] : []));
+}
+
+describe('runHandover', () => {
+  it('updates a healthy host through every phase, in order', async () => {
+    const host = new ScriptedHost();
+    const journal = new InMemoryHandoverJournal();
+    const plan = planFor(host);
+    const outcome = await runHandover(host, journal, plan, fast);
+    expect(outcome.outcome).toBe('updated');
+    expect(outcome.kernelRelease).toBe('6.18.0-new');
+    expect(outcome.bootId).toBe('boot-2');
+    expect(outcome.blackoutMs).toBeGreaterThanOrEqual(0);
+    expect(stepsOf(await journal.load(plan.handoverId))).toEqual([
+      'precheck:ok',
+      'kexec_load:ok',
+      'preserve:ok',
+      'freeze:ok',
+      'kexec:ok',
+      'await_boot:ok',
+      'retrieve:ok',
+      'finish:ok',
+    ]);
+    const validations = (await journal.load(plan.handoverId)).filter((e) => e.type === 'validation');
+    expect(validations.map((v) => v.type === 'validation' && [v.stage, v.counts])).toEqual([
+      ['precheck', [{ result: 'preservable', reason: 'none', count: 2 }]],
+      ['retrieve', [{ result: 'preservable', reason: 'none', count: 2 }]],
+    ]);
+  });
+
+  const undoFor: Record<(typeof PRE_KEXEC_PHASES)[number], string[]> = {
+    precheck: [],
+    kexec_load: ['kexec_unload'],
+    preserve: ['unpreserve', 'kexec_unload'],
+    freeze: ['thaw', 'unpreserve', 'kexec_unload'],
+  };
+
+  for (const phase of PRE_KEXEC_PHASES) {
+    it(`rolls back exactly what was done when ${phase} fails`, async () => {
+      const host = new ScriptedHost();
+      const plan = planFor(host);
+      if (phase === 'precheck') host.luo = false;
+      else host.fail[phase] = new StepFailedError(`${phase} hook exited 1`);
+      const journal = new InMemoryHandoverJournal();
+      const outcome = await runHandover(host, journal, plan, fast);
+      expect(outcome.outcome).toBe('rolled_back');
+      expect(outcome.phase).toBe(phase);
+      if (phase === 'precheck') expect(outcome.reasons).toEqual(['LUO_DISABLED']);
+      const undone = host.calls.filter((c) => ['thaw', 'unpreserve', 'kexec_unload'].includes(c));
+      expect(undone).toEqual(undoFor[phase]);
+      expect(host.calls).not.toContain('kexec');
+      expect(host.kernel).toBe('6.12.0-old');
+    });
+  }
+
+  it('rolls back everything when the reboot syscall returns', async () => {
+    const host = new ScriptedHost();
+    host.onKexec = 'returns';
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast);
+    expect(outcome).toMatchObject({ outcome: 'rolled_back', phase: 'kexec' });
+    expect(host.calls.slice(-3)).toEqual(['thaw', 'unpreserve', 'kexec_unload']);
+    expect(host.bootId).toBe('boot-1');
+  });
+
+  it('fails without rollback when the host never comes back', async () => {
+    const host = new ScriptedHost();
+    host.onKexec = 'never_back';
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast);
+    expect(outcome).toMatchObject({ outcome: 'failed', phase: 'await_boot', reasons: ['HOST_UNREACHABLE'] });
+    expect(host.calls).not.toContain('thaw');
+    expect(host.calls).not.toContain('unpreserve');
+  });
+
+  it('fails when the host comes back on its old kernel (the new one panicked)', async () => {
+    const host = new ScriptedHost();
+    host.onKexec = 'old_kernel';
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast);
+    expect(outcome).toMatchObject({ outcome: 'failed', phase: 'await_boot' });
+    expect(outcome.error).toMatch(/6\.12\.0-old/);
+    expect(host.calls).not.toContain('thaw');
+  });
+
+  it('decides by boot id when the kexec request itself gets no answer', async () => {
+    const host = new ScriptedHost();
+    host.onKexec = 'drops_connection';
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast);
+    expect(outcome.outcome).toBe('updated');
+    expect(host.calls.filter((c) => c === 'kexec')).toHaveLength(1);
+  });
+
+  it('fails at retrieve with NOT_INCOMING when a preserved device did not come in', async () => {
+    const host = new ScriptedHost();
+    host.incomingOverride = [GPU_A];
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast);
+    expect(outcome).toMatchObject({ outcome: 'failed', phase: 'retrieve', reasons: ['NOT_INCOMING'] });
+    expect(host.calls).not.toContain('retrieve');
+  });
+
+  it('fails at retrieve with TOPOLOGY_DRIFT when the new kernel grouped a device differently', async () => {
+    const host = new ScriptedHost();
+    host.newTopo = topologyOf([device(GPU_A, 10), device(GPU_B, 10), device('0000:00:1f.0', 1, { driver: null })]);
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast);
+    expect(outcome.outcome).toBe('failed');
+    expect(outcome.phase).toBe('retrieve');
+    expect(outcome.reasons).toEqual(expect.arrayContaining(['GROUP_NOT_SINGLETON', 'TOPOLOGY_DRIFT']));
+  });
+
+  it('rolls back with TOPOLOGY_DRIFT when a device was hot-plugged into a preserved group before precheck', async () => {
+    const host = new ScriptedHost();
+    const plan = planFor(host);
+    host.topo = topologyOf([...host.topo.devices, device('0000:3b:00.1', 10, { driver: null })]);
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), plan, fast);
+    expect(outcome).toMatchObject({ outcome: 'rolled_back', phase: 'precheck' });
+    expect(outcome.reasons).toContain('TOPOLOGY_DRIFT');
+    expect(outcome.error).toContain('0000:3b:00.1');
+    expect(host.calls).toEqual([]);
+  });
+
+  it('skips a host that is not eligible under the plan, touching nothing', async () => {
+    const host = new ScriptedHost();
+    host.topo = topologyOf([device(GPU_A, 10, { isPhysfn: true, sriovTotalVfs: 8 })]);
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host, [GPU_A]), fast);
+    expect(outcome).toMatchObject({ outcome: 'skipped', reasons: ['IS_PHYSFN'] });
+    expect(host.calls).toEqual([]);
+  });
+
+  it('fails at the undo step that cannot be undone, leaving the host for a person', async () => {
+    const host = new ScriptedHost();
+    host.fail.freeze = new StepFailedError('freeze failed');
+    host.fail.unpreserve = new StepFailedError('session busy');
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast);
+    expect(outcome).toMatchObject({ outcome: 'failed', phase: 'unpreserve' });
+    expect(host.calls).not.toContain('kexec_unload');
+  });
+
+  describe('resuming from a journal (a worker died)', () => {
+    /** Run until `step` starts, then throw as if the process died there. */
+    async function crashAt(step: HandoverStep, host: ScriptedHost, journal: InMemoryHandoverJournal, plan: HandoverPlan) {
+      const dying = {
+        load: (id: string) => journal.load(id),
+        append: async (id: string, e: JournalEntry) => {
+          await journal.append(id, e);
+          if (e.type === 'step_start' && e.step === step) throw new Error('SIGKILL');
+        },
+      };
+      await expect(runHandover(host, dying, plan, fast)).rejects.toThrow('SIGKILL');
+    }
+
+    for (const step of ['precheck', 'kexec_load', 'preserve', 'freeze', 'kexec', 'await_boot', 'retrieve', 'finish'] as const) {
+      it(`resumes after a crash at ${step} and kexecs exactly once`, async () => {
+        const host = new ScriptedHost();
+        const journal = new InMemoryHandoverJournal();
+        const plan = planFor(host);
+        await crashAt(step, host, journal, plan);
+        const outcome = await runHandover(host, journal, plan, fast);
+        if (step === 'kexec') {
+          // Died after the fence, before the reboot was issued: the boot id is unchanged, so it rolls back.
+          expect(outcome).toMatchObject({ outcome: 'rolled_back', phase: 'kexec' });
+          expect(host.calls.filter((c) => c === 'kexec')).toHaveLength(0);
+        } else {
+          expect(outcome.outcome).toBe('updated');
+          expect(host.calls.filter((c) => c === 'kexec')).toHaveLength(1);
+        }
+        const progress = foldJournal(await journal.load(plan.handoverId));
+        expect(progress.outcome?.outcome).toBe(outcome.outcome);
+      });
+    }
+
+    it('returns the recorded outcome without touching the host again', async () => {
+      const host = new ScriptedHost();
+      const journal = new InMemoryHandoverJournal();
+      const plan = planFor(host);
+      await runHandover(host, journal, plan, fast);
+      const before = host.calls.length;
+      const again = await runHandover(host, journal, plan, fast);
+      expect(again.outcome).toBe('updated');
+      expect(host.calls.length).toBe(before);
+    });
+
+    it('continues a rollback that was interrupted half-way', async () => {
+      const host = new ScriptedHost();
+      host.fail.freeze = new StepFailedError('freeze failed');
+      const journal = new InMemoryHandoverJournal();
+      const plan = planFor(host);
+      await crashAt('unpreserve', host, journal, plan);
+      delete host.fail.freeze;
+      const outcome = await runHandover(host, journal, plan, fast);
+      expect(outcome).toMatchObject({ outcome: 'rolled_back', phase: 'freeze' });
+      expect(host.calls.filter((c) => c === 'thaw')).toHaveLength(1);
+      expect(host.calls.slice(-2)).toEqual(['unpreserve', 'kexec_unload']);
+      expect(host.calls).not.toContain('kexec');
+    });
+  });
+});

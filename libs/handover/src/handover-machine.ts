@@ -1,0 +1,465 @@
+import { buildPreservationSet, type DeviceReason, type DeviceVerdict } from '@luo-fleet/preservation';
+import { findDrift } from './drift';
+import { preservedBdfs, type HandoverPlan } from './handover-plan';
+import {
+  HostUnreachableError,
+  KexecReturnedError,
+  type HostDriver,
+  type HostIdentity,
+  type StepContext,
+} from './host-driver';
+import {
+  foldJournal,
+  JournalFencedError,
+  type HandoverJournal,
+  type HandoverProgress,
+  type HandoverReason,
+  type JournalEntry,
+  type OutcomeEntry,
+  type ValidationCount,
+} from './journal';
+import { PRE_KEXEC_PHASES, UNDO_OF, type HandoverStep, type RollbackStep } from './phases';
+
+export interface HandoverMachineOptions {
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** A step that outlives its limit fails: a hung VMM must not hold a host (or a rollout) forever. */
+  stepTimeoutMs?: number;
+  /** How long `await_boot` waits for the host to answer with a new boot id. */
+  bootTimeoutMs?: number;
+  bootPollMs?: number;
+  /**
+   * How long a host may keep answering with its old boot id after kexec before we conclude the
+   * reboot did not take effect (a real host answers for a moment while it shuts its VMMs down).
+   */
+  sameBootGraceMs?: number;
+  /** Runs before every step; throws when this worker no longer owns the host. */
+  checkpoint?: () => void | Promise<void>;
+}
+
+/** A step that ran and was refused, with the reason codes that explain why. */
+export class StepRejectedError extends Error {
+  override name = 'StepRejectedError';
+  constructor(
+    message: string,
+    readonly reasons: HandoverReason[],
+  ) {
+    super(message);
+  }
+}
+
+const DEFAULTS = {
+  stepTimeoutMs: 10 * 60_000,
+  bootTimeoutMs: 15 * 60_000,
+  bootPollMs: 2_000,
+  sameBootGraceMs: 30_000,
+};
+
+interface StepResult {
+  ok: boolean;
+  reasons: HandoverReason[];
+  error?: string;
+}
+
+/**
+ * Drives one host through design 4.2's phases, journaling every step before the next starts, so
+ * that calling it again with the same journal (another worker, after a crash) resumes where the
+ * last one stopped. It never issues `kexec` twice: once the fence is written, only the host's boot
+ * id decides what happened.
+ */
+export async function runHandover(
+  driver: HostDriver,
+  journal: HandoverJournal,
+  plan: HandoverPlan,
+  options: HandoverMachineOptions = {},
+): Promise<OutcomeEntry> {
+  return new HandoverRun(driver, journal, plan, options).run();
+}
+
+class HandoverRun {
+  private readonly clock: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly opts: typeof DEFAULTS;
+  private progress: HandoverProgress = { completed: [], started: [] };
+  private validatedStages = new Set<string>();
+  private readonly ctx: (step: HandoverStep) => StepContext;
+
+  constructor(
+    private readonly driver: HostDriver,
+    private readonly journal: HandoverJournal,
+    private readonly plan: HandoverPlan,
+    private readonly options: HandoverMachineOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.opts = {
+      stepTimeoutMs: options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs,
+      bootTimeoutMs: options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs,
+      bootPollMs: options.bootPollMs ?? DEFAULTS.bootPollMs,
+      sameBootGraceMs: options.sameBootGraceMs ?? DEFAULTS.sameBootGraceMs,
+    };
+    this.ctx = (step) => ({
+      handoverId: plan.handoverId,
+      hostId: plan.hostId,
+      rolloutId: plan.rolloutId,
+      targetKernel: plan.targetKernel,
+      preservationSet: plan.preservationSet,
+      requestId: `${plan.handoverId}/${step}`,
+    });
+  }
+
+  async run(): Promise<OutcomeEntry> {
+    const entries = await this.journal.load(this.plan.handoverId);
+    this.progress = foldJournal(entries);
+    for (const e of entries) if (e.type === 'validation') this.validatedStages.add(e.stage);
+    const p = this.progress;
+
+    if (p.outcome) return p.outcome;
+    if (!this.plan.preservationSet.summary.eligible) return this.skip();
+    if (p.rollback) return this.rollBack();
+    if (p.fence) {
+      if (p.kexecEnded && !p.kexecEnded.ok) {
+        return this.beginRollback('kexec', [], p.kexecEnded.error ?? 'reboot returned an error');
+      }
+      return this.afterKexec();
+    }
+    return this.beforeKexec();
+  }
+
+  // ---- before the point of no return -------------------------------------------------------
+
+  private async beforeKexec(): Promise<OutcomeEntry> {
+    for (const phase of PRE_KEXEC_PHASES) {
+      if (this.progress.completed.includes(phase)) continue;
+      const result = await this.runStep(phase, () => this.prePhase(phase));
+      if (!result.ok) return this.beginRollback(phase, result.reasons, result.error);
+    }
+    return this.kexec();
+  }
+
+  private async prePhase(phase: (typeof PRE_KEXEC_PHASES)[number]): Promise<void> {
+    switch (phase) {
+      case 'precheck':
+        return this.precheck();
+      case 'kexec_load':
+        return this.driver.kexecLoad(this.ctx(phase));
+      case 'preserve':
+        return this.driver.preserve(this.ctx(phase));
+      case 'freeze':
+        return this.driver.freeze(this.ctx(phase));
+    }
+  }
+
+  /** The host answers, LUO is on, and every preserved device still passes the rules and matches the plan. */
+  private async precheck(): Promise<void> {
+    const identity = await this.driver.identity();
+    if (!identity.luoEnabled) {
+      throw new StepRejectedError('/dev/liveupdate missing or liveupdate=on kho=on not on the kernel command line', [
+        'LUO_DISABLED',
+      ]);
+    }
+    await this.revalidate('precheck', []);
+  }
+
+  private async kexec(): Promise<OutcomeEntry> {
+    await this.checkpoint();
+    // Learn the boot id *before* the fence: it is what tells, later, whether the kexec took effect.
+    let identity: HostIdentity;
+    try {
+      identity = await this.driver.identity();
+    } catch (err) {
+      return this.beginRollback('kexec', reasonsOf(err), messageOf(err));
+    }
+    await this.append({
+      type: 'kexec_fence',
+      at: this.clock(),
+      bootIdBefore: identity.bootId,
+      kernelBefore: identity.kernelRelease,
+    });
+    this.progress.fence = {
+      type: 'kexec_fence',
+      at: this.clock(),
+      bootIdBefore: identity.bootId,
+      kernelBefore: identity.kernelRelease,
+    };
+    await this.append({ type: 'step_start', step: 'kexec', at: this.clock() });
+    const started = this.clock();
+    try {
+      await this.withTimeout('kexec', this.driver.kexec(this.ctx('kexec')));
+    } catch (err) {
+      if (err instanceof JournalFencedError) throw err;
+      if (err instanceof KexecReturnedError) {
+        await this.append({
+          type: 'step_end',
+          step: 'kexec',
+          at: this.clock(),
+          ok: false,
+          durationMs: this.clock() - started,
+          error: messageOf(err),
+        });
+        return this.beginRollback('kexec', [], `reboot returned: ${messageOf(err)}`);
+      }
+      // No answer, or the connection dropped as the host went down: only the boot id can tell.
+      return this.afterKexec();
+    }
+    await this.append({ type: 'step_end', step: 'kexec', at: this.clock(), ok: true, durationMs: this.clock() - started });
+    return this.afterKexec();
+  }
+
+  // ---- after the point of no return ----------------------------------------------------------
+
+  private async afterKexec(): Promise<OutcomeEntry> {
+    const fence = this.progress.fence!;
+    if (!this.progress.completed.includes('await_boot')) {
+      let notRebooted: string | undefined;
+      const result = await this.runStep('await_boot', async () => {
+        const decision = await this.awaitBoot(fence.bootIdBefore);
+        if (decision.kind === 'same_boot') {
+          notRebooted = `kexec did not take effect: the host still answers with boot id ${fence.bootIdBefore}`;
+          throw new StepRejectedError(notRebooted, []);
+        }
+        if (decision.kind === 'unreachable') {
+          throw new StepRejectedError(
+            `no answer with a new boot id within ${Math.round(this.opts.bootTimeoutMs / 1000)} s`,
+            ['HOST_UNREACHABLE'],
+          );
+        }
+        const id = decision.identity;
+        if (id.kernelRelease !== this.plan.targetKernel) {
+          throw new StepRejectedError(
+            `host came back (boot id ${id.bootId}) on kernel ${id.kernelRelease}, not ${this.plan.targetKernel}: the new kernel did not boot`,
+            [],
+          );
+        }
+        if (!id.luoEnabled) throw new StepRejectedError('new kernel has Live Update disabled', ['LUO_DISABLED']);
+      });
+      if (notRebooted) return this.beginRollback('kexec', [], notRebooted);
+      if (!result.ok) return this.fail('await_boot', result);
+    }
+    for (const phase of ['retrieve', 'finish'] as const) {
+      if (this.progress.completed.includes(phase)) continue;
+      const result = await this.runStep(phase, () =>
+        phase === 'retrieve' ? this.retrieve() : this.driver.finish(this.ctx('finish')),
+      );
+      if (!result.ok) return this.fail(phase, result);
+    }
+    const identity = await this.driver.identity().catch(() => undefined);
+    const end = this.clock();
+    return this.finishWith({
+      type: 'outcome',
+      at: end,
+      outcome: 'updated',
+      reasons: [],
+      blackoutMs: this.progress.freezeStartedAt === undefined ? undefined : end - this.progress.freezeStartedAt,
+      kernelRelease: identity?.kernelRelease,
+      bootId: identity?.bootId,
+    });
+  }
+
+  private async awaitBoot(
+    bootIdBefore: string,
+  ): Promise<{ kind: 'booted'; identity: HostIdentity } | { kind: 'same_boot' } | { kind: 'unreachable' }> {
+    const start = this.clock();
+    let sameSince: number | undefined;
+    for (;;) {
+      try {
+        const id = await this.withTimeout('await_boot', this.driver.identity(), this.opts.bootPollMs * 5);
+        if (id.bootId !== bootIdBefore) return { kind: 'booted', identity: id };
+        sameSince ??= this.clock();
+        if (this.clock() - sameSince >= this.opts.sameBootGraceMs) return { kind: 'same_boot' };
+      } catch (err) {
+        if (err instanceof JournalFencedError) throw err;
+        sameSince = undefined;
+      }
+      if (this.clock() - start >= this.opts.bootTimeoutMs) {
+        return sameSince === undefined ? { kind: 'unreachable' } : { kind: 'same_boot' };
+      }
+      await this.sleep(this.opts.bootPollMs);
+    }
+  }
+
+  /** The new kernel's check, done first by us: every preserved device came in, and still passes. */
+  private async retrieve(): Promise<void> {
+    const ctx = this.ctx('retrieve');
+    const report = await this.driver.incoming(ctx);
+    const notIncoming = preservedBdfs(this.plan).filter((b) => !report.incoming.includes(b));
+    await this.revalidate('retrieve', notIncoming);
+    await this.driver.retrieve(ctx);
+  }
+
+  /** Re-read the topology, re-apply the plan's rules and compare with the plan (precheck and retrieve). */
+  private async revalidate(stage: 'precheck' | 'retrieve', notIncoming: string[]): Promise<void> {
+    const topology = await this.driver.topology();
+    const bdfs = preservedBdfs(this.plan);
+    const set = buildPreservationSet(topology, bdfs, { profile: this.plan.profile, strictAcs: this.plan.strictAcs });
+    const drift = new Map(findDrift(this.plan.plannedDevices, topology).map((d) => [d.bdf, d.detail]));
+    const counts = new Map<string, ValidationCount>();
+    const reasons = new Set<HandoverReason>();
+    const details: string[] = [];
+    for (const verdict of set.devices) {
+      const own = rejectionReasons(verdict, drift.get(verdict.bdf), notIncoming.includes(verdict.bdf));
+      const key = own.length === 0 ? 'preservable/none' : `rejected/${own[0]}`;
+      const c = counts.get(key) ?? {
+        result: own.length === 0 ? 'preservable' : 'rejected',
+        reason: own[0] ?? 'none',
+        count: 0,
+      };
+      c.count++;
+      counts.set(key, c);
+      for (const r of own) reasons.add(r);
+      if (own.length > 0) details.push(`${verdict.bdf}: ${own.join(',')}${drift.has(verdict.bdf) ? ` (${drift.get(verdict.bdf)})` : ''}`);
+    }
+    if (!this.validatedStages.has(stage)) {
+      // Counted once per handover and stage, even when a resumed job validates again.
+      await this.append({ type: 'validation', stage, at: this.clock(), counts: [...counts.values()] });
+      this.validatedStages.add(stage);
+    }
+    if (reasons.size > 0) throw new StepRejectedError(details.join('; '), [...reasons]);
+  }
+
+  // ---- rollback -----------------------------------------------------------------------------
+
+  private async beginRollback(phase: HandoverStep, reasons: HandoverReason[], error?: string): Promise<OutcomeEntry> {
+    await this.append({ type: 'rollback_begin', at: this.clock(), phase, reasons, error });
+    this.progress.rollback = { type: 'rollback_begin', at: this.clock(), phase, reasons, error };
+    return this.rollBack();
+  }
+
+  /** Undo, in reverse, every pre-kexec phase that started (a half-done phase is undone too). */
+  private async rollBack(): Promise<OutcomeEntry> {
+    const cause = this.progress.rollback!;
+    const undo: RollbackStep[] = [];
+    for (const phase of [...PRE_KEXEC_PHASES].reverse()) {
+      const step = UNDO_OF[phase];
+      if (step && this.progress.started.includes(phase)) undo.push(step);
+    }
+    for (const step of undo) {
+      if (this.progress.completed.includes(step)) continue;
+      const result = await this.runStep(step, () => this.undoStep(step));
+      if (!result.ok) {
+        // The host is in a state we could not undo: it needs a person, not a guess.
+        return this.fail(step, {
+          ok: false,
+          reasons: [...cause.reasons, ...result.reasons],
+          error: `rollback after ${cause.phase} failed at ${step}: ${result.error ?? 'error'}`,
+        });
+      }
+    }
+    return this.finishWith({
+      type: 'outcome',
+      at: this.clock(),
+      outcome: 'rolled_back',
+      phase: cause.phase,
+      reasons: cause.reasons,
+      error: cause.error,
+    });
+  }
+
+  private undoStep(step: RollbackStep): Promise<void> {
+    const ctx = this.ctx(step);
+    switch (step) {
+      case 'thaw':
+        return this.driver.thaw(ctx);
+      case 'unpreserve':
+        return this.driver.unpreserve(ctx);
+      case 'kexec_unload':
+        return this.driver.kexecUnload(ctx);
+    }
+  }
+
+  // ---- outcomes and steps -------------------------------------------------------------------
+
+  private skip(): Promise<OutcomeEntry> {
+    const reasons = new Set<HandoverReason>();
+    for (const d of this.plan.preservationSet.devices) if (d.reasons[0]) reasons.add(d.reasons[0]);
+    return this.finishWith({
+      type: 'outcome',
+      at: this.clock(),
+      outcome: 'skipped',
+      reasons: [...reasons],
+      error: 'not eligible under the plan',
+    });
+  }
+
+  private fail(phase: HandoverStep, result: StepResult): Promise<OutcomeEntry> {
+    return this.finishWith({
+      type: 'outcome',
+      at: this.clock(),
+      outcome: 'failed',
+      phase,
+      reasons: result.reasons,
+      error: result.error,
+    });
+  }
+
+  private async finishWith(outcome: OutcomeEntry): Promise<OutcomeEntry> {
+    await this.append(outcome);
+    this.progress.outcome = outcome;
+    return outcome;
+  }
+
+  private async runStep(step: HandoverStep, body: () => Promise<void>): Promise<StepResult> {
+    await this.checkpoint();
+    const started = this.clock();
+    await this.append({ type: 'step_start', step, at: started });
+    if (!this.progress.started.includes(step)) this.progress.started.push(step);
+    if (step === 'freeze') this.progress.freezeStartedAt ??= started;
+    let result: StepResult;
+    try {
+      await this.withTimeout(step, body());
+      result = { ok: true, reasons: [] };
+    } catch (err) {
+      if (err instanceof JournalFencedError) throw err;
+      result = { ok: false, reasons: reasonsOf(err), error: messageOf(err) };
+    }
+    await this.append({
+      type: 'step_end',
+      step,
+      at: this.clock(),
+      ok: result.ok,
+      durationMs: this.clock() - started,
+      ...(result.reasons.length > 0 ? { reasons: result.reasons } : {}),
+      ...(result.error !== undefined ? { error: result.error } : {}),
+    });
+    if (result.ok) this.progress.completed.push(step);
+    return result;
+  }
+
+  private async withTimeout<T>(step: HandoverStep, work: Promise<T>, limitMs = this.opts.stepTimeoutMs): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${step} timed out after ${limitMs} ms`)), limitMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async checkpoint(): Promise<void> {
+    await this.options.checkpoint?.();
+  }
+
+  private append(entry: JournalEntry): Promise<void> {
+    return this.journal.append(this.plan.handoverId, entry);
+  }
+}
+
+function rejectionReasons(verdict: DeviceVerdict, drift: string | undefined, notIncoming: boolean): DeviceReason[] {
+  const reasons: DeviceReason[] = [...verdict.reasons];
+  if (drift !== undefined && !reasons.includes('TOPOLOGY_DRIFT')) reasons.push('TOPOLOGY_DRIFT');
+  if (notIncoming) reasons.push('NOT_INCOMING');
+  return reasons;
+}
+
+function reasonsOf(err: unknown): HandoverReason[] {
+  if (err instanceof StepRejectedError) return err.reasons;
+  if (err instanceof HostUnreachableError) return ['HOST_UNREACHABLE'];
+  return [];
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

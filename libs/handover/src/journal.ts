@@ -1,0 +1,117 @@
+import type { DeviceReason, HostReason, ValidationStage } from '@luo-fleet/preservation';
+import type { HandoverStep, HostOutcome } from './phases';
+
+export type HandoverReason = DeviceReason | HostReason;
+
+/** A count of device verdicts made at one stage, as `luo_fleet_device_validations_total` wants them. */
+export interface ValidationCount {
+  result: 'preservable' | 'rejected';
+  /** First reason of a rejected device, `none` for a preservable one. */
+  reason: DeviceReason | 'none';
+  count: number;
+}
+
+/**
+ * One fact about a handover, appended before the next step starts. The journal is the handover's
+ * only state: a worker that picks up the job again replays it to know where it stands.
+ */
+export type JournalEntry =
+  | { type: 'step_start'; step: HandoverStep; at: number }
+  | {
+      type: 'step_end';
+      step: HandoverStep;
+      at: number;
+      ok: boolean;
+      durationMs: number;
+      reasons?: HandoverReason[];
+      error?: string;
+    }
+  | { type: 'validation'; stage: ValidationStage; at: number; counts: ValidationCount[] }
+  /** Written before `kexec` is issued: whoever finds it must decide by boot id, never issue kexec again. */
+  | { type: 'kexec_fence'; at: number; bootIdBefore: string; kernelBefore: string }
+  | { type: 'rollback_begin'; at: number; phase: HandoverStep; reasons: HandoverReason[]; error?: string }
+  | {
+      type: 'outcome';
+      at: number;
+      outcome: HostOutcome;
+      phase?: HandoverStep;
+      reasons: HandoverReason[];
+      error?: string;
+      /** Freeze start to finish end, for updated hosts. */
+      blackoutMs?: number;
+      kernelRelease?: string;
+      bootId?: string;
+    };
+
+export type OutcomeEntry = Extract<JournalEntry, { type: 'outcome' }>;
+
+/**
+ * Where handovers keep their journals. `append` must be durable before it resolves, and must refuse
+ * (throw `JournalFencedError`) once the caller no longer owns the host: a worker that stalled and
+ * lost its lock must not write on top of the one that took over.
+ */
+export interface HandoverJournal {
+  load(handoverId: string): Promise<JournalEntry[]>;
+  append(handoverId: string, entry: JournalEntry): Promise<void>;
+}
+
+export class JournalFencedError extends Error {
+  override name = 'JournalFencedError';
+}
+
+/** Journal for tests and single-process runs. */
+export class InMemoryHandoverJournal implements HandoverJournal {
+  private readonly journals = new Map<string, JournalEntry[]>();
+
+  async load(handoverId: string): Promise<JournalEntry[]> {
+    return [...(this.journals.get(handoverId) ?? [])];
+  }
+
+  async append(handoverId: string, entry: JournalEntry): Promise<void> {
+    const list = this.journals.get(handoverId) ?? [];
+    list.push(structuredClone(entry));
+    this.journals.set(handoverId, list);
+  }
+}
+
+/** What a journal says about a handover so far. */
+export interface HandoverProgress {
+  /** Steps that ended ok, in order. */
+  completed: HandoverStep[];
+  /** Steps that started (ok, failed or interrupted). */
+  started: HandoverStep[];
+  fence?: Extract<JournalEntry, { type: 'kexec_fence' }>;
+  kexecEnded?: Extract<JournalEntry, { type: 'step_end' }>;
+  rollback?: Extract<JournalEntry, { type: 'rollback_begin' }>;
+  outcome?: OutcomeEntry;
+  /** When `freeze` first started: the blackout's beginning. */
+  freezeStartedAt?: number;
+}
+
+export function foldJournal(entries: JournalEntry[]): HandoverProgress {
+  const progress: HandoverProgress = { completed: [], started: [] };
+  for (const e of entries) {
+    switch (e.type) {
+      case 'step_start':
+        if (!progress.started.includes(e.step)) progress.started.push(e.step);
+        if (e.step === 'freeze' && progress.freezeStartedAt === undefined) progress.freezeStartedAt = e.at;
+        break;
+      case 'step_end':
+        if (e.ok && !progress.completed.includes(e.step)) progress.completed.push(e.step);
+        if (e.step === 'kexec') progress.kexecEnded = e;
+        break;
+      case 'kexec_fence':
+        progress.fence = e;
+        break;
+      case 'rollback_begin':
+        progress.rollback = e;
+        break;
+      case 'outcome':
+        progress.outcome = e;
+        break;
+      case 'validation':
+        break;
+    }
+  }
+  return progress;
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type IORedis from 'ioredis';
+import type { FleetKeys } from './keys';
+
+/**
+ * At most one handover per host at any moment, across all workers and rollouts: a lease with an
+ * owner token and an expiry, renewed while the handover runs. Why our own lease and not only BullMQ's
+ * job lock: BullMQ's lock guards one job, but two jobs (two rollouts, or a re-enqueue) can name the
+ * same host, and a stalled worker keeps running after BullMQ hands its job to another. The token is
+ * also copied to a per-rollout key that the journal script checks on every append, so a worker that
+ * lost its lease cannot write another step (fencing).
+ */
+export class HostLease {
+  readonly token = randomUUID();
+  private lost = false;
+
+  constructor(
+    private readonly redis: IORedis,
+    private readonly keys: FleetKeys,
+    readonly hostId: string,
+    readonly rolloutId: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  /** True when taken; false when another handover holds the host. */
+  async acquire(): Promise<boolean> {
+    const got = await this.redis.set(this.keys.hostLease(this.hostId), this.token, 'PX', this.ttlMs, 'NX');
+    if (got !== 'OK') return false;
+    await this.redis.set(this.keys.handoverLease(this.rolloutId, this.hostId), this.token, 'PX', this.ttlMs);
+    return true;
+  }
+
+  /** Extends both keys if still ours; marks the lease lost otherwise. */
+  async renew(): Promise<boolean> {
+    const ours = await this.redis.eval(RENEW, 1, this.keys.hostLease(this.hostId), this.token, this.ttlMs);
+    const ours2 = await this.redis.eval(RENEW, 1, this.keys.handoverLease(this.rolloutId, this.hostId), this.token, this.ttlMs);
+    if (ours !== 1 || ours2 !== 1) this.lost = true;
+    return !this.lost;
+  }
+
+  get isLost(): boolean {
+    return this.lost;
+  }
+
+  async release(): Promise<void> {
+    await this.redis.eval(RELEASE, 1, this.keys.handoverLease(this.rolloutId, this.hostId), this.token);
+    await this.redis.eval(RELEASE, 1, this.keys.hostLease(this.hostId), this.token);
+  }
+}
+
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`;
+
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;

@@ -1,0 +1,52 @@
+/**
+ * Every Redis key luo-fleet writes, in one place. Keys of one rollout share the hash tag `{r:<id>}`
+ * so that the scripts that touch several of them at once run on Redis Cluster too; a host's lease,
+ * which spans rollouts, has its own tag.
+ */
+export class FleetKeys {
+  constructor(readonly prefix: string) {}
+
+  private rollout(rolloutId: string): string {
+    return `${this.prefix}:{r:${rolloutId}}`;
+  }
+
+  /** Per-rollout copy of a host's lease token: the journal script checks it before every append. */
+  handoverLease(rolloutId: string, hostId: string): string {
+    return `${this.rollout(rolloutId)}:lease:${hostId}`;
+  }
+  journal(rolloutId: string, hostId: string): string {
+    return `${this.rollout(rolloutId)}:journal:${hostId}`;
+  }
+  /** Capped stream of every journal entry of the rollout: the timeline the API and tools read. */
+  events(rolloutId: string): string {
+    return `${this.rollout(rolloutId)}:events`;
+  }
+  /** Fleet counters (see libs/telemetry fleet-stats). */
+  stats(rolloutId: string): string {
+    return `${this.rollout(rolloutId)}:stats`;
+  }
+  /** hostId -> current state (a phase, or an outcome). */
+  hostStates(rolloutId: string): string {
+    return `${this.rollout(rolloutId)}:hoststate`;
+  }
+  /** state -> number of hosts in it. */
+  stateCounts(rolloutId: string): string {
+    return `${this.rollout(rolloutId)}:statecount`;
+  }
+  /** Set of every rollout id that has stats (the metrics app sums over it). */
+  rolloutIndex(): string {
+    return `${this.prefix}:rollouts:with-stats`;
+  }
+  /** A host's lease across rollouts: at most one handover per host at any moment. */
+  hostLease(hostId: string): string {
+    return `${this.prefix}:host:{h:${hostId}}:lease`;
+  }
+  /** State of a simulated host (the host's own record, not the orchestrator's). */
+  simulatedHost(hostId: string): string {
+    return `${this.prefix}:sim:host:{${hostId}}`;
+  }
+  bullPrefix(): string {
+    // BullMQ keys share `{...}` so a queue's Lua scripts work on Redis Cluster.
+    return `{${this.prefix}}`;
+  }
+}

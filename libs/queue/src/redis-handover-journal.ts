@@ -1,0 +1,139 @@
+import type IORedis from 'ioredis';
+import { JournalFencedError, type HandoverJournal, type JournalEntry } from '@luo-fleet/handover';
+import {
+  blackoutStat,
+  outcomeStat,
+  phaseDurationStat,
+  validationStat,
+  type StatIncrement,
+} from '@luo-fleet/telemetry';
+import type { FleetKeys } from './keys';
+
+export interface RedisJournalOptions {
+  /** Lease token that must still own the host for an append to land; omit only in tools that read. */
+  leaseToken?: string;
+  /** Approximate cap of the rollout's event stream. */
+  eventsMaxLen?: number;
+}
+
+/**
+ * The handover journal in Redis (callers add the rollout to `FleetKeys.rolloutIndex()` once, outside
+ * this script, since that key lives in another cluster slot). One script appends the entry, updates the host's state and the
+ * fleet counters, and adds the event to the rollout's stream, atomically and only while the lease
+ * is ours: the count of a fact exists exactly when the fact does.
+ */
+export class RedisHandoverJournal implements HandoverJournal {
+  constructor(
+    private readonly redis: IORedis,
+    private readonly keys: FleetKeys,
+    private readonly rolloutId: string,
+    private readonly hostId: string,
+    private readonly options: RedisJournalOptions = {},
+  ) {}
+
+  async load(_handoverId: string): Promise<JournalEntry[]> {
+    const raw = await this.redis.lrange(this.keys.journal(this.rolloutId, this.hostId), 0, -1);
+    return raw.map((r) => JSON.parse(r) as JournalEntry);
+  }
+
+  async append(handoverId: string, entry: JournalEntry): Promise<void> {
+    const k = this.keys;
+    const increments = statIncrementsFor(entry);
+    const args: (string | number)[] = [
+      this.options.leaseToken ?? '',
+      JSON.stringify(entry),
+      stateAfter(entry),
+      this.hostId,
+      this.options.eventsMaxLen ?? 200_000,
+      ...streamFields(handoverId, this.hostId, entry),
+    ];
+    const result = await this.redis.eval(
+      APPEND,
+      6,
+      k.handoverLease(this.rolloutId, this.hostId),
+      k.journal(this.rolloutId, this.hostId),
+      k.events(this.rolloutId),
+      k.stats(this.rolloutId),
+      k.hostStates(this.rolloutId),
+      k.stateCounts(this.rolloutId),
+      String(increments.length),
+      ...increments.flat().map(String),
+      this.rolloutId,
+      ...args,
+    );
+    if (result === 0) {
+      throw new JournalFencedError(`lease on host ${this.hostId} lost: another worker owns its handover now`);
+    }
+  }
+}
+
+/** What a journal entry adds to the fleet counters. */
+export function statIncrementsFor(entry: JournalEntry): StatIncrement[] {
+  switch (entry.type) {
+    case 'step_end':
+      return phaseDurationStat(entry.step, entry.durationMs / 1000);
+    case 'validation':
+      return entry.counts.flatMap((c) => validationStat(entry.stage, c.result, c.reason, c.count));
+    case 'outcome':
+      return [...outcomeStat(entry.outcome), ...(entry.blackoutMs === undefined ? [] : blackoutStat(entry.blackoutMs / 1000))];
+    default:
+      return [];
+  }
+}
+
+/** The host's state for status pages: the step it is in, or its outcome; '' leaves it unchanged. */
+function stateAfter(entry: JournalEntry): string {
+  if (entry.type === 'step_start') return entry.step;
+  if (entry.type === 'outcome') return entry.outcome;
+  return '';
+}
+
+function streamFields(handoverId: string, hostId: string, e: JournalEntry): string[] {
+  const f: string[] = ['host', hostId, 'handover', handoverId, 'type', e.type, 'at', String(e.at)];
+  if (e.type === 'step_start' || e.type === 'step_end') f.push('step', e.step);
+  if (e.type === 'step_end') {
+    f.push('ok', e.ok ? '1' : '0', 'ms', String(e.durationMs));
+    if (e.reasons?.length) f.push('reasons', e.reasons.join(','));
+    if (e.error) f.push('error', e.error.slice(0, 300));
+  }
+  if (e.type === 'outcome') {
+    f.push('outcome', e.outcome);
+    if (e.phase) f.push('step', e.phase);
+    if (e.reasons.length) f.push('reasons', e.reasons.join(','));
+    if (e.error) f.push('error', e.error.slice(0, 300));
+  }
+  if (e.type === 'rollback_begin') f.push('step', e.phase, 'reasons', e.reasons.join(','));
+  if (e.type === 'validation') f.push('stage', e.stage, 'counts', JSON.stringify(e.counts));
+  return f;
+}
+
+/*
+KEYS: 1 lease, 2 journal, 3 events, 4 stats, 5 hoststate, 6 statecount (one slot: the rollout's tag)
+ARGV: n, field1, by1, ..., fieldN, byN, rolloutId, token, entryJson, newState, hostId, maxlen, streamField...
+*/
+const APPEND = `
+local n = tonumber(ARGV[1])
+local i = 2 + 2 * n
+local token = ARGV[i + 1]
+if token ~= '' and redis.call('GET', KEYS[1]) ~= token then
+  return 0
+end
+redis.call('RPUSH', KEYS[2], ARGV[i + 2])
+for j = 0, n - 1 do
+  redis.call('HINCRBY', KEYS[4], ARGV[2 + 2 * j], ARGV[3 + 2 * j])
+end
+local newState = ARGV[i + 3]
+local host = ARGV[i + 4]
+if newState ~= '' then
+  local old = redis.call('HGET', KEYS[5], host)
+  if old ~= newState then
+    if old then redis.call('HINCRBY', KEYS[6], old, -1) end
+    redis.call('HSET', KEYS[5], host, newState)
+    redis.call('HINCRBY', KEYS[6], newState, 1)
+  end
+end
+local fields = {}
+for j = i + 6, #ARGV do fields[#fields + 1] = ARGV[j] end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 5], '*', unpack(fields))
+return 1
+`;
