@@ -6,32 +6,44 @@
 export class FleetKeys {
   constructor(readonly prefix: string) {}
 
-  private rollout(rolloutId: string): string {
+  private tagged(rolloutId: string): string {
     return `${this.prefix}:{r:${rolloutId}}`;
   }
 
   /** Per-rollout copy of a host's lease token: the journal script checks it before every append. */
   handoverLease(rolloutId: string, hostId: string): string {
-    return `${this.rollout(rolloutId)}:lease:${hostId}`;
+    return `${this.tagged(rolloutId)}:lease:${hostId}`;
   }
   journal(rolloutId: string, hostId: string): string {
-    return `${this.rollout(rolloutId)}:journal:${hostId}`;
+    return `${this.tagged(rolloutId)}:journal:${hostId}`;
   }
   /** Capped stream of every journal entry of the rollout: the timeline the API and tools read. */
   events(rolloutId: string): string {
-    return `${this.rollout(rolloutId)}:events`;
+    return `${this.tagged(rolloutId)}:events`;
   }
   /** Fleet counters (see libs/telemetry fleet-stats). */
   stats(rolloutId: string): string {
-    return `${this.rollout(rolloutId)}:stats`;
+    return `${this.tagged(rolloutId)}:stats`;
   }
   /** hostId -> current state (a phase, or an outcome). */
   hostStates(rolloutId: string): string {
-    return `${this.rollout(rolloutId)}:hoststate`;
+    return `${this.tagged(rolloutId)}:hoststate`;
   }
   /** state -> number of hosts in it. */
   stateCounts(rolloutId: string): string {
-    return `${this.rollout(rolloutId)}:statecount`;
+    return `${this.tagged(rolloutId)}:statecount`;
+  }
+  /** The rollout record (JSON of libs/rollout `Rollout`). */
+  rollout(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:rollout`;
+  }
+  /** Ids of rollouts not yet finished (metrics label `rollout` only for these). */
+  activeRollouts(): string {
+    return `${this.prefix}:rollouts:active`;
+  }
+  /** Every rollout id, scored by creation time. */
+  rolloutList(): string {
+    return `${this.prefix}:rollouts`;
   }
   /** Set of every rollout id that has stats (the metrics app sums over it). */
   rolloutIndex(): string {
