@@ -1,0 +1,45 @@
+import { Command, CommanderError } from 'commander';
+import { registerDemo } from './commands/demo';
+import { registerPlan } from './commands/plan';
+import { CliInputError } from './input-error';
+
+// Bad input exits 2 with one line (design 4.3); anything else is a bug and says so.
+const EXIT_BAD_INPUT = 2;
+
+function fail(message: string): void {
+  process.stderr.write(`luo-fleet: ${message.split('\n')[0]}\n`);
+  process.exitCode = EXIT_BAD_INPUT;
+}
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('luo-fleet')
+    .description('Rolling Linux Live Updates across hypervisor fleets')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+  registerPlan(program);
+  registerDemo(program);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return; // --help, --version
+      // No command given: commander has already printed the usage to stderr.
+      if (err.code === 'commander.help') process.exitCode = EXIT_BAD_INPUT;
+      else fail(err.message.replace(/^error: /, ''));
+    } else if (err instanceof CliInputError) {
+      fail(err.message);
+    } else {
+      process.stderr.write(`luo-fleet: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+void main(process.argv);
