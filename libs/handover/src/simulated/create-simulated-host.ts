@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import type { Bdf, HostTopology } from '@luo-fleet/topology';
+import { parseFaultPlan, type FaultPlan } from './fault-plan';
+import { applyHotplug } from './hotplug';
+import type { SeedPart } from './seeded-random';
+import { bootIdOf, type SimulatedHostState } from './simulated-host-state';
+import type { SimulatedHostStore } from './simulated-host-store';
+
+export interface SimulatedHostSpec {
+  hostId: string;
+  seed: SeedPart;
+  /** The topology the host was planned with. */
+  topology: HostTopology;
+  kernelRelease: string;
+  luoEnabled?: boolean;
+  faults?: FaultPlan;
+}
+
+/** Bad input for a simulated host, naming the field. */
+export class SimulatedHostInputError extends Error {
+  override name = 'SimulatedHostInputError';
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}
+
+const specSchema = z.object({
+  // Braces would break the `{hostId}` hash tag of the host's Redis key.
+  hostId: z.string().min(1, 'must not be empty').regex(/^[^{}\s]+$/, 'must not contain braces or whitespace'),
+  seed: z.union([z.string(), z.number().finite()]),
+  topology: z.object({ devices: z.array(z.object({ bdf: z.string() }).loose()), iommuGroups: z.record(z.string(), z.array(z.string())) }),
+  kernelRelease: z.string().min(1, 'must not be empty'),
+  luoEnabled: z.boolean().optional(),
+  faults: z.unknown().optional(),
+});
+
+/**
+ * Registers a simulated host (idempotent: an existing host is returned untouched, so every worker
+ * and the demo may call it). A `hotplugIntoGroupOf` fault is applied here, to the host's own
+ * topology and not to the plan: the host's precheck then sees a group that is no longer the one
+ * planned. Plan such a host from `spec.topology`, not from the driver's `topology()`.
+ */
+export async function createSimulatedHost(store: SimulatedHostStore, spec: SimulatedHostSpec): Promise<SimulatedHostState> {
+  const parsed = specSchema.safeParse(spec);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SimulatedHostInputError(['host', ...issue.path.map(String)].join('.'), issue.message);
+  }
+  const faults = parseFaultPlan(spec.faults, 'host.faults');
+  let state: SimulatedHostState = {
+    hostId: spec.hostId,
+    seed: spec.seed,
+    version: 0,
+    bootId: bootIdOf(spec.seed, spec.hostId, 0),
+    kernelRelease: spec.kernelRelease,
+    previousKernels: [],
+    luoEnabled: spec.luoEnabled ?? true,
+    topology: structuredClone(spec.topology),
+    hotplugged: [],
+    vmsRunning: true,
+    vmsPaused: false,
+    vmsLost: false,
+    kexecLoaded: null,
+    session: { open: false, preserved: [] },
+    frozen: false,
+    down: null,
+    incoming: [],
+    retrieved: [],
+    finished: false,
+    faults,
+    calls: {},
+    history: [],
+  };
+  if (faults.hotplugIntoGroupOf) state = withHotplug(state, faults.hotplugIntoGroupOf);
+  return store.create(state);
+}
+
+/** A device appears in the IOMMU group of `intoGroupOf` now (for tests and chaos runs that pick the moment). */
+export async function injectHotplug(store: SimulatedHostStore, hostId: string, intoGroupOf: Bdf): Promise<SimulatedHostState> {
+  return store.update(hostId, (s) => withHotplug(s, intoGroupOf));
+}
+
+function withHotplug(state: SimulatedHostState, intoGroupOf: Bdf): SimulatedHostState {
+  const { topology, added } = applyHotplug(state.topology, intoGroupOf);
+  state.topology = topology;
+  state.hotplugged.push(added);
+  return state;
+}
