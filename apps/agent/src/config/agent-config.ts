@@ -1,0 +1,92 @@
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+import { AGENT_STEPS, secretFromFileContent } from '../../../../libs/handover/src/agent';
+
+/** The hooks an operator configures: every host-touching step of design 4.2, plus the `incoming` query. */
+export const HOOK_NAMES = [...AGENT_STEPS, 'incoming'] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
+
+const absolutePath = z.string().min(1).refine(isAbsolute, 'must be an absolute path');
+
+const hookSchema = z.strictObject({
+  // Absolute, so that no PATH lookup can pick a command the operator did not name.
+  command: absolutePath,
+  args: z.array(z.string()).default([]),
+  timeoutMs: z.number().int().min(1).max(24 * 3_600_000),
+});
+export type HookCommand = z.output<typeof hookSchema>;
+
+const hooksShape = Object.fromEntries(HOOK_NAMES.map((name) => [name, hookSchema])) as Record<HookName, typeof hookSchema>;
+
+export const agentConfigSchema = z.strictObject({
+  hostId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,255}$/, 'letters, digits and ._:/@+- only'),
+  listen: z.strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(7450),
+  }).default({ host: '127.0.0.1', port: 7450 }),
+  sysfsRoot: absolutePath.default('/sys'),
+  bootIdPath: absolutePath.default('/proc/sys/kernel/random/boot_id'),
+  kernelReleasePath: absolutePath.default('/proc/sys/kernel/osrelease'),
+  cmdlinePath: absolutePath.default('/proc/cmdline'),
+  liveupdateDevicePath: absolutePath.default('/dev/liveupdate'),
+  secretFile: absolutePath,
+  stateDir: absolutePath,
+  /**
+   * A kexec hook that exits non-zero within this long means the reboot syscall returned; after it
+   * (or on exit 0) the agent answers 202 "reboot under way".
+   */
+  kexecReturnWindowMs: z.number().int().min(0).max(600_000).default(5_000),
+  /** After a hook's timeout: SIGTERM to its process group, then SIGKILL this much later. */
+  killGraceMs: z.number().int().min(0).max(600_000).default(5_000),
+  hooks: z.strictObject(hooksShape),
+});
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+export class AgentConfigError extends Error {
+  override name = 'AgentConfigError';
+}
+
+/** `hooks.preserve.timeoutMs: expected number` style: the field named, as an operator would look for it. */
+export function parseAgentConfig(input: unknown, source = 'config'): AgentConfig {
+  const parsed = agentConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${[...issue.path, k].join('.')}: unknown field`).join('; ');
+    return `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`;
+  });
+  throw new AgentConfigError(`${source}: ${problems.join('; ')}`);
+}
+
+export function loadAgentConfig(file: string | undefined): AgentConfig {
+  if (!file) throw new AgentConfigError('LUO_AGENT_CONFIG: set it to the path of the agent JSON config');
+  let raw: string;
+  try {
+    raw = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new AgentConfigError(`LUO_AGENT_CONFIG: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new AgentConfigError(`${file}: not JSON: ${(err as Error).message}`);
+  }
+  return parseAgentConfig(json, file);
+}
+
+/** The secret is the file's bytes without trailing whitespace (`openssl rand -hex 32 > secret`). */
+export function readAgentSecret(config: AgentConfig, warn: (message: string) => void = () => {}): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(config.secretFile);
+    if ((statSync(config.secretFile).mode & 0o077) !== 0) {
+      warn(`secretFile ${config.secretFile} is readable by group or others; chmod 600 it`);
+    }
+  } catch (err) {
+    throw new AgentConfigError(`secretFile: cannot read ${config.secretFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const secret = secretFromFileContent(bytes);
+  if (secret.length < 16) throw new AgentConfigError(`secretFile: ${config.secretFile} holds ${secret.length} bytes; use at least 16 (32 random bytes recommended)`);
+  return secret;
+}

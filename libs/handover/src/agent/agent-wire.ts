@@ -1,0 +1,89 @@
+import { isBdf } from '@luo-fleet/topology';
+import { z } from 'zod';
+
+/**
+ * What travels between the orchestrator and a host agent (design 4.2 steps that touch the host).
+ * Kept beside the driver so that both ends parse the same shapes.
+ */
+export const AGENT_STEPS = [
+  'kexec_load',
+  'preserve',
+  'freeze',
+  'kexec',
+  'retrieve',
+  'finish',
+  'thaw',
+  'unpreserve',
+  'kexec_unload',
+] as const;
+export type AgentStep = (typeof AGENT_STEPS)[number];
+
+export function isAgentStep(value: string): value is AgentStep {
+  return (AGENT_STEPS as readonly string[]).includes(value);
+}
+
+export const AGENT_PATHS = {
+  identity: '/v1/identity',
+  topology: '/v1/topology',
+  incoming: '/v1/incoming',
+  step: (step: AgentStep) => `/v1/steps/${step}`,
+} as const;
+
+// Hooks may build paths from these (e.g. /boot/vmlinuz-<targetKernel>), so they are held to the
+// characters such names really use even though they never reach a shell or an argv.
+const KERNEL_RELEASE = /^[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}$/;
+const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,255}$/;
+const bdf = () => z.string().refine(isBdf, 'a PCI address in full form dddd:bb:dd.f, lower case');
+
+export const stepRequestSchema = z.strictObject({
+  requestId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
+  handoverId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
+  hostId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
+  rolloutId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
+  targetKernel: z.string().regex(KERNEL_RELEASE, 'a kernel release such as 6.18.0-luo2'),
+  // The hook gets the whole set; only what it must rely on is checked here.
+  preservationSet: z.looseObject({
+    devices: z.array(z.looseObject({ bdf: bdf(), preservable: z.boolean() })),
+  }),
+});
+export type StepRequest = z.output<typeof stepRequestSchema>;
+
+/** The agent's answer for one step; the same answer for every repeat of one requestId. */
+export const stepAnswerSchema = z.object({
+  step: z.enum(AGENT_STEPS),
+  requestId: z.string(),
+  ok: z.boolean(),
+  exitCode: z.number().int().nullable(),
+  durationMs: z.number(),
+  outputTail: z.array(z.string()),
+  timedOut: z.boolean(),
+  /** kexec only: the hook exited non-zero within the return window, i.e. the reboot syscall returned. */
+  rebootReturned: z.boolean().optional(),
+  /** kexec only: the hook started and the reboot is under way (answered with 202). */
+  rebootIssued: z.boolean().optional(),
+});
+export type StepAnswer = z.output<typeof stepAnswerSchema>;
+
+export const identityAnswerSchema = z.object({
+  bootId: z.string().min(1),
+  kernelRelease: z.string().min(1),
+  luoEnabled: z.boolean(),
+  reasons: z.array(z.literal('LUO_DISABLED')),
+  detail: z.array(z.string()).optional(),
+});
+export type IdentityAnswer = z.output<typeof identityAnswerSchema>;
+
+/** What the `incoming` hook prints on stdout, and what the agent answers when it succeeded. */
+export const incomingReportSchema = z.object({
+  incoming: z.array(bdf()),
+});
+
+export const incomingAnswerSchema = z.object({
+  ok: z.boolean(),
+  incoming: z.array(z.string()).optional(),
+  exitCode: z.number().int().nullable(),
+  outputTail: z.array(z.string()),
+  timedOut: z.boolean(),
+  problem: z.string().optional(),
+});
+export type IncomingAnswer = z.output<typeof incomingAnswerSchema>;

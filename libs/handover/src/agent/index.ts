@@ -1,0 +1,3 @@
+export * from './agent-wire';
+export * from './request-signature';
+export * from './agent-host-driver';
