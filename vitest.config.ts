@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import swc from 'unplugin-swc';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const lib = (name: string) => resolve(__dirname, `libs/${name}/src`);
 
@@ -19,6 +19,8 @@ export default defineConfig({
   },
   test: {
     include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.spec.ts'],
+    // Fixture hosts are sysfs trees full of symlink cycles (as real /sys is): never crawl them.
+    exclude: [...configDefaults.exclude, 'test/fixtures/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // e2e suites spawn real processes against one Redis: keep files from starving each other on 2 cores.
