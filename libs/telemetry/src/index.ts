@@ -1,2 +1,4 @@
 export * from './metric-names';
 export * from './fleet-stats';
+export * from './exporter-metric-names';
+export * from './snapshot-histogram';

@@ -1,0 +1,32 @@
+import { Queue } from 'bullmq';
+import type IORedis from 'ioredis';
+import { FleetKeys, HANDOVER_QUEUE } from '@luo-fleet/queue';
+
+/** The coordinator's queue (one job per rollout tick); the handover queue has one job per host. */
+export const ROLLOUT_QUEUE = 'rollout';
+
+export interface QueueCensus {
+  /** queue -> state -> jobs */
+  jobs: Map<string, Record<string, number>>;
+  /** Workers connected to the handover queue (BullMQ names their Redis clients). */
+  handoverWorkers: number;
+}
+
+/** Job counts by state and connected workers, read through BullMQ so its key layout stays its own business. */
+export class QueueCensusReader {
+  private readonly queues: Queue[];
+
+  constructor(redis: IORedis, keys: FleetKeys) {
+    this.queues = [HANDOVER_QUEUE, ROLLOUT_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: keys.bullPrefix() }));
+  }
+
+  async read(): Promise<QueueCensus> {
+    const counts = await Promise.all(this.queues.map((q) => q.getJobCounts()));
+    const handoverWorkers = await this.queues[0].getWorkersCount();
+    return { jobs: new Map(this.queues.map((q, i) => [q.name, counts[i]])), handoverWorkers };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.queues.map((q) => q.close()));
+  }
+}
