@@ -1,27 +1,24 @@
-/**
- * The last lines a hook wrote to stdout and stderr, interleaved as they arrived. Bounded in bytes
- * so a chatty hook cannot grow the agent's memory; only the tail is ever reported.
- */
-export class OutputTail {
-  private chunks: Buffer[] = [];
-  private bytes = 0;
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
-  constructor(
-    private readonly maxLines = 20,
-    private readonly maxBytes = 64 * 1024,
-  ) {}
+const MAX_TAIL_BYTES = 64 * 1024;
 
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.bytes += chunk.length;
-    while (this.bytes > this.maxBytes && this.chunks.length > 1) this.bytes -= this.chunks.shift()!.length;
+/** The last lines of a hook's output file; only the end is read, however much the hook wrote. */
+export function readOutputTail(file: string, maxLines = 20): string[] {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return [];
   }
-
-  lines(): string[] {
-    let text = Buffer.concat(this.chunks).toString('utf8');
-    if (text.length > this.maxBytes) text = text.slice(-this.maxBytes);
-    const lines = text.split(/\r?\n/);
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, MAX_TAIL_BYTES);
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, size - length);
+    const lines = buf.toString('utf8').split(/\r?\n/);
     if (lines[lines.length - 1] === '') lines.pop();
-    return lines.slice(-this.maxLines).map((l) => (l.length > 1000 ? `${l.slice(0, 1000)}…` : l));
+    return lines.slice(-maxLines).map((l) => (l.length > 1000 ? `${l.slice(0, 1000)}…` : l));
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   incomingReportSchema,
   type AgentStep,
@@ -61,12 +62,15 @@ export class HostSteps {
 
   /** The `incoming` query: a read, run on every call, nothing recorded. */
   async incoming(): Promise<IncomingAnswer> {
-    const result = await this.launch('incoming', JSON.stringify({ hostId: this.config.hostId })).result;
+    const name = `incoming-${randomBytes(6).toString('hex')}`;
+    const result = await this.launch('incoming', JSON.stringify({ hostId: this.config.hostId }), name, true).result;
+    // A query leaves nothing worth keeping.
+    for (const suffix of ['request.json', 'output', 'stdout']) rmSync(join(this.outputDir, `${name}.${suffix}`), { force: true });
     const base = { exitCode: result.exitCode, outputTail: result.outputTail, timedOut: result.timedOut };
     if (!result.ok) return { ok: false, ...base, problem: 'the incoming hook failed' };
     let json: unknown;
     try {
-      json = JSON.parse(result.stdout);
+      json = JSON.parse(result.stdout ?? '');
     } catch {
       return { ok: false, ...base, problem: 'the incoming hook did not print JSON on stdout' };
     }
@@ -179,7 +183,8 @@ export class HostSteps {
       agentInstance: this.instance,
     };
     this.records.write(running);
-    const hook = this.launch(step, JSON.stringify(request));
+    const name = `${createHash('sha256').update(request.requestId).digest('hex').slice(0, 32)}.${step}`;
+    const hook = this.launch(step, JSON.stringify(request), name);
     this.records.write({ ...running, pgid: hook.pgid });
     return hook;
   }
@@ -188,10 +193,17 @@ export class HostSteps {
     this.records.write({ state: 'done', requestId: request.requestId, step, handoverId: request.handoverId, startedAt, status, answer });
   }
 
-  private launch(name: HookName, stdin: string) {
+  private get outputDir(): string {
+    return join(this.config.stateDir, 'hook-output');
+  }
+
+  private launch(name: HookName, stdin: string, outputName: string, captureStdout = false) {
     return startHook({
       hook: this.config.hooks[name],
       stdin,
+      outputDir: this.outputDir,
+      outputName,
+      captureStdout,
       cwd: this.config.stateDir,
       killGraceMs: this.config.killGraceMs,
       // Only what the operator's config decides; nothing from the request reaches the environment.
