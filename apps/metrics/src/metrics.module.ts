@@ -23,7 +23,12 @@ export class MetricsModule implements OnApplicationShutdown {
         {
           provide: IORedis,
           // A scrape must fail fast while Redis is away (and report redis_up 0), not queue forever.
-          useFactory: () => connectRedis(options.redis, { maxRetriesPerRequest: 1 }),
+          useFactory: () => {
+            const redis = connectRedis(options.redis, { maxRetriesPerRequest: 1 });
+            // An outage is reported by luo_fleet_redis_up and /health; ioredis reconnects by itself.
+            redis.on('error', () => undefined);
+            return redis;
+          },
         },
         {
           provide: FleetExporter,

@@ -17,7 +17,11 @@ export class QueueCensusReader {
   private readonly queues: Queue[];
 
   constructor(redis: IORedis, keys: FleetKeys) {
-    this.queues = [HANDOVER_QUEUE, ROLLOUT_QUEUE].map((name) => new Queue(name, { connection: redis, prefix: keys.bullPrefix() }));
+    this.queues = [HANDOVER_QUEUE, ROLLOUT_QUEUE].map((name) => {
+      const queue = new Queue(name, { connection: redis, prefix: keys.bullPrefix() });
+      queue.on('error', () => undefined); // surfaces as luo_fleet_redis_up 0
+      return queue;
+    });
   }
 
   async read(): Promise<QueueCensus> {

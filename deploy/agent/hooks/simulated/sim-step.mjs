@@ -1,17 +1,17 @@
 #!/usr/bin/env node
-'use strict';
+/* global process, console */
 /*
  * Simulated host side of a Live Update, for tests and demos: acts out each step on plain files in
  * $LUO_AGENT_STATE_DIR/sim/ instead of /dev/liveupdate, a VMM and a real kexec. See README.md.
  *
- * As a hook:   sim-step.js <step>           (the step comes from the agent config, never the request;
+ * As a hook:   sim-step.mjs <step>           (the step comes from the agent config, never the request;
  *                                            the request JSON arrives on stdin)
- * To set up:   sim-step.js init <stateDir> <kernelRelease>
- * To reboot:    sim-step.js boot <stateDir>    (run by the supervisor between killing and starting the agent)
+ * To set up:   sim-step.mjs init <stateDir> <kernelRelease>
+ * To reboot:    sim-step.mjs boot <stateDir>    (run by the supervisor between killing and starting the agent)
  */
-const fs = require('node:fs');
-const path = require('node:path');
-const crypto = require('node:crypto');
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 
 const STEPS = ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload', 'incoming'];
 
@@ -40,7 +40,7 @@ function fail(message) {
 }
 
 function init(stateDir, kernel) {
-  if (!stateDir || !kernel) fail('usage: sim-step.js init <stateDir> <kernelRelease>');
+  if (!stateDir || !kernel) fail('usage: sim-step.mjs init <stateDir> <kernelRelease>');
   const dir = simDir(stateDir);
   fs.mkdirSync(dir, { recursive: true });
   writeAtomic(path.join(dir, 'boot_id'), `${crypto.randomUUID()}\n`);
@@ -51,7 +51,7 @@ function init(stateDir, kernel) {
 
 /** The new kernel comes up: a new boot id, the staged kernel running, the preserved sessions incoming. */
 function boot(stateDir) {
-  if (!stateDir) fail('usage: sim-step.js boot <stateDir>');
+  if (!stateDir) fail('usage: sim-step.mjs boot <stateDir>');
   const dir = simDir(stateDir);
   const at = (name) => path.join(dir, name);
   if (!fs.existsSync(at('staged-kernel'))) fail('no kernel staged: nothing to boot into');
@@ -116,7 +116,7 @@ function main() {
     case 'kexec': {
       if (!fs.existsSync(at('staged-kernel'))) fail('reboot(LINUX_REBOOT_CMD_KEXEC): Invalid argument (no kexec image loaded)');
       // The machine goes down now: whoever runs the agent kills it, then (unless it never comes
-      // back) runs `sim-step.js boot` and starts the agent again. Until then the old kernel's
+      // back) runs `sim-step.mjs boot` and starts the agent again. Until then the old kernel's
       // files stay as they are, as a real host's would while it shuts down.
       const intent = fs.existsSync(at('never-return')) ? 'power-off-requested' : 'reboot-requested';
       writeAtomic(at(intent), `${request.requestId}\n`);
