@@ -1,0 +1,82 @@
+import IORedis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSimulatedHost } from './create-simulated-host';
+import { RedisSimulatedHostStore } from './redis-simulated-host-store';
+import { SimulatedHostDriver } from './simulated-host-driver';
+import { SimulatedHostNotFoundError, SimulatedHostRecordError } from './simulated-host-store';
+import { contextFor, GPU_A, NEW_KERNEL, OLD_KERNEL, preservationSetOf, twoGpuHost } from './test-topology.fixture';
+
+const PREFIX = `test-sim-${process.pid}-${Date.now().toString(36)}`;
+
+describe('RedisSimulatedHostStore (real Redis)', () => {
+  let a: IORedis;
+  let b: IORedis;
+
+  beforeAll(() => {
+    a = new IORedis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    b = new IORedis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    const keys = await a.keys(`${PREFIX}:*`);
+    if (keys.length > 0) await a.del(...keys);
+    a.disconnect();
+    b.disconnect();
+  });
+
+  const spec = (hostId: string) => ({ hostId, seed: 1, topology: twoGpuHost(), kernelRelease: OLD_KERNEL });
+
+  it('keeps one JSON value per host under the prefix, and lists the hosts', async () => {
+    const store = new RedisSimulatedHostStore(a, PREFIX);
+    await createSimulatedHost(store, spec('hv-1'));
+    await createSimulatedHost(store, spec('hv-2'));
+    const raw = await a.get(`${PREFIX}:sim:host:{hv-1}`);
+    expect(JSON.parse(raw!)).toMatchObject({ hostId: 'hv-1', kernelRelease: OLD_KERNEL, version: 0 });
+    expect(await store.list()).toEqual(['hv-1', 'hv-2']);
+    expect(await store.load('hv-3')).toBeNull();
+  });
+
+  it('does not lose an increment when two clients update one host at once', async () => {
+    const one = new RedisSimulatedHostStore(a, PREFIX);
+    const two = new RedisSimulatedHostStore(b, PREFIX);
+    await createSimulatedHost(one, spec('hv-race'));
+    const bump = (store: RedisSimulatedHostStore) =>
+      store.update('hv-race', (s) => {
+        s.calls.freeze = (s.calls.freeze ?? 0) + 1;
+        return s;
+      });
+    await Promise.all(Array.from({ length: 60 }, (_, i) => bump(i % 2 === 0 ? one : two)));
+    const s = (await two.load('hv-race'))!;
+    expect(s.calls.freeze).toBe(60);
+    expect(s.version).toBe(60);
+  });
+
+  it('names the host or key it cannot use', async () => {
+    const store = new RedisSimulatedHostStore(a, PREFIX);
+    await expect(store.update('hv-none', (s) => s)).rejects.toBeInstanceOf(SimulatedHostNotFoundError);
+    await a.set(`${PREFIX}:sim:host:{hv-bad}`, 'not json');
+    await expect(store.load('hv-bad')).rejects.toThrow(SimulatedHostRecordError);
+    await expect(store.load('hv-bad')).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-bad}: not JSON`);
+  });
+
+  it('lets a worker on another connection continue a host after the first one died', async () => {
+    const first = new SimulatedHostDriver('hv-3', new RedisSimulatedHostStore(a, PREFIX), { latencyScale: 0 });
+    await createSimulatedHost(new RedisSimulatedHostStore(a, PREFIX), spec('hv-3'));
+    const ctx = contextFor('hv-3', preservationSetOf([{ bdf: GPU_A, preservable: true }]));
+    const before = await first.identity();
+    await first.kexecLoad(ctx);
+    await first.preserve(ctx);
+    await first.freeze(ctx);
+    await first.kexec(ctx);
+
+    const second = new SimulatedHostDriver('hv-3', new RedisSimulatedHostStore(b, PREFIX), { latencyScale: 0 });
+    const after = await second.identity();
+    expect(after.bootId).not.toBe(before.bootId);
+    expect(after.kernelRelease).toBe(NEW_KERNEL);
+    expect(await second.incoming(ctx)).toEqual({ incoming: [GPU_A] });
+    await second.retrieve(ctx);
+    await second.finish(ctx);
+    const s = (await new RedisSimulatedHostStore(b, PREFIX).load('hv-3'))!;
+    expect(s).toMatchObject({ vmsRunning: true, finished: true, calls: { kexec: 1, finish: 1 } });
+  });
+});
