@@ -4,3 +4,4 @@ export * from './handover-plan';
 export * from './drift';
 export * from './journal';
 export * from './handover-machine';
+export * from './simulated';

@@ -1,1 +1,4 @@
 export * from './rollout';
+export * from './limits';
+export * from './admission-order';
+export * from './schedule-prediction';

@@ -1,0 +1,59 @@
+import type IORedis from 'ioredis';
+import {
+  runHandover,
+  type HandoverMachineOptions,
+  type HostDriver,
+  type OutcomeEntry,
+} from '@luo-fleet/handover';
+import { FleetKeys, HostLease, RedisHandoverJournal, type HandoverJobData } from '@luo-fleet/queue';
+
+export interface HandoverRunnerSettings {
+  leaseTtlMs: number;
+  machine: HandoverMachineOptions;
+}
+
+/** The host is held by another handover: try again later, without spending an attempt. */
+export class HostBusyError extends Error {
+  override name = 'HostBusyError';
+}
+
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+
+/**
+ * One handover job, framework-free: take the host's lease, run (or resume) the phase machine on
+ * the Redis journal, keep the lease alive while it runs, and give the lease back.
+ */
+export class HandoverRunner {
+  constructor(
+    private readonly redis: IORedis,
+    private readonly keys: FleetKeys,
+    private readonly driverFor: (job: HandoverJobData) => HostDriver,
+    private readonly settings: HandoverRunnerSettings,
+  ) {}
+
+  async run(job: HandoverJobData): Promise<OutcomeEntry> {
+    const { plan } = job;
+    const lease = new HostLease(this.redis, this.keys, plan.hostId, plan.rolloutId, this.settings.leaseTtlMs);
+    if (!(await lease.acquire())) throw new HostBusyError(`host ${plan.hostId} is in another handover`);
+    const renewal = setInterval(() => {
+      lease.renew().catch(() => undefined);
+    }, Math.max(100, Math.floor(this.settings.leaseTtlMs / 3)));
+    try {
+      await this.redis.sadd(this.keys.rolloutIndex(), plan.rolloutId);
+      const journal = new RedisHandoverJournal(this.redis, this.keys, plan.rolloutId, plan.hostId, {
+        leaseToken: lease.token,
+      });
+      return await runHandover(this.driverFor(job), journal, plan, {
+        ...this.settings.machine,
+        checkpoint: () => {
+          if (lease.isLost) throw new LeaseLostError(`lease on ${plan.hostId} lost`);
+        },
+      });
+    } finally {
+      clearInterval(renewal);
+      await lease.release().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { Inject, Logger } from '@nestjs/common';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { DelayedError, type Job } from 'bullmq';
+import { HANDOVER_QUEUE, type HandoverJobData, type HandoverJobResult } from '@luo-fleet/queue';
+import { loadWorkerConfig } from '../worker-config';
+import { HandoverRunner, HostBusyError } from './handover-runner';
+
+const config = loadWorkerConfig();
+
+/** Thin BullMQ adapter: all the handover logic lives in HandoverRunner and libs/handover. */
+@Processor(HANDOVER_QUEUE, {
+  concurrency: config.WORKER_CONCURRENCY,
+  lockDuration: config.JOB_LOCK_MS,
+  stalledInterval: config.STALLED_INTERVAL_MS,
+  // A killed worker is an expected event in a fleet, not a reason to give up on a host.
+  maxStalledCount: 1_000,
+})
+export class HandoverProcessor extends WorkerHost {
+  private readonly logger = new Logger(HandoverProcessor.name);
+
+  constructor(@Inject(HandoverRunner) private readonly runner: HandoverRunner) {
+    super();
+  }
+
+  async process(job: Job<HandoverJobData>, token?: string): Promise<HandoverJobResult> {
+    try {
+      const outcome = await this.runner.run(job.data);
+      this.logger.log(`${job.data.plan.hostId}: ${outcome.outcome}${outcome.phase ? ` at ${outcome.phase}` : ''}`);
+      return { outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error };
+    } catch (err) {
+      if (err instanceof HostBusyError && token) {
+        // Not a failure: wait for the other handover of this host to end, attempts untouched.
+        await job.moveToDelayed(Date.now() + 1_000, token);
+        throw new DelayedError();
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { redisSettingsFromEnv, type RedisSettings } from '@luo-fleet/queue';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+/** Every knob of a worker process, from its environment; a bad value stops it at start with the variable named. */
+const WorkerEnv = z.object({
+  WORKER_CONCURRENCY: int(50, 1),
+  /** Host lease: renewed every third of it; a dead worker's hosts are free again after it. */
+  LEASE_TTL_MS: int(30_000, 500),
+  /** BullMQ job lock and stall check: how soon a killed worker's job is picked up again. */
+  JOB_LOCK_MS: int(30_000, 500),
+  STALLED_INTERVAL_MS: int(15_000, 200),
+  STEP_TIMEOUT_MS: int(10 * 60_000, 10),
+  BOOT_TIMEOUT_MS: int(15 * 60_000, 10),
+  BOOT_POLL_MS: int(2_000, 1),
+  SAME_BOOT_GRACE_MS: int(30_000, 0),
+  /** Simulated hosts: multiplies their phase latencies (0 = as fast as possible). */
+  SIM_LATENCY_SCALE: z.coerce.number().min(0).default(1),
+  /** Simulated hosts: every step and boot take exactly this long (tests that must land a kill inside a phase). */
+  SIM_FIXED_LATENCY_MS: z.coerce.number().int().min(0).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type WorkerConfig = z.infer<typeof WorkerEnv> & { redis: RedisSettings };
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const parsed = WorkerEnv.safeParse(env);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new Error(`worker config: ${String(first.path[0])}: ${first.message}`);
+  }
+  return { ...parsed.data, redis: redisSettingsFromEnv(env) };
+}

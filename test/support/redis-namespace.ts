@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import type IORedis from 'ioredis';
+import { connectRedis } from '@luo-fleet/queue';
+
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A private key namespace on the shared test Redis, removed afterwards. */
+export interface RedisNamespace {
+  prefix: string;
+  redis: IORedis;
+  drop(): Promise<void>;
+}
+
+export function redisNamespace(label: string): RedisNamespace {
+  const prefix = `luo-test-${label}-${randomBytes(4).toString('hex')}`;
+  const redis = connectRedis({ url: TEST_REDIS_URL, prefix });
+  return {
+    prefix,
+    redis,
+    async drop() {
+      // BullMQ's keys are `{prefix}:...`, ours `prefix:...`: both contain the prefix.
+      for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          if (keys.length > 0) await redis.unlink(...keys);
+        } while (cursor !== '0');
+      }
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { Queue } from 'bullmq';
+import { buildPreservationSet } from '@luo-fleet/preservation';
+import {
+  buildHandoverPlan,
+  createSimulatedHost,
+  RedisSimulatedHostStore,
+  type FaultPlan,
+  type HandoverPlan,
+  type OutcomeEntry,
+  type SimulatedHostState,
+} from '@luo-fleet/handover';
+import { FleetKeys, HANDOVER_QUEUE, RedisHandoverJournal, type HandoverJobData } from '@luo-fleet/queue';
+import { TopologyBuilder, ACS_ENABLED, type HostTopology } from '@luo-fleet/topology';
+import { foldJournal, type JournalEntry } from '@luo-fleet/handover';
+import { TEST_REDIS_URL, type RedisNamespace } from '../support/redis-namespace';
+import { startApp, waitFor, type AppProcess } from '../support/app-process';
+
+export const OLD_KERNEL = '6.12.0-lts';
+export const TARGET_KERNEL = '6.18.3-luo';
+
+/** A GPU host: two GPUs each alone in its group behind ACS-enabled root ports, plus host devices. */
+export function gpuHostTopology(): HostTopology {
+  const b = new TopologyBuilder();
+  b.add('0000:00:01.0', { pcieType: 'root_port', acs: ACS_ENABLED, group: 1, class: 0x060400 });
+  b.add('0000:00:02.0', { pcieType: 'root_port', acs: ACS_ENABLED, group: 2, class: 0x060400 });
+  b.add('0000:01:00.0', { parent: '0000:00:01.0', vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint', group: 10 });
+  b.add('0000:02:00.0', { parent: '0000:00:02.0', vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint', group: 11 });
+  b.add('0000:00:1f.2', { class: 0x010601, driver: 'ahci', group: 20 });
+  return b.build();
+}
+
+export class HandoverHarness {
+  readonly keys: FleetKeys;
+  readonly store: RedisSimulatedHostStore;
+  readonly queue: Queue<HandoverJobData>;
+  readonly workers: AppProcess[] = [];
+
+  constructor(readonly ns: RedisNamespace) {
+    this.keys = new FleetKeys(ns.prefix);
+    this.store = new RedisSimulatedHostStore(ns.redis, ns.prefix);
+    this.queue = new Queue(HANDOVER_QUEUE, { connection: { url: TEST_REDIS_URL }, prefix: this.keys.bullPrefix() });
+  }
+
+  async host(hostId: string, faults: FaultPlan = {}, rolloutId = 'r1'): Promise<HandoverPlan> {
+    const topology = gpuHostTopology();
+    await createSimulatedHost(this.store, { hostId, seed: 7, topology, kernelRelease: OLD_KERNEL, faults });
+    return buildHandoverPlan({
+      hostId,
+      rolloutId,
+      targetKernel: TARGET_KERNEL,
+      topology,
+      preservationSet: buildPreservationSet(topology, undefined),
+    });
+  }
+
+  async enqueue(plan: HandoverPlan): Promise<void> {
+    await this.queue.add('handover', { plan, driver: { kind: 'simulated' } }, { jobId: plan.handoverId, attempts: 50, backoff: { type: 'fixed', delay: 200 } });
+  }
+
+  startWorker(env: Record<string, string> = {}): AppProcess {
+    const w = startApp('worker', {
+      REDIS_URL: TEST_REDIS_URL,
+      LUO_FLEET_PREFIX: this.ns.prefix,
+      WORKER_CONCURRENCY: '20',
+      LEASE_TTL_MS: '1500',
+      JOB_LOCK_MS: '1500',
+      STALLED_INTERVAL_MS: '500',
+      BOOT_POLL_MS: '20',
+      BOOT_TIMEOUT_MS: '3000',
+      SAME_BOOT_GRACE_MS: '300',
+      STEP_TIMEOUT_MS: '3000',
+      SIM_FIXED_LATENCY_MS: '0',
+      ...env,
+    });
+    this.workers.push(w);
+    return w;
+  }
+
+  journal(plan: HandoverPlan): Promise<JournalEntry[]> {
+    return new RedisHandoverJournal(this.ns.redis, this.keys, plan.rolloutId, plan.hostId).load(plan.handoverId);
+  }
+
+  async outcome(plan: HandoverPlan, timeoutMs = 30_000): Promise<OutcomeEntry> {
+    return waitFor(`outcome of ${plan.hostId}`, async () => foldJournal(await this.journal(plan)).outcome, timeoutMs);
+  }
+
+  async hostState(hostId: string): Promise<SimulatedHostState> {
+    const s = await this.store.load(hostId);
+    if (!s) throw new Error(`no simulated host ${hostId}`);
+    return s;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.kill('SIGKILL')));
+    await this.queue.close();
+  }
+}
+
+export function undoSteps(entries: JournalEntry[]): string[] {
+  return entries.flatMap((e) =>
+    e.type === 'step_end' && ['thaw', 'unpreserve', 'kexec_unload'].includes(e.step) ? [e.step] : [],
+  );
+}
