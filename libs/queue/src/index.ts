@@ -3,3 +3,8 @@ export * from './keys';
 export * from './host-lease';
 export * from './redis-handover-journal';
 export * from './handover-job';
+export * from './auth-tokens';
+export * from './audit-log';
+export * from './inventory-host';
+export * from './inventory-selector';
+export * from './inventory-store';

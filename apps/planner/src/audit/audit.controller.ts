@@ -1,0 +1,26 @@
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { AuditLog, isAuditCursor, type AuditEntry } from '@luo-fleet/queue';
+import { z } from 'zod';
+import { ZodValidationPipe } from '../http/zod-validation.pipe';
+
+const auditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.string().refine(isAuditCursor, 'must be an audit entry id such as 1718000000000-0').optional(),
+});
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('v1/audit')
+export class AuditController {
+  constructor(@Inject(AuditLog) private readonly log: AuditLog) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Mutating calls, newest first (refused ones included)' })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } })
+  @ApiQuery({ name: 'before', required: false, description: 'Entry id to page back from (exclusive): the nextBefore of the previous page' })
+  async list(@Query(new ZodValidationPipe(auditQuery)) query: z.output<typeof auditQuery>): Promise<{ entries: AuditEntry[]; nextBefore: string | null }> {
+    const entries = await this.log.list(query);
+    return { entries, nextBefore: entries.length === query.limit ? entries[entries.length - 1].id : null };
+  }
+}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AuditLog } from '@luo-fleet/queue';
+import type IORedis from 'ioredis';
+import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
+import type { PlannerSettings } from '../planner-settings';
+import { AuditController } from './audit.controller';
+
+/** The audit log of mutating calls (recorded by audit-recorder, read at GET /v1/audit). */
+@Module({
+  controllers: [AuditController],
+  providers: [
+    {
+      provide: AuditLog,
+      useFactory: (redis: IORedis, settings: PlannerSettings) => new AuditLog(redis, settings.redis.prefix, settings.auditMaxLen),
+      inject: [PLANNER_REDIS, PLANNER_SETTINGS],
+    },
+  ],
+  exports: [AuditLog],
+})
+export class AuditModule {}

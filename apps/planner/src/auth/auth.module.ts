@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { BearerTokenGuard } from './bearer-token.guard';
+
+/** Bearer-token authentication and role checks for every route (see access.decorators). */
+@Module({
+  providers: [{ provide: APP_GUARD, useClass: BearerTokenGuard }],
+})
+export class AuthModule {}

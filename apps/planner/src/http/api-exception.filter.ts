@@ -1,0 +1,75 @@
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HostNotFoundError, SelectorError } from '@luo-fleet/queue';
+import { UnknownProfileError } from '@luo-fleet/preservation';
+import { TopologyValidationError } from '@luo-fleet/topology';
+import type { ApiResponse as Response } from '../auth/api-request';
+import { fieldPath, MalformedBody, type ApiErrorBody, type ApiIssue } from './api-error';
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? (status >= 500 ? 'Server Error' : 'Error');
+}
+
+function badRequest(issues: ApiIssue[], message?: string): ApiErrorBody {
+  return { statusCode: 400, error: 'Bad Request', message: message ?? issues.map((i) => `${i.field}: ${i.problem}`).join('; '), issues };
+}
+
+/** The response for anything thrown while serving a request; null means "unexpected: a 500". */
+export function apiErrorFor(err: unknown): ApiErrorBody | null {
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const response = err.getResponse();
+    if (typeof response === 'object' && response !== null) {
+      const r = response as Partial<ApiErrorBody> & { message?: unknown };
+      // A report without a message (terminus' health details) keeps its fields beside ours.
+      if (r.message === undefined) return { ...(response as object), statusCode: status, error: statusText(status), message: err.message };
+      const message = Array.isArray(r.message) ? r.message.join('; ') : typeof r.message === 'string' ? r.message : err.message;
+      return { statusCode: status, error: statusText(status), message, ...(r.issues ? { issues: r.issues } : {}) };
+    }
+    return { statusCode: status, error: statusText(status), message: String(response) };
+  }
+  if (err instanceof MalformedBody) {
+    return err.status === 400 ? badRequest([{ field: 'body', problem: err.problem }]) : { statusCode: err.status, error: statusText(err.status), message: err.problem };
+  }
+  if (err instanceof TopologyValidationError) {
+    return badRequest(err.issues.map((i) => ({ field: fieldPath('topology', i.path), problem: i.problem })));
+  }
+  if (err instanceof UnknownProfileError) return badRequest([{ field: 'profile', problem: err.message }]);
+  if (err instanceof SelectorError) return badRequest([{ field: 'selector', problem: err.problem }]);
+  if (err instanceof HostNotFoundError) return { statusCode: 404, error: 'Not Found', message: err.message };
+  return null;
+}
+
+/**
+ * Every error leaves as JSON of one shape. Domain errors map to 4xx; anything else is a 500 whose
+ * body says nothing about the internals (the stack goes to the log).
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiExceptionFilter');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const req = host.switchToHttp().getRequest<{ method?: string; originalUrl?: string }>();
+    let body = apiErrorFor(err);
+    if (body === null) {
+      this.logger.error(`${req.method} ${req.originalUrl?.split('?')[0]}: ${(err as Error)?.stack ?? String(err)}`);
+      body = { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, error: 'Internal Server Error', message: 'internal error; the planner log has the details' };
+    }
+    if (res.headersSent) return;
+    res.status(body.statusCode).json(body);
+  }
+}

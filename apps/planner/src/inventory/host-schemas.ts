@@ -1,0 +1,86 @@
+import { HOST_ID, LABEL_KEY, LABEL_MAX, LABEL_VALUE, parseSelector, REQUIRED_LABELS, SelectorError } from '@luo-fleet/queue';
+import { parseHostTopology, TopologyValidationError, type HostTopology } from '@luo-fleet/topology';
+import { z } from 'zod';
+import { fieldPath } from '../http/api-error';
+
+export const MAX_BATCH = 1000;
+const MAX_LABELS = 64;
+
+export const hostIdSchema = z
+  .string()
+  .regex(HOST_ID, 'must be 1-63 characters of a-z 0-9 . -, starting with a letter or digit');
+
+const labelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  const keys = Object.keys(labels);
+  if (keys.length > MAX_LABELS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_LABELS} labels, got ${keys.length}`, path: [] });
+  for (const key of keys) {
+    if (key.length > LABEL_MAX || !LABEL_KEY.test(key)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `label key must be 1-${LABEL_MAX} characters of a-z 0-9 _ . / -, starting and ending with a letter or digit` });
+    } else if (labels[key].length > LABEL_MAX || !LABEL_VALUE.test(labels[key])) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `label value must be 0-${LABEL_MAX} characters of A-Z a-z 0-9 _ . -, starting and ending with a letter or digit` });
+    }
+  }
+  for (const required of REQUIRED_LABELS) {
+    if (!Object.hasOwn(labels, required)) ctx.addIssue({ code: 'custom', path: [required], message: `required label (${REQUIRED_LABELS.join(' and ')} are the failure domains rollouts spread over)` });
+  }
+});
+
+const driverSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('simulated') }),
+  z.strictObject({ kind: z.literal('agent'), url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }) }),
+]);
+
+/** Host topology JSON, checked by the topology library so its every wrong field is named too. */
+const topologySchema = z
+  .unknown()
+  .optional()
+  .transform((value, ctx): HostTopology | null => {
+    if (value === undefined || value === null) return null;
+    try {
+      return parseHostTopology(value);
+    } catch (err) {
+      if (!(err instanceof TopologyValidationError)) throw err;
+      for (const issue of err.issues) ctx.addIssue({ code: 'custom', message: issue.problem, path: fieldPath(issue.path).split('.').filter((s) => s !== '') });
+      return z.NEVER;
+    }
+  });
+
+export const hostInputSchema = z.strictObject({
+  id: hostIdSchema,
+  labels: labelsSchema,
+  driver: driverSchema.default({ kind: 'simulated' }),
+  topology: topologySchema,
+});
+export type HostInputBody = z.output<typeof hostInputSchema>;
+
+export const hostBatchSchema = z
+  .strictObject({ hosts: z.array(hostInputSchema).min(1).max(MAX_BATCH) })
+  .superRefine((batch, ctx) => {
+    const first = new Map<string, number>();
+    batch.hosts.forEach((host, i) => {
+      const earlier = first.get(host.id);
+      if (earlier === undefined) first.set(host.id, i);
+      else ctx.addIssue({ code: 'custom', path: ['hosts', i, 'id'], message: `duplicate of hosts.${earlier}.id (${host.id})` });
+    });
+  });
+
+/** A label selector in a query or body: parsed here, so a malformed one is a 400 naming `selector`. */
+export const selectorSchema = z
+  .string()
+  .max(4096)
+  .default('')
+  .transform((text, ctx) => {
+    try {
+      return parseSelector(text);
+    } catch (err) {
+      if (!(err instanceof SelectorError)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.problem });
+      return z.NEVER;
+    }
+  });
+
+export const hostListQuery = z.strictObject({
+  selector: selectorSchema,
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: hostIdSchema.optional(),
+});

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { InventoryStore } from '@luo-fleet/queue';
+import type IORedis from 'ioredis';
+import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
+import type { PlannerSettings } from '../planner-settings';
+import { HostsController } from './hosts.controller';
+
+/** Hosts, their labels, drivers and topologies, in Redis. Exports the store for plans and rollouts. */
+@Module({
+  controllers: [HostsController],
+  providers: [
+    {
+      provide: InventoryStore,
+      useFactory: (redis: IORedis, settings: PlannerSettings) => new InventoryStore(redis, settings.redis.prefix),
+      inject: [PLANNER_REDIS, PLANNER_SETTINGS],
+    },
+  ],
+  exports: [InventoryStore],
+})
+export class InventoryModule {}

@@ -1,0 +1,49 @@
+import { Logger, type DynamicModule, type INestApplication, type LoggerService } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AuditLog } from '@luo-fleet/queue';
+import { auditRecorder } from './audit/audit-recorder';
+import type { ApiRequest, ApiResponse, NextFunction } from './auth/api-request';
+import { PlannerAppModule, type PlannerModuleOptions } from './app.module';
+import { MalformedBody } from './http/api-error';
+import { setupOpenApi } from './http/openapi';
+import type { PlannerSettings } from './planner-settings';
+
+export interface PlannerAppOptions extends PlannerModuleOptions {
+  /** False silences Nest's own logging (tests); default: Nest's console logger. */
+  logger?: LoggerService | false;
+  /** More modules (the rollout API) to mount beside inventory and plans. */
+  imports?: DynamicModule['imports'];
+}
+
+/** Body-parser failures (malformed JSON, too large, bad charset) as errors the exception filter names `body`. */
+function bodyErrorTranslator(err: unknown, _req: ApiRequest, _res: ApiResponse, next: NextFunction): void {
+  const e = err as { type?: string; status?: number; message?: string };
+  if (typeof e?.type === 'string' && typeof e.status === 'number') {
+    const problem = e.type === 'entity.parse.failed' ? `malformed JSON (${e.message})` : (e.message ?? e.type);
+    return next(new MalformedBody(e.status, problem));
+  }
+  next(err);
+}
+
+/**
+ * Builds the planner, initialised but not listening: call `app.listen(port, host)` (port 0 for an
+ * ephemeral one in tests). Throws PlannerConfigError for bad settings and RedisUnavailableError
+ * when Redis does not answer.
+ */
+export async function createPlannerApp(opts: PlannerAppOptions = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(PlannerAppModule.forRoot(opts, opts.imports), {
+    logger: opts.logger ?? undefined,
+    bodyParser: false,
+    abortOnError: false,
+  });
+  const settings = app.get(ConfigService).getOrThrow<PlannerSettings>('planner');
+  // Order matters: the audit hook wraps every mutating call, including ones the body parser refuses.
+  app.use(auditRecorder(app.get(AuditLog), new Logger('AuditRecorder')));
+  app.useBodyParser('json', { limit: settings.bodyLimit });
+  app.use(bodyErrorTranslator);
+  setupOpenApi(app);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,63 @@
+import { TokenConfigError, TokenStore, type RedisSettings } from '@luo-fleet/queue';
+import { z } from 'zod';
+
+/** The environment the planner reads; every variable is optional. */
+export const plannerEnvSchema = z.object({
+  PLANNER_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PLANNER_HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:6379'),
+  LUO_FLEET_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.{}-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . - { }')
+    .default('luo'),
+  LUO_FLEET_TOKENS_FILE: z.string().min(1).optional(),
+  LUO_FLEET_TOKENS: z.string().optional(),
+  LUO_FLEET_AUDIT_MAXLEN: z.coerce.number().int().min(1000).default(100_000),
+  /** Largest JSON body: a batch of 1000 hosts with full topologies runs to tens of MB. */
+  PLANNER_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'must be like 64mb')
+    .default('64mb'),
+});
+
+export interface PlannerSettings {
+  port: number;
+  host: string;
+  redis: RedisSettings;
+  tokens: TokenStore;
+  auditMaxLen: number;
+  bodyLimit: string;
+}
+
+/** Bad planner configuration; the message is one line naming each wrong variable. */
+export class PlannerConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`planner configuration: ${problems.join('; ')}`);
+    this.name = 'PlannerConfigError';
+  }
+}
+
+export function plannerSettingsFromEnv(env: Record<string, string | undefined>): PlannerSettings {
+  const parsed = plannerEnvSchema.safeParse(env);
+  if (!parsed.success) throw new PlannerConfigError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
+  const e = parsed.data;
+  let tokens: TokenStore;
+  try {
+    tokens = TokenStore.fromSources({ file: e.LUO_FLEET_TOKENS_FILE, list: e.LUO_FLEET_TOKENS });
+  } catch (err) {
+    if (err instanceof TokenConfigError) throw new PlannerConfigError([err.message]);
+    throw err;
+  }
+  if (tokens.size === 0) throw new PlannerConfigError(['no API tokens: set LUO_FLEET_TOKENS_FILE or LUO_FLEET_TOKENS (name:role:token,...)']);
+  return {
+    port: e.PLANNER_PORT,
+    host: e.PLANNER_HOST,
+    redis: { url: e.REDIS_URL, prefix: e.LUO_FLEET_PREFIX },
+    tokens,
+    auditMaxLen: e.LUO_FLEET_AUDIT_MAXLEN,
+    bodyLimit: e.PLANNER_BODY_LIMIT,
+  };
+}

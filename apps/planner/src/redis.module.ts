@@ -1,0 +1,66 @@
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { connectRedis, type RedisSettings } from '@luo-fleet/queue';
+import type IORedis from 'ioredis';
+import type { PlannerSettings } from './planner-settings';
+
+export const PLANNER_SETTINGS = Symbol('PLANNER_SETTINGS');
+export const PLANNER_REDIS = Symbol('PLANNER_REDIS');
+
+/** Redis did not answer at start; the message is one line. */
+export class RedisUnavailableError extends Error {
+  constructor(url: string, problem: string) {
+    super(`Redis at ${redactUrl(url)} is unreachable: ${problem}`);
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * A connection for request handling: a request fails fast (and the client gets an error) rather
+ * than waiting forever while Redis is away, unlike the workers' connections.
+ */
+export async function connectPlannerRedis(settings: RedisSettings): Promise<IORedis> {
+  const redis = connectRedis(settings, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      redis.connect().then(() => redis.ping()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (err) {
+    redis.disconnect();
+    throw new RedisUnavailableError(settings.url, (err as Error).message || String(err));
+  } finally {
+    clearTimeout(timer);
+  }
+  return redis;
+}
+
+@Injectable()
+class RedisCloser implements OnApplicationShutdown {
+  constructor(@Inject(PLANNER_REDIS) private readonly redis: IORedis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/** The planner's settings and its one Redis connection, for every module. */
+@Global()
+@Module({
+  providers: [
+    { provide: PLANNER_SETTINGS, useFactory: (config: ConfigService) => config.getOrThrow<PlannerSettings>('planner'), inject: [ConfigService] },
+    { provide: PLANNER_REDIS, useFactory: (settings: PlannerSettings) => connectPlannerRedis(settings.redis), inject: [PLANNER_SETTINGS] },
+    RedisCloser,
+  ],
+  exports: [PLANNER_SETTINGS, PLANNER_REDIS],
+})
+export class RedisModule {}
