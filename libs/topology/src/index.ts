@@ -6,3 +6,4 @@ export * from './sysfs-reader';
 export * from './sysfs-writer';
 export * from './topology-json';
 export * from './topology-builder';
+export * from './fleet-generator';

@@ -1,0 +1,94 @@
+import { buildHostTopology, HOST_KINDS, type HostKind } from './fleet-generator-kinds';
+import { hostSeed, mulberry32 } from './fleet-generator-prng';
+import type { HostTopology } from './model';
+
+export { HOST_KINDS, type HostKind } from './fleet-generator-kinds';
+export { mulberry32, type Prng } from './fleet-generator-prng';
+
+/** A synthetic host: deterministic for (seed, index), realistic enough to exercise every rule. */
+export interface GeneratedHost {
+  hostname: string;
+  labels: { rack: string; zone: string; kind: string };
+  topology: HostTopology;
+}
+
+export interface GenerateHostOptions {
+  /** Exact device count (5 to 200); default: the kind's natural size. */
+  devices?: number;
+  /** Default: drawn per host from the fleet mix. */
+  kind?: HostKind;
+}
+
+export const HOSTS_PER_RACK = 40;
+export const ZONES = 8;
+export const MIN_GENERATED_DEVICES = 5;
+export const MAX_GENERATED_DEVICES = 200;
+
+/** Share of each kind in a generated fleet, in HOST_KINDS order. */
+const KIND_MIX: readonly number[] = [0.25, 0.25, 0.25, 0.15, 0.1];
+
+/** An option of the fleet generator that cannot be used: names the option and the problem. */
+export class FleetGeneratorError extends Error {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`fleet generator: ${field} ${problem}`);
+    this.name = 'FleetGeneratorError';
+  }
+}
+
+export function generateHost(seed: number, index: number, opts: GenerateHostOptions = {}): GeneratedHost {
+  checkOptions(seed, opts);
+  if (!Number.isSafeInteger(index) || index < 0) throw new FleetGeneratorError('index', `must be a whole number >= 0, got ${index}`);
+  return hostAt(seed, index, opts);
+}
+
+/** Hosts 0..count-1 one at a time, so a fleet of 100k never has to be held at once. */
+export function* generateFleet(count: number, seed: number, opts: GenerateHostOptions = {}): Generator<GeneratedHost> {
+  if (!Number.isSafeInteger(count) || count < 0) throw new FleetGeneratorError('count', `must be a whole number >= 0, got ${count}`);
+  checkOptions(seed, opts);
+  for (let index = 0; index < count; index++) yield hostAt(seed, index, opts);
+}
+
+function hostAt(seed: number, index: number, opts: GenerateHostOptions): GeneratedHost {
+  const rng = mulberry32(hostSeed(seed, index));
+  const kind = opts.kind ?? drawKind(rng.next());
+  const rack = Math.floor(index / HOSTS_PER_RACK);
+  const zone = rack % ZONES;
+  return {
+    hostname: `hv-z${zone}-r${pad(rack, 4)}-${pad(index % HOSTS_PER_RACK, 2)}`,
+    labels: { rack: `rack-${pad(rack, 4)}`, zone: `zone-${zone}`, kind },
+    topology: buildHostTopology(kind, rng, opts.devices),
+  };
+}
+
+function drawKind(u: number): HostKind {
+  let acc = 0;
+  for (let i = 0; i < HOST_KINDS.length; i++) {
+    acc += KIND_MIX[i];
+    if (u < acc) return HOST_KINDS[i];
+  }
+  return HOST_KINDS[HOST_KINDS.length - 1];
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+function checkOptions(seed: number, opts: GenerateHostOptions): void {
+  if (!Number.isFinite(seed)) throw new FleetGeneratorError('seed', `must be a finite number, got ${seed}`);
+  const { devices, kind } = opts;
+  if (
+    devices !== undefined &&
+    (!Number.isInteger(devices) || devices < MIN_GENERATED_DEVICES || devices > MAX_GENERATED_DEVICES)
+  ) {
+    throw new FleetGeneratorError(
+      'devices',
+      `must be a whole number from ${MIN_GENERATED_DEVICES} to ${MAX_GENERATED_DEVICES}, got ${devices}`,
+    );
+  }
+  if (kind !== undefined && !(HOST_KINDS as readonly string[]).includes(kind)) {
+    throw new FleetGeneratorError('kind', `must be one of ${HOST_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
+  }
+}
