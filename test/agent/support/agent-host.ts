@@ -8,7 +8,7 @@ import { signRequest } from '../../../libs/handover/src/agent';
 
 const ROOT = resolve(__dirname, '../../..');
 export const AGENT_MAIN = join(ROOT, 'dist/apps/agent/src/main.js');
-export const SIM_STEP = join(ROOT, 'deploy/agent/hooks/simulated/sim-step.js');
+export const SIM_STEP = join(ROOT, 'deploy/agent/hooks/simulated/sim-step.mjs');
 const HOOKS = ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload', 'incoming'] as const;
 
 export interface HookOverride {
@@ -34,7 +34,7 @@ export interface AgentHostOptions {
 /**
  * One simulated host for tests: its own sysfs tree, state dir, secret and agent process on its own
  * loopback address, plus the supervisor the simulated kexec hook relies on: `reboot-requested`
- * makes it kill the agent, run `sim-step.js boot` and start the agent again; `power-off-requested`
+ * makes it kill the agent, run `sim-step.mjs boot` and start the agent again; `power-off-requested`
  * only kills it.
  */
 export class AgentHost {
@@ -131,6 +131,11 @@ export class AgentHost {
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves once any reboot the supervisor is acting out has ended (the agent listens again). */
+  async idle(): Promise<void> {
+    await this.supervising;
   }
 
   private supervise(): void {

@@ -97,9 +97,9 @@ export class HostSteps {
 
   private async step(step: Exclude<AgentStep, 'kexec'>, request: StepRequest): Promise<StepOutcome> {
     const startedAt = Date.now();
-    const result = await this.started(step, request, startedAt).result;
-    const answer = this.answerOf(step, request, result);
-    this.finish(step, request, startedAt, 200, answer);
+    const hook = this.started(step, request, startedAt);
+    const answer = this.answerOf(step, request, await hook.result);
+    this.finish(step, request, startedAt, 200, answer, hook.pgid);
     this.log(`${step} ${request.requestId}: ${answer.ok ? 'ok' : answer.timedOut ? 'timed out' : `exit ${answer.exitCode}`} in ${answer.durationMs} ms`);
     return { status: 200, answer, repeated: false };
   }
@@ -120,7 +120,7 @@ export class HostSteps {
     clearTimeout(windowTimer);
     if (early && !early.ok) {
       const answer: StepAnswer = { ...this.answerOf('kexec', request, early), rebootReturned: true };
-      this.finish('kexec', request, startedAt, 200, answer);
+      this.finish('kexec', request, startedAt, 200, answer, running.pgid);
       this.log(`kexec ${request.requestId}: the reboot returned (exit ${early.exitCode})`);
       return { status: 200, answer, repeated: false };
     }
@@ -134,7 +134,7 @@ export class HostSteps {
       timedOut: false,
       rebootIssued: true,
     };
-    this.finish('kexec', request, startedAt, 202, answer);
+    this.finish('kexec', request, startedAt, 202, answer, running.pgid);
     if (!early) {
       // Only for the log: the answer was given; a late failure shows up as the same boot id.
       void running.result.then((late) => this.log(`kexec ${request.requestId}: hook ended after the return window (exit ${late.exitCode}, ok ${late.ok})`));
@@ -189,8 +189,8 @@ export class HostSteps {
     return hook;
   }
 
-  private finish(step: AgentStep, request: StepRequest, startedAt: number, status: 200 | 202, answer: StepAnswer): void {
-    this.records.write({ state: 'done', requestId: request.requestId, step, handoverId: request.handoverId, startedAt, status, answer });
+  private finish(step: AgentStep, request: StepRequest, startedAt: number, status: 200 | 202, answer: StepAnswer, pgid: number | undefined): void {
+    this.records.write({ state: 'done', requestId: request.requestId, step, handoverId: request.handoverId, startedAt, status, answer, pgid });
   }
 
   private get outputDir(): string {

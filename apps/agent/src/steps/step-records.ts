@@ -28,6 +28,8 @@ export type StepRecord =
       startedAt: number;
       /** The HTTP status the first answer had (202 for a kexec under way). */
       status: number;
+      /** The hook's process group, for diagnosis. */
+      pgid?: number;
       answer: StepAnswer;
     };
 
