@@ -2,7 +2,7 @@ import IORedis from 'ioredis';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetKeys, HANDOVER_QUEUE } from '@luo-fleet/queue';
-import { createMetricsApp, type MetricsApp } from '../../apps/metrics/src/metrics-app';
+import { createMetricsApp, type MetricsApp } from './metrics-app-under-test';
 import { scrape, valueOf, type Sample } from './exposition';
 import { failedHost, rolledBackHost, skippedHost, stuckHost, updatedHost } from './handover-scenario';
 import { deleteKeys, recordInChildProcess, recorderBuilt, REDIS_URL, storeActiveRollout, testPrefix } from './redis-fixture';
