@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { host, singletonHost } from './host-topologies';
+import { startPlanner, type PlannerUnderTest } from './planner-harness';
+
+let p: PlannerUnderTest;
+beforeAll(async () => {
+  p = await startPlanner();
+  expect((await p.call('POST', '/v1/hosts', { body: host('hv-keep', { rack: 'r1', zone: 'z1' }, singletonHost()) })).status).toBe(201);
+});
+afterAll(async () => p?.close());
+
+const fields = (body: { issues?: Array<{ field: string }> }) => (body.issues ?? []).map((i) => i.field).sort();
+
+/** Every stored key and value under the test prefix: a refused request must leave it unchanged. */
+async function snapshot(): Promise<string> {
+  const keys = (await p.redis.keys(`${p.prefix}:{inventory}:*`)).sort();
+  const parts: string[] = [];
+  for (const key of keys) {
+    const type = await p.redis.type(key);
+    parts.push(key, type === 'hash' ? JSON.stringify(await p.redis.hgetall(key)) : JSON.stringify(await p.redis.zrange(key, 0, -1)));
+  }
+  return parts.join('\n');
+}
+
+const topology = singletonHost();
+const badDeep = { ...topology, devices: topology.devices.map((d, i) => (i === 1 ? { ...d, acs: { state: 'present', capability: 70000, control: 0 } } : d)) };
+
+const badBodies: Array<{ name: string; method: string; path: string; body?: unknown; raw?: string; fields: string[] }> = [
+  { name: 'bad host id', method: 'POST', path: '/v1/hosts', body: host('HV_1', { rack: 'r1', zone: 'z1' }), fields: ['id'] },
+  { name: 'bad label key', method: 'POST', path: '/v1/hosts', body: host('hv-1', { rack: 'r1', zone: 'z1', '-bad': 'x' }), fields: ['labels.-bad'] },
+  { name: 'bad label value and a missing label', method: 'POST', path: '/v1/hosts', body: host('hv-1', { rack: 'r 1' }), fields: ['labels.rack', 'labels.zone'] },
+  { name: 'label key too long', method: 'POST', path: '/v1/hosts', body: host('hv-1', { rack: 'r1', zone: 'z1', ['k'.repeat(64)]: 'v' }), fields: [`labels.${'k'.repeat(64)}`] },
+  { name: 'deep topology field', method: 'POST', path: '/v1/hosts', body: { ...host('hv-1', { rack: 'r1', zone: 'z1' }), topology: badDeep }, fields: ['topology.devices.1.acs.capability'] },
+  { name: 'topology cross-check', method: 'POST', path: '/v1/hosts', body: { ...host('hv-1', { rack: 'r1', zone: 'z1' }), topology: { ...topology, iommuGroups: { ...topology.iommuGroups, '2': ['0000:09:00.0'] } } }, fields: ['topology.devices.1.iommuGroup', 'topology.iommuGroups.2.0'] },
+  { name: 'agent driver without url and an unknown field', method: 'POST', path: '/v1/hosts', body: { id: 'hv-1', labels: { rack: 'r1', zone: 'z1' }, driver: { kind: 'agent' }, colour: 'red' }, fields: ['colour', 'driver.url'] },
+  { name: 'malformed JSON', method: 'POST', path: '/v1/hosts', raw: '{"id": "hv-1", ', fields: ['body'] },
+  { name: 'a JSON array as the body', method: 'POST', path: '/v1/hosts', raw: '[]', fields: ['body'] },
+  { name: 'no body', method: 'POST', path: '/v1/hosts', fields: ['body'] },
+  { name: 'batch: one bad host and a duplicate id', method: 'POST', path: '/v1/hosts:batch', body: { hosts: [host('hv-a', { rack: 'r1', zone: 'z1' }), host('hv-b', { rack: 'r1' }), host('hv-a', { rack: 'r2', zone: 'z1' })] }, fields: ['hosts.1.labels.zone', 'hosts.2.id'] },
+  { name: 'batch: empty', method: 'POST', path: '/v1/hosts:batch', body: { hosts: [] }, fields: ['hosts'] },
+  { name: 'unknown profile', method: 'POST', path: '/v1/plans', body: { selector: '', profile: 'no-such-kernel' }, fields: ['profile'] },
+  { name: 'plan: bad selector, bad BDF, bad strictAcs', method: 'POST', path: '/v1/plans', body: { selector: 'rack in r1', strictAcs: 'yes', devices: { 'hv-keep': ['0000:zz:00.0'] } }, fields: ['devices.hv-keep.0', 'selector', 'strictAcs'] },
+  { name: 'bad selector', method: 'GET', path: '/v1/hosts?selector=rack%3D%3Dr1%2C(zone', fields: ['selector'] },
+  { name: 'bad limit and cursor, unknown query field', method: 'GET', path: '/v1/hosts?limit=5000&cursor=Nope&colour=red', fields: ['colour', 'cursor', 'limit'] },
+  { name: 'bad host id in the path', method: 'GET', path: '/v1/hosts/Not_A_Host', fields: ['id'] },
+];
+
+describe('bad input gets a 400 naming each wrong field and changes nothing', () => {
+  for (const c of badBodies) {
+    it(c.name, async () => {
+      const before = await snapshot();
+      const res = await p.call(c.method, c.path, { body: c.body, raw: c.raw });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(typeof res.body.message).toBe('string');
+      expect(fields(res.body)).toEqual(c.fields);
+      for (const issue of res.body.issues) expect(issue.problem).toEqual(expect.any(String));
+      expect(JSON.stringify(res.body)).not.toMatch(/\bat .*\.(ts|js):\d+/);
+      expect(await snapshot()).toBe(before);
+    });
+  }
+
+  it('explains an unknown profile by listing the known ones', async () => {
+    const res = await p.call('POST', '/v1/plans', { body: { profile: 'no-such-kernel' } });
+    expect(res.body.issues[0].problem).toMatch(/unknown rule profile "no-such-kernel" \(known: .*singleton-group/);
+  });
+});
+
+describe('not found', () => {
+  it('answers 404 naming the host for GET and DELETE of an unknown host', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await p.call(method, '/v1/hosts/hv-nowhere');
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'host hv-nowhere is not in the inventory' });
+    }
+  });
+
+  it('answers 404 JSON for an unknown route', async () => {
+    const res = await p.call('GET', '/v1/nothing-here');
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+  });
+});
