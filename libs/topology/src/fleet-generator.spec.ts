@@ -53,7 +53,7 @@ describe('generateHost', () => {
   });
 
   it.each(HOST_KINDS)('builds consistent %s hosts, natural size and exact sizes', (kind) => {
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 12; i++) {
       const natural = generateHost(1, i, { kind });
       expect(natural.labels.kind).toBe(kind);
       assertConsistent(natural.topology);
