@@ -26,7 +26,10 @@ export interface AgentHostDriverOptions {
   hostId: string;
   /** The per-host HMAC secret, the same bytes as the agent's secret file (trailing whitespace trimmed). */
   secret: Buffer;
-  /** Limit for the quick requests (identity, topology, incoming, kexec). */
+  /**
+   * Limit for the quick requests (identity, topology, incoming, kexec). Must exceed the agent's
+   * `kexecReturnWindowMs`, which is how long the agent may take to answer a kexec.
+   */
   timeoutMs?: number;
   /** Limit for a step POST; must exceed the agent's hook timeout for that step. */
   stepTimeoutMs?: number;

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HOOK_NAMES, parseAgentConfig } from './agent-config';
+
+const example = () => JSON.parse(readFileSync(join(__dirname, '../../../../deploy/agent/agent.example.json'), 'utf8'));
+
+describe('agent config', () => {
+  it('accepts the shipped example and fills defaults', () => {
+    const config = parseAgentConfig(example());
+    expect(Object.keys(config.hooks).sort()).toEqual([...HOOK_NAMES].sort());
+    const { sysfsRoot: _s, listen: _l, ...rest } = example();
+    const defaults = parseAgentConfig(rest);
+    expect(defaults.sysfsRoot).toBe('/sys');
+    expect(defaults.listen).toEqual({ host: '127.0.0.1', port: 7450 });
+    expect(defaults.liveupdateDevicePath).toBe('/dev/liveupdate');
+  });
+
+  it('names each wrong field', () => {
+    const config = example();
+    config.hooks.preserve.command = 'luoctl';
+    delete config.hooks.thaw;
+    config.hooks.freeze.shell = true;
+    config.listen.port = 70000;
+    const error = (() => {
+      try {
+        parseAgentConfig(config, 'agent.json');
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    })();
+    expect(error).toMatch(/^agent\.json: /);
+    expect(error).toContain('hooks.preserve.command: must be an absolute path');
+    expect(error).toContain('hooks.thaw:');
+    expect(error).toContain('hooks.freeze.shell: unknown field');
+    expect(error).toContain('listen.port:');
+  });
+});
