@@ -25,7 +25,7 @@ describe('authentication', () => {
     expect(wrong.body.message).toBe('invalid bearer token');
     const res = await fetch(`${p.base}/v1/hosts`, { headers: { authorization: 'Basic YWxpY2U6cHc=' } });
     expect(res.status).toBe(401);
-    expect((await res.json()).message).toMatch(/not of the form/);
+    expect(((await res.json()) as { message: string }).message).toMatch(/not of the form/);
   });
 
   it('lets a viewer read but answers 403 to a viewer POST, and stores nothing', async () => {

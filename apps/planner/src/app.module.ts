@@ -1,18 +1,21 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import type IORedis from 'ioredis';
 import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { InventoryModule } from './inventory/inventory.module';
-import { plannerSettingsFromEnv } from './planner-settings';
+import type { PlannerSettings } from './planner-settings';
 import { PlansModule } from './plans/plans.module';
 import { RedisModule } from './redis.module';
 
 export interface PlannerModuleOptions {
-  /** The environment to configure from; process.env when absent (tests pass their own). */
-  env?: Record<string, string | undefined>;
+  /** Validated settings (plannerSettingsFromEnv). */
+  settings: PlannerSettings;
+  /** A connected Redis; closed when the app shuts down. */
+  redis: IORedis;
 }
 
 /**
@@ -21,17 +24,18 @@ export interface PlannerModuleOptions {
  */
 @Module({})
 export class PlannerAppModule {
-  static forRoot(opts: PlannerModuleOptions = {}, extra: DynamicModule['imports'] = []): DynamicModule {
+  static forRoot(opts: PlannerModuleOptions, extra: DynamicModule['imports'] = []): DynamicModule {
     return {
       module: PlannerAppModule,
       imports: [
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: true,
-          // Settings go under one key holding objects, so nothing (no plaintext token) is copied back into process.env.
-          validate: (raw) => ({ planner: plannerSettingsFromEnv(opts.env ?? (raw as Record<string, string | undefined>)) }),
+          // The env was validated (zod) before Nest started, so a bad one is a one-line error, not a crash
+          // inside module loading. One key holding objects: nothing (no plaintext token) is copied into process.env.
+          validate: () => ({ planner: opts.settings }),
         }),
-        RedisModule,
+        RedisModule.forRoot(opts.redis),
         AuthModule,
         AuditModule,
         InventoryModule,

@@ -21,12 +21,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // Nest may wrap a provider's error; look one level down for ours.
-  const cause = (err as { cause?: unknown })?.cause;
-  const known = isOperatorError(err) ? err : isOperatorError(cause) ? cause : null;
-  if (known) {
-    process.stderr.write(`luo-fleet planner: ${known.message}\n`);
-    process.exit(known instanceof PlannerConfigError ? 2 : 1);
+  if (isOperatorError(err)) {
+    process.stderr.write(`luo-fleet planner: ${err.message}\n`);
+    process.exit(err instanceof PlannerConfigError ? 2 : 1);
   }
   process.stderr.write(`luo-fleet planner: failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);

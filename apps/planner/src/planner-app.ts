@@ -1,16 +1,18 @@
 import { Logger, type DynamicModule, type INestApplication, type LoggerService } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AuditLog } from '@luo-fleet/queue';
 import { auditRecorder } from './audit/audit-recorder';
 import type { ApiRequest, ApiResponse, NextFunction } from './auth/api-request';
-import { PlannerAppModule, type PlannerModuleOptions } from './app.module';
+import { PlannerAppModule } from './app.module';
 import { MalformedBody } from './http/api-error';
 import { setupOpenApi } from './http/openapi';
-import type { PlannerSettings } from './planner-settings';
+import { plannerSettingsFromEnv } from './planner-settings';
+import { connectPlannerRedis } from './redis.module';
 
-export interface PlannerAppOptions extends PlannerModuleOptions {
+export interface PlannerAppOptions {
+  /** The environment to configure from; process.env when absent (tests pass their own). */
+  env?: Record<string, string | undefined>;
   /** False silences Nest's own logging (tests); default: Nest's console logger. */
   logger?: LoggerService | false;
   /** More modules (the rollout API) to mount beside inventory and plans. */
@@ -33,12 +35,19 @@ function bodyErrorTranslator(err: unknown, _req: ApiRequest, _res: ApiResponse, 
  * when Redis does not answer.
  */
 export async function createPlannerApp(opts: PlannerAppOptions = {}): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(PlannerAppModule.forRoot(opts, opts.imports), {
-    logger: opts.logger ?? undefined,
-    bodyParser: false,
-    abortOnError: false,
-  });
-  const settings = app.get(ConfigService).getOrThrow<PlannerSettings>('planner');
+  const settings = plannerSettingsFromEnv(opts.env ?? process.env);
+  const redis = await connectPlannerRedis(settings.redis);
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(PlannerAppModule.forRoot({ settings, redis }, opts.imports), {
+      logger: opts.logger ?? undefined,
+      bodyParser: false,
+      abortOnError: false,
+    });
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
   // Order matters: the audit hook wraps every mutating call, including ones the body parser refuses.
   app.use(auditRecorder(app.get(AuditLog), new Logger('AuditRecorder')));
   app.useBodyParser('json', { limit: settings.bodyLimit });

@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { connectRedis, type RedisSettings } from '@luo-fleet/queue';
 import type IORedis from 'ioredis';
@@ -27,6 +27,18 @@ const CONNECT_TIMEOUT_MS = 5_000;
  */
 export async function connectPlannerRedis(settings: RedisSettings): Promise<IORedis> {
   const redis = connectRedis(settings, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS });
+  let started = false;
+  // Without a listener ioredis prints every failed reconnect; log each distinct problem once instead.
+  const logger = new Logger('Redis');
+  let last = '';
+  redis.on('error', (err: Error) => {
+    if (started && err.message !== last) logger.warn(`Redis connection: ${err.message}`);
+    last = err.message;
+  });
+  redis.on('ready', () => {
+    if (last !== '') logger.log('Redis connection restored');
+    last = '';
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -37,10 +49,12 @@ export async function connectPlannerRedis(settings: RedisSettings): Promise<IORe
     ]);
   } catch (err) {
     redis.disconnect();
-    throw new RedisUnavailableError(settings.url, (err as Error).message || String(err));
+    // The error event says why (ECONNREFUSED ...); the rejection often only says the connection closed.
+    throw new RedisUnavailableError(settings.url, last || (err as Error).message || String(err));
   } finally {
     clearTimeout(timer);
   }
+  started = true;
   return redis;
 }
 
@@ -53,14 +67,19 @@ class RedisCloser implements OnApplicationShutdown {
   }
 }
 
-/** The planner's settings and its one Redis connection, for every module. */
+/** The planner's settings and its one Redis connection (made before Nest starts), for every module. */
 @Global()
-@Module({
-  providers: [
-    { provide: PLANNER_SETTINGS, useFactory: (config: ConfigService) => config.getOrThrow<PlannerSettings>('planner'), inject: [ConfigService] },
-    { provide: PLANNER_REDIS, useFactory: (settings: PlannerSettings) => connectPlannerRedis(settings.redis), inject: [PLANNER_SETTINGS] },
-    RedisCloser,
-  ],
-  exports: [PLANNER_SETTINGS, PLANNER_REDIS],
-})
-export class RedisModule {}
+@Module({})
+export class RedisModule {
+  static forRoot(redis: IORedis): DynamicModule {
+    return {
+      module: RedisModule,
+      providers: [
+        { provide: PLANNER_SETTINGS, useFactory: (config: ConfigService) => config.getOrThrow<PlannerSettings>('planner'), inject: [ConfigService] },
+        { provide: PLANNER_REDIS, useValue: redis },
+        RedisCloser,
+      ],
+      exports: [PLANNER_SETTINGS, PLANNER_REDIS],
+    };
+  }
+}
