@@ -25,9 +25,12 @@ export interface ActiveRolloutsView {
  * state-count hash (maintained by the journal script, so it costs one HGETALL per rollout).
  */
 export class ActiveRolloutsReader {
+  private readonly hostLists = new Map<string, { readAt: number; hosts: HostInStep[] }>();
+
   constructor(
     private readonly redis: IORedis,
     private readonly keys: FleetKeys,
+    private readonly hostListTtlMs = 15_000,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -45,38 +48,59 @@ export class ActiveRolloutsReader {
       if (err2) throw err2;
       return view(id, json as string | null, counts as Record<string, string>);
     });
+    this.forgetInactive(active);
     return { rollouts, oldestStepAge: await this.oldestStepAge(rollouts) };
   }
 
   /**
-   * For the stuck-host alert. Only rollouts with hosts in a step are looked at, and only those
-   * hosts' last journal entries are read: bounded by max_concurrent, not by fleet size. The host
-   * list itself is one HGETALL of the rollout's host states (O(hosts in the rollout)); a sorted set
-   * of step start times kept by the journal script would make this O(log n).
+   * For the stuck-host alert: per step, the age of the last journal entry of the longest-waiting
+   * host in it. Only rollouts with hosts in a step are looked at, and only those hosts' last entries
+   * are read each scrape (bounded by max_concurrent, not fleet size). Finding those hosts takes one
+   * HGETALL of the rollout's host states (O(hosts in the rollout)), so that list is refreshed every
+   * `hostListTtlMs` only: a host that entered a step since then is missing for that long, which a
+   * stuck-host alert measured in minutes does not notice; a host that moved on or finished is seen
+   * in its journal at once. A sorted set of step start times kept by the journal script would make
+   * the refresh O(log n).
    */
   private async oldestStepAge(rollouts: ActiveRolloutView[]): Promise<Map<string, number>> {
     const busy = rollouts.filter((r) => STEP_STATES.some((s) => (r.hosts.get(s) ?? 0) > 0));
+    const inStep = (await Promise.all(busy.map((r) => this.hostsInStep(r.id)))).flat();
     const ages = new Map<string, number>();
-    if (busy.length === 0) return ages;
-    const states = await Promise.all(busy.map((r) => this.redis.hgetall(this.keys.hostStates(r.id))));
-    const inStep: { rolloutId: string; hostId: string; step: string }[] = [];
-    busy.forEach((r, i) => {
-      for (const [hostId, step] of Object.entries(states[i])) {
-        if (STEP_STATES.includes(step)) inStep.push({ rolloutId: r.id, hostId, step });
-      }
-    });
+    if (inStep.length === 0) return ages;
     const pipeline = this.redis.pipeline();
     for (const h of inStep) pipeline.lindex(this.keys.journal(h.rolloutId, h.hostId), -1);
-    const last = inStep.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    const last = (await pipeline.exec()) ?? [];
     const now = this.now();
     inStep.forEach((h, i) => {
-      const at = entryTime(last[i]?.[1]);
-      if (at === undefined) return;
-      const age = Math.max(0, (now - at) / 1000);
-      ages.set(h.step, Math.max(ages.get(h.step) ?? 0, age));
+      const entry = parseEntry(last[i]?.[1]);
+      if (!entry || entry.type === 'outcome') return;
+      const step = entry.step ?? h.step;
+      ages.set(step, Math.max(ages.get(step) ?? 0, Math.max(0, (now - entry.at) / 1000)));
     });
     return ages;
   }
+
+  private async hostsInStep(rolloutId: string): Promise<HostInStep[]> {
+    const cached = this.hostLists.get(rolloutId);
+    if (cached && this.now() - cached.readAt < this.hostListTtlMs) return cached.hosts;
+    const states = await this.redis.hgetall(this.keys.hostStates(rolloutId));
+    const hosts = Object.entries(states)
+      .filter(([, step]) => STEP_STATES.includes(step))
+      .map(([hostId, step]) => ({ rolloutId, hostId, step }));
+    this.hostLists.set(rolloutId, { readAt: this.now(), hosts });
+    return hosts;
+  }
+
+  /** Drops host lists of rollouts that are no longer active. */
+  private forgetInactive(active: readonly string[]): void {
+    for (const id of this.hostLists.keys()) if (!active.includes(id)) this.hostLists.delete(id);
+  }
+}
+
+interface HostInStep {
+  rolloutId: string;
+  hostId: string;
+  step: string;
 }
 
 function view(id: string, json: string | null, counts: Record<string, string>): ActiveRolloutView {
@@ -106,11 +130,12 @@ function parseLimits(json: string | null): { maxConcurrent?: number; maxFailures
   }
 }
 
-function entryTime(raw: unknown): number | undefined {
+function parseEntry(raw: unknown): { type: string; at: number; step?: string } | undefined {
   if (typeof raw !== 'string') return undefined;
   try {
-    const at = (JSON.parse(raw) as { at?: unknown }).at;
-    return typeof at === 'number' ? at : undefined;
+    const e = JSON.parse(raw) as { type?: unknown; at?: unknown; step?: unknown };
+    if (typeof e.at !== 'number' || typeof e.type !== 'string') return undefined;
+    return { type: e.type, at: e.at, step: typeof e.step === 'string' && STEP_STATES.includes(e.step) ? e.step : undefined };
   } catch {
     return undefined;
   }
