@@ -14,6 +14,8 @@ function isOperatorError(err: unknown): err is Error {
 async function main(): Promise<void> {
   const logger = new PinoLogger();
   const app = await createPlannerApp({ logger });
+  // The tokens are hashed by now; keep the plaintext out of anything this process spawns or dumps.
+  delete process.env.LUO_FLEET_TOKENS;
   app.enableShutdownHooks();
   const { port, host } = app.get(ConfigService).getOrThrow<PlannerSettings>('planner');
   await app.listen(port, host);
