@@ -24,7 +24,7 @@ export interface PlannerUnderTest {
 }
 
 /** A planner on an ephemeral port with its own Redis prefix; close() deletes every key under it. */
-export async function startPlanner(): Promise<PlannerUnderTest> {
+export async function startPlanner(env: Record<string, string> = {}): Promise<PlannerUnderTest> {
   const ns = redisNamespace('planner');
   const prefix = ns.prefix;
   const app = await createPlannerApp({
@@ -33,6 +33,7 @@ export async function startPlanner(): Promise<PlannerUnderTest> {
       REDIS_URL: TEST_REDIS_URL,
       LUO_FLEET_PREFIX: prefix,
       LUO_FLEET_TOKENS: `alice:operator:${TOKENS.operator},victor:viewer:${TOKENS.viewer}`,
+      ...env,
     },
   });
   await app.listen(0, '127.0.0.1');

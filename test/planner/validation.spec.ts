@@ -1,3 +1,4 @@
+import { generateHost } from '@luo-fleet/topology';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { host, singletonHost } from './host-topologies';
 import { startPlanner, type PlannerUnderTest } from './planner-harness';
@@ -79,5 +80,26 @@ describe('not found', () => {
     const res = await p.call('GET', '/v1/nothing-here');
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+  });
+});
+
+describe('failures that are not the caller\'s', () => {
+  it('turns an unexpected error into a 500 without internals in the body', async () => {
+    await p.redis.hset(`${p.prefix}:{inventory}:host:hv-keep`, 'topology', '{not json');
+    const res = await p.call('GET', '/v1/hosts/hv-keep');
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error; the planner log has the details' });
+  });
+
+  it('answers 413 for a body over the configured limit', async () => {
+    const small = await startPlanner({ PLANNER_BODY_LIMIT: '1kb' });
+    try {
+      const res = await small.call('POST', '/v1/hosts', { body: host('hv-big', { rack: 'r1', zone: 'z1' }, generateHost(1, 0).topology) });
+      expect(res.status).toBe(413);
+      expect(res.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+      expect(await small.redis.exists(`${small.prefix}:{inventory}:host:hv-big`)).toBe(0);
+    } finally {
+      await small.close();
+    }
   });
 });

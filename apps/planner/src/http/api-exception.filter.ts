@@ -27,6 +27,12 @@ function badRequest(issues: ApiIssue[], message?: string): ApiErrorBody {
   return { statusCode: 400, error: 'Bad Request', message: message ?? issues.map((i) => `${i.field}: ${i.problem}`).join('; '), issues };
 }
 
+/** ioredis gives up on a command after its retries while the connection is down. */
+function isRedisOutage(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string };
+  return e?.name === 'MaxRetriesPerRequestError' || e?.message === 'Connection is closed.' || e?.code === 'ECONNREFUSED';
+}
+
 /** The response for anything thrown while serving a request; null means "unexpected: a 500". */
 export function apiErrorFor(err: unknown): ApiErrorBody | null {
   if (err instanceof HttpException) {
@@ -50,6 +56,7 @@ export function apiErrorFor(err: unknown): ApiErrorBody | null {
   if (err instanceof UnknownProfileError) return badRequest([{ field: 'profile', problem: err.message }]);
   if (err instanceof SelectorError) return badRequest([{ field: 'selector', problem: err.problem }]);
   if (err instanceof HostNotFoundError) return { statusCode: 404, error: 'Not Found', message: err.message };
+  if (isRedisOutage(err)) return { statusCode: 503, error: 'Service Unavailable', message: 'the inventory store (Redis) is not answering; retry later' };
   return null;
 }
 
