@@ -46,6 +46,9 @@ describe('authentication', () => {
     const doc = await p.call('GET', '/docs-json', { as: 'none' });
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/hosts', '/v1/hosts:batch', '/v1/hosts/{id}', '/v1/plans', '/v1/audit']));
+    const hostBody = doc.body.paths['/v1/hosts'].post.requestBody.content['application/json'].schema;
+    expect(hostBody.required).toEqual(['id', 'labels']);
+    expect(hostBody.properties.topology.properties.devices.type).toBe('array');
     expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 });

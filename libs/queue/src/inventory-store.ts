@@ -52,7 +52,7 @@ const WALK_CHUNK = 500;
 
 export interface HostPage {
   hosts: InventoryHostSummary[];
-  /** Pass as `cursor` for the next page; null when this page reached the end. */
+  /** Pass as `cursor` for the next page; null when there are no more (a full last page may still carry one, leading to an empty page). */
   nextCursor: string | null;
 }
 

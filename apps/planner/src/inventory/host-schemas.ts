@@ -1,7 +1,8 @@
 import { HOST_ID, LABEL_KEY, LABEL_MAX, LABEL_VALUE, parseSelector, REQUIRED_LABELS, SelectorError } from '@luo-fleet/queue';
-import { parseHostTopology, TopologyValidationError, type HostTopology } from '@luo-fleet/topology';
+import { hostTopologySchema, parseHostTopology, TopologyValidationError, type HostTopology } from '@luo-fleet/topology';
 import { z } from 'zod';
 import { fieldPath } from '../http/api-error';
+import { jsonSchemaOf } from '../http/openapi';
 
 export const MAX_BATCH = 1000;
 const MAX_LABELS = 64;
@@ -84,3 +85,14 @@ export const hostListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: hostIdSchema.optional(),
 });
+
+/** For OpenAPI: the topology field is validated by parseHostTopology, documented by its zod schema. */
+export function hostInputDoc(): Record<string, unknown> {
+  const doc = jsonSchemaOf(hostInputSchema) as { properties: Record<string, unknown> };
+  doc.properties.topology = { ...jsonSchemaOf(hostTopologySchema), description: 'HostTopology JSON (as `luo-fleet plan --json` reads it from sysfs); optional' };
+  return doc;
+}
+
+export function hostBatchDoc(): Record<string, unknown> {
+  return { type: 'object', properties: { hosts: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: hostInputDoc() } }, required: ['hosts'], additionalProperties: false };
+}

@@ -4,8 +4,7 @@ import { HostNotFoundError, InventoryStore, type HostPage, type InventoryHost, t
 import { z } from 'zod';
 import type { ApiRequest, ApiResponse as Response } from '../auth/api-request';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
-import { jsonSchemaOf } from '../http/openapi';
-import { hostBatchSchema, hostIdSchema, hostInputSchema, hostListQuery, MAX_BATCH, type HostInputBody } from './host-schemas';
+import { hostBatchDoc, hostBatchSchema, hostInputDoc, hostIdSchema, hostInputSchema, hostListQuery, MAX_BATCH, type HostInputBody } from './host-schemas';
 
 function summaryOf(host: HostInputBody, registeredAt: Date): InventoryHostSummary {
   return { id: host.id, labels: host.labels, driver: host.driver, registeredAt: registeredAt.toISOString(), devices: host.topology?.devices.length ?? null };
@@ -19,7 +18,7 @@ export class HostsController {
 
   @Post('hosts')
   @ApiOperation({ summary: 'Register a host, or replace the one with the same id (idempotent)' })
-  @ApiBody({ schema: jsonSchemaOf(hostInputSchema) })
+  @ApiBody({ schema: hostInputDoc() })
   @ApiResponse({ status: 201, description: 'registered' })
   @ApiResponse({ status: 200, description: 'replaced an existing registration' })
   async register(
@@ -36,7 +35,7 @@ export class HostsController {
   @Post('hosts\\:batch')
   @HttpCode(200)
   @ApiOperation({ summary: `Register or replace up to ${MAX_BATCH} hosts; nothing is stored unless all are valid` })
-  @ApiBody({ schema: jsonSchemaOf(hostBatchSchema) })
+  @ApiBody({ schema: hostBatchDoc() })
   async registerBatch(
     @Body(new ZodValidationPipe(hostBatchSchema)) batch: z.output<typeof hostBatchSchema>,
     @Req() req: ApiRequest,
