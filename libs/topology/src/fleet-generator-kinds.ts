@@ -94,8 +94,15 @@ const SRIOV_NICS: SriovModel[] = [
 
 const BREAKABLE_FLAGS = [ACS_BITS.SV, ACS_BITS.RR, ACS_BITS.CR, ACS_BITS.UF];
 
+// Specs are shared by every device made from them, so multifunction variants are made once.
+const multifunctionSpecs = new Map<DeviceSpec, DeviceSpec>();
 function withMultifunction(s: DeviceSpec): DeviceSpec {
-  return { ...s, multifunction: true };
+  let mf = multifunctionSpecs.get(s);
+  if (mf === undefined) {
+    mf = { ...s, multifunction: true };
+    multifunctionSpecs.set(s, mf);
+  }
+  return mf;
 }
 
 // ---- building blocks ----
