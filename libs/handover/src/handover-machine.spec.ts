@@ -210,6 +210,19 @@ describe('runHandover', () => {
     expect(host.calls).not.toContain('unpreserve');
   });
 
+  it('waits the whole boot timeout even when it is longer than the step timeout', async () => {
+    const host = new ScriptedHost();
+    host.onKexec = 'never_back';
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), {
+      ...fast,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      bootPollMs: 10,
+      bootTimeoutMs: 200,
+      stepTimeoutMs: 50,
+    });
+    expect(outcome).toMatchObject({ outcome: 'failed', phase: 'await_boot', reasons: ['HOST_UNREACHABLE'] });
+  });
+
   it('fails when the host comes back on its old kernel (the new one panicked)', async () => {
     const host = new ScriptedHost();
     host.onKexec = 'old_kernel';

@@ -263,7 +263,7 @@ class HandoverRun {
     let sameSince: number | undefined;
     for (;;) {
       try {
-        const id = await this.withTimeout('await_boot', this.driver.identity(), this.opts.bootPollMs * 5);
+        const id = await this.withTimeout('await_boot', this.driver.identity(), Math.min(this.opts.stepTimeoutMs, 30_000));
         if (id.bootId !== bootIdBefore) return { kind: 'booted', identity: id };
         sameSince ??= this.clock();
         if (this.clock() - sameSince >= this.opts.sameBootGraceMs) return { kind: 'same_boot' };
@@ -406,7 +406,9 @@ class HandoverRun {
     if (step === 'freeze') this.progress.freezeStartedAt ??= started;
     let result: StepResult;
     try {
-      await this.withTimeout(step, body());
+      // await_boot has its own limit (the boot timeout); a step limit must not cut it short.
+      const limit = step === 'await_boot' ? this.opts.bootTimeoutMs + 10 * this.opts.bootPollMs + 1_000 : undefined;
+      await this.withTimeout(step, body(), limit);
       result = { ok: true, reasons: [] };
     } catch (err) {
       if (err instanceof JournalFencedError) throw err;
