@@ -9,6 +9,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'off',
+    },
+  },
+  {
+    files: ['libs/**'],
+    rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/apps/**'], message: 'libs/ never import from apps/' }] }],
     },
   },

@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import { HANDOVER_PHASES } from '@luo-fleet/handover';
 import { connectRedis, FleetKeys } from '@luo-fleet/queue';
 import { blackoutStat, outcomeStat, phaseDurationStat, validationStat, type StatIncrement } from '@luo-fleet/telemetry';
-// eslint-disable-next-line no-restricted-imports -- the benchmark drives the app in-process
 import { createMetricsApp } from '../../apps/metrics/src/metrics-app';
 
 export const name = 'metrics';

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type IORedis from 'ioredis';
-// eslint-disable-next-line no-restricted-imports -- the rule guards libs/; tests drive the app in-process
 import { createPlannerApp } from '../../apps/planner/src/planner-app';
 import { redisNamespace, TEST_REDIS_URL } from '../support/redis-namespace';
 

@@ -19,6 +19,9 @@ const WorkerEnv = z.object({
   SIM_LATENCY_SCALE: z.coerce.number().min(0).default(1),
   /** Simulated hosts: every step and boot take exactly this long (tests that must land a kill inside a phase). */
   SIM_FIXED_LATENCY_MS: z.coerce.number().int().min(0).optional(),
+  /** Agent-backed hosts: directory of per-host HMAC secrets (file name = host id). */
+  AGENT_SECRETS_DIR: z.string().min(1).optional(),
+  AGENT_TIMEOUT_MS: z.coerce.number().int().min(100).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

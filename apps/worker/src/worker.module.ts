@@ -26,7 +26,12 @@ const WORKER_CONFIG = Symbol('WORKER_CONFIG');
       provide: HandoverRunner,
       inject: [IORedis, WORKER_CONFIG],
       useFactory: (redis: IORedis, c: WorkerConfig) =>
-        new HandoverRunner(redis, new FleetKeys(c.redis.prefix), hostDriverFactory(redis, c.redis.prefix, c.SIM_LATENCY_SCALE, c.SIM_FIXED_LATENCY_MS), {
+        new HandoverRunner(redis, new FleetKeys(c.redis.prefix), hostDriverFactory(redis, c.redis.prefix, {
+          latencyScale: c.SIM_LATENCY_SCALE,
+          fixedLatencyMs: c.SIM_FIXED_LATENCY_MS,
+          agentSecretsDir: c.AGENT_SECRETS_DIR,
+          agentTimeoutMs: c.AGENT_TIMEOUT_MS,
+        }), {
           leaseTtlMs: c.LEASE_TTL_MS,
           machine: {
             stepTimeoutMs: c.STEP_TIMEOUT_MS,

@@ -5,3 +5,4 @@ export * from './drift';
 export * from './journal';
 export * from './handover-machine';
 export * from './simulated';
+export * from './agent';

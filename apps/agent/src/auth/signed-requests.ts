@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SIGNATURE_WINDOW_MS, verifyRequest } from '../../../../libs/handover/src/agent';
+import { SIGNATURE_WINDOW_MS, verifyRequest } from '@luo-fleet/handover';
 import { SeenNonces } from './seen-nonces';
 
 const MAX_BODY_BYTES = 1024 * 1024;

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { AGENT_STEPS, secretFromFileContent } from '../../../../libs/handover/src/agent';
+import { AGENT_STEPS, secretFromFileContent } from '@luo-fleet/handover';
 
 /** The hooks an operator configures: every host-touching step of design 4.2, plus the `incoming` query. */
 export const HOOK_NAMES = [...AGENT_STEPS, 'incoming'] as const;

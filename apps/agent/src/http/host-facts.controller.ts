@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { readSysfsTopology, type HostTopology } from '@luo-fleet/topology';
-import type { IdentityAnswer, IncomingAnswer } from '../../../../libs/handover/src/agent';
+import type { IdentityAnswer, IncomingAnswer } from '@luo-fleet/handover';
 import { readHostIdentity } from '../identity/host-identity';
 import type { HostSteps } from '../steps/host-steps';
 import { AGENT_CONFIG, HOST_STEPS, type AgentConfig } from './agent-options';

@@ -1,5 +1,5 @@
 import { Body, Controller, Inject, Param, Post, Res } from '@nestjs/common';
-import { AGENT_STEPS, isAgentStep, stepRequestSchema, type StepAnswer } from '../../../../libs/handover/src/agent';
+import { AGENT_STEPS, isAgentStep, stepRequestSchema, type StepAnswer } from '@luo-fleet/handover';
 import type { HostSteps } from '../steps/host-steps';
 import { fieldRefusal, type FieldIssue } from './agent-errors';
 import { AGENT_CONFIG, HOST_STEPS, type AgentConfig, type ReplyHandle } from './agent-options';

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { IdentityAnswer } from '../../../../libs/handover/src/agent';
+import type { IdentityAnswer } from '@luo-fleet/handover';
 
 export interface IdentitySources {
   bootIdPath: string;

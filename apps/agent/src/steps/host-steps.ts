@@ -7,7 +7,7 @@ import {
   type IncomingAnswer,
   type StepAnswer,
   type StepRequest,
-} from '../../../../libs/handover/src/agent';
+} from '@luo-fleet/handover';
 import type { AgentConfig, HookName } from '../config/agent-config';
 import { groupAlive, signalGroup, startHook, type HookResult } from '../hooks/hook-process';
 import { StepRecords, type StepRecord } from './step-records';

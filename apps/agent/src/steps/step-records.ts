@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentStep, StepAnswer } from '../../../../libs/handover/src/agent';
+import type { AgentStep, StepAnswer } from '@luo-fleet/handover';
 
 /**
  * The idempotency record of one requestId. `running` is written before the hook starts, so an

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type IORedis from 'ioredis';
 import {
+  createAgentHostDriverFactory,
+  secretFromFileContent,
   latencyModel,
   RedisSimulatedHostStore,
   SIMULATED_STEPS,
@@ -10,15 +14,35 @@ import {
 import type { HandoverJobData } from '@luo-fleet/queue';
 
 /** Picks the driver a job names. Simulated hosts live in Redis so any worker can drive any of them. */
-export function hostDriverFactory(redis: IORedis, prefix: string, latencyScale: number, fixedLatencyMs?: number) {
+export interface HostDriverSettings {
+  latencyScale: number;
+  fixedLatencyMs?: number;
+  /** Directory holding one file per agent-backed host, named after the host id, with its HMAC secret. */
+  agentSecretsDir?: string;
+  agentTimeoutMs?: number;
+}
+
+export function hostDriverFactory(redis: IORedis, prefix: string, settings: HostDriverSettings) {
   const simulated = new RedisSimulatedHostStore(redis, prefix);
-  const latency = simulatedLatency(latencyScale, fixedLatencyMs);
+  const latency = simulatedLatency(settings.latencyScale, settings.fixedLatencyMs);
+  // Read at each handover, so a secret rotated on disk is used by the next handover without a restart.
+  const agent = createAgentHostDriverFactory(
+    (hostId) => {
+      if (!settings.agentSecretsDir) return undefined;
+      try {
+        return secretFromFileContent(readFileSync(join(settings.agentSecretsDir, hostId)));
+      } catch {
+        return undefined;
+      }
+    },
+    settings.agentTimeoutMs === undefined ? {} : { timeoutMs: settings.agentTimeoutMs },
+  );
   return (job: HandoverJobData): HostDriver => {
     switch (job.driver.kind) {
       case 'simulated':
         return new SimulatedHostDriver(job.plan.hostId, simulated, { latency });
       case 'agent':
-        throw new Error(`agent driver for ${job.driver.url} is not available in this build`);
+        return agent({ hostId: job.plan.hostId, url: job.driver.url });
     }
   };
 }
