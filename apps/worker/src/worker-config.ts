@@ -11,6 +11,7 @@ const WorkerEnv = z.object({
   /** BullMQ job lock and stall check: how soon a killed worker's job is picked up again. */
   JOB_LOCK_MS: int(30_000, 500),
   STALLED_INTERVAL_MS: int(15_000, 200),
+  COORDINATOR_TICK_MS: int(100, 5),
   STEP_TIMEOUT_MS: int(10 * 60_000, 10),
   BOOT_TIMEOUT_MS: int(15 * 60_000, 10),
   BOOT_POLL_MS: int(2_000, 1),

@@ -268,6 +268,33 @@ describe('runHandover', () => {
     expect(host.calls).toEqual([]);
   });
 
+  it('rolls back instead of going on when the rollout is aborted before kexec', async () => {
+    const host = new ScriptedHost();
+    let steps = 0;
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), {
+      ...fast,
+      abortRequested: () => ++steps > 3,
+    });
+    expect(outcome).toMatchObject({ outcome: 'rolled_back', phase: 'freeze' });
+    expect(host.calls).toEqual(['kexec_load', 'preserve', 'unpreserve', 'kexec_unload']);
+  });
+
+  it('ignores an abort after the kexec: the host finishes', async () => {
+    const host = new ScriptedHost();
+    const journal = new InMemoryHandoverJournal();
+    const plan = planFor(host);
+    let aborted = false;
+    const dying = {
+      load: (id: string) => journal.load(id),
+      append: async (id: string, e: JournalEntry) => {
+        await journal.append(id, e);
+        if (e.type === 'step_end' && e.step === 'kexec') aborted = true;
+      },
+    };
+    const outcome = await runHandover(host, dying, plan, { ...fast, abortRequested: () => aborted });
+    expect(outcome.outcome).toBe('updated');
+  });
+
   it('skips a host that is not eligible under the plan, touching nothing', async () => {
     const host = new ScriptedHost();
     host.topo = topologyOf([device(GPU_A, 10, { isPhysfn: true, sriovTotalVfs: 8 })]);

@@ -35,6 +35,11 @@ export interface HandoverMachineOptions {
   sameBootGraceMs?: number;
   /** Runs before every step; throws when this worker no longer owns the host. */
   checkpoint?: () => void | Promise<void>;
+  /**
+   * Asked before each step up to the kexec: true when the operator aborted the rollout. The host
+   * is then rolled back at once instead of going on; after the kexec nothing can be aborted.
+   */
+  abortRequested?: () => boolean | Promise<boolean>;
 }
 
 /** A step that ran and was refused, with the reason codes that explain why. */
@@ -47,6 +52,8 @@ export class StepRejectedError extends Error {
     super(message);
   }
 }
+
+const ABORTED = 'rollout aborted by the operator before kexec';
 
 const DEFAULTS = {
   stepTimeoutMs: 10 * 60_000,
@@ -131,10 +138,16 @@ class HandoverRun {
   private async beforeKexec(): Promise<OutcomeEntry> {
     for (const phase of PRE_KEXEC_PHASES) {
       if (this.progress.completed.includes(phase)) continue;
+      if (await this.aborted()) return this.beginRollback(phase, [], ABORTED);
       const result = await this.runStep(phase, () => this.prePhase(phase));
       if (!result.ok) return this.beginRollback(phase, result.reasons, result.error);
     }
+    if (await this.aborted()) return this.beginRollback('kexec', [], ABORTED);
     return this.kexec();
+  }
+
+  private async aborted(): Promise<boolean> {
+    return (await this.options.abortRequested?.()) === true;
   }
 
   private async prePhase(phase: (typeof PRE_KEXEC_PHASES)[number]): Promise<void> {

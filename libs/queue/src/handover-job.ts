@@ -1,6 +1,37 @@
 import type { HandoverPlan } from '@luo-fleet/handover';
 
+import type { JobsOptions } from 'bullmq';
+
 export const HANDOVER_QUEUE = 'handover';
+/** One long-running job per rollout: its coordinator. */
+export const ROLLOUT_QUEUE = 'rollout';
+
+export interface RolloutJobData {
+  rolloutId: string;
+}
+
+export function rolloutJobId(rolloutId: string): string {
+  return `rollout.${rolloutId}`;
+}
+
+/**
+ * A handover job retries transient trouble (Redis away, lease lost) on its own; the rollout
+ * coordinator's reconciliation re-adds one that gave up. Finished jobs are kept an hour for
+ * inspection; the journal, not the job, is the record.
+ */
+export const HANDOVER_JOB_OPTIONS: JobsOptions = {
+  attempts: 25,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600 },
+};
+
+export const ROLLOUT_JOB_OPTIONS: JobsOptions = {
+  attempts: 1_000,
+  backoff: { type: 'fixed', delay: 1_000 },
+  removeOnComplete: { age: 24 * 3600 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
 
 /** How a worker reaches the host: the built-in simulated host, or the luo-fleet agent on it. */
 export type HostDriverSpec = { kind: 'simulated' } | { kind: 'agent'; url: string };

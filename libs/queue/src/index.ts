@@ -8,3 +8,5 @@ export * from './audit-log';
 export * from './inventory-host';
 export * from './inventory-selector';
 export * from './inventory-store';
+export * from './rollout-store';
+export * from './rollout-creation';

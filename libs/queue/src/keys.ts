@@ -33,6 +33,46 @@ export class FleetKeys {
   stateCounts(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:statecount`;
   }
+  /** Prefix of the per-state host sets (`<prefix><state>`), for paging hosts by state. */
+  hostStateSetPrefix(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:state:`;
+  }
+  /** Admission bookkeeping of a rollout (see rollout-scripts.ts). */
+  admission(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:adm`;
+  }
+  /** Hosts not yet admitted, in admission order. */
+  pending(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:pending`;
+  }
+  /** Admitted hosts without a recorded outcome, scored by admission time. */
+  admitted(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:admitted`;
+  }
+  /** Hosts whose outcome the rollout has counted. */
+  done(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:done`;
+  }
+  /** hostId -> failure-domain value. */
+  hostDomains(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:hostdomain`;
+  }
+  /** failure-domain value -> hosts in flight. */
+  domainInflight(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:domaininflight`;
+  }
+  /** hostId -> handover job payload, until the host has an outcome. */
+  plans(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:plans`;
+  }
+  /** hostId -> final result JSON {outcome, phase, reasons, error}. */
+  results(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:results`;
+  }
+  /** Idempotency-Key -> rollout id. */
+  idempotency(key: string): string {
+    return `${this.prefix}:idem:${key}`;
+  }
   /** The rollout record (JSON of libs/rollout `Rollout`). */
   rollout(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:rollout`;

@@ -45,6 +45,7 @@ export class RedisHandoverJournal implements HandoverJournal {
       stateAfter(entry),
       this.hostId,
       this.options.eventsMaxLen ?? 200_000,
+      k.hostStateSetPrefix(this.rolloutId),
       ...streamFields(handoverId, this.hostId, entry),
     ];
     const result = await this.redis.eval(
@@ -109,7 +110,8 @@ function streamFields(handoverId: string, hostId: string, e: JournalEntry): stri
 
 /*
 KEYS: 1 lease, 2 journal, 3 events, 4 stats, 5 hoststate, 6 statecount (one slot: the rollout's tag)
-ARGV: n, field1, by1, ..., fieldN, byN, rolloutId, token, entryJson, newState, hostId, maxlen, streamField...
+ARGV: n, field1, by1, ..., fieldN, byN, rolloutId, token, entryJson, newState, hostId, maxlen, statePrefix, streamField...
+(state sets are named from ARGV but carry the rollout's hash tag, so they share the slot)
 */
 const APPEND = `
 local n = tonumber(ARGV[1])
@@ -127,13 +129,18 @@ local host = ARGV[i + 4]
 if newState ~= '' then
   local old = redis.call('HGET', KEYS[5], host)
   if old ~= newState then
-    if old then redis.call('HINCRBY', KEYS[6], old, -1) end
+    local statePrefix = ARGV[i + 6]
+    if old then
+      redis.call('HINCRBY', KEYS[6], old, -1)
+      redis.call('SREM', statePrefix .. old, host)
+    end
     redis.call('HSET', KEYS[5], host, newState)
     redis.call('HINCRBY', KEYS[6], newState, 1)
+    redis.call('SADD', statePrefix .. newState, host)
   end
 end
 local fields = {}
-for j = i + 6, #ARGV do fields[#fields + 1] = ARGV[j] end
+for j = i + 7, #ARGV do fields[#fields + 1] = ARGV[j] end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 5], '*', unpack(fields))
 return 1
 `;

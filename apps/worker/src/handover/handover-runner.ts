@@ -31,6 +31,8 @@ export class HandoverRunner {
     private readonly keys: FleetKeys,
     private readonly driverFor: (job: HandoverJobData) => HostDriver,
     private readonly settings: HandoverRunnerSettings,
+    /** The rollout's status, asked before each pre-kexec step so an abort rolls the host back. */
+    private readonly rolloutStatus: (rolloutId: string) => Promise<string | null> = async () => null,
   ) {}
 
   async run(job: HandoverJobData): Promise<OutcomeEntry> {
@@ -50,6 +52,7 @@ export class HandoverRunner {
         checkpoint: () => {
           if (lease.isLost) throw new LeaseLostError(`lease on ${plan.hostId} lost`);
         },
+        abortRequested: async () => (await this.rolloutStatus(plan.rolloutId)) === 'aborted',
       });
     } finally {
       clearInterval(renewal);

@@ -3,6 +3,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, type Job } from 'bullmq';
 import { HANDOVER_QUEUE, type HandoverJobData, type HandoverJobResult } from '@luo-fleet/queue';
 import { loadWorkerConfig } from '../worker-config';
+import { RolloutCoordinator } from '../rollout/rollout-coordinator';
 import { HandoverRunner, HostBusyError } from './handover-runner';
 
 const config = loadWorkerConfig();
@@ -18,7 +19,10 @@ const config = loadWorkerConfig();
 export class HandoverProcessor extends WorkerHost {
   private readonly logger = new Logger(HandoverProcessor.name);
 
-  constructor(@Inject(HandoverRunner) private readonly runner: HandoverRunner) {
+  constructor(
+    @Inject(HandoverRunner) private readonly runner: HandoverRunner,
+    @Inject(RolloutCoordinator) private readonly coordinator: RolloutCoordinator,
+  ) {
     super();
   }
 
@@ -26,7 +30,9 @@ export class HandoverProcessor extends WorkerHost {
     try {
       const outcome = await this.runner.run(job.data);
       this.logger.log(`${job.data.plan.hostId}: ${outcome.outcome}${outcome.phase ? ` at ${outcome.phase}` : ''}`);
-      return { outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error };
+      const result = { outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error };
+      await this.coordinator.handoverFinished(job.data, result);
+      return result;
     } catch (err) {
       if (err instanceof HostBusyError && token) {
         // Not a failure: wait for the other handover of this host to end, attempts untouched.

@@ -1,0 +1,98 @@
+import type { Queue } from 'bullmq';
+import { foldJournal } from '@luo-fleet/handover';
+import { TERMINAL_ROLLOUT_STATUSES, type RolloutStatus } from '@luo-fleet/rollout';
+import {
+  HANDOVER_JOB_OPTIONS,
+  RedisHandoverJournal,
+  type FleetKeys,
+  type HandoverJobData,
+  type RolloutStore,
+} from '@luo-fleet/queue';
+import type IORedis from 'ioredis';
+
+export interface CoordinatorSettings {
+  /** How often the loop looks at the rollout when no handover finished in between. */
+  tickMs: number;
+  /** Admitted hosts older than this are checked for a lost job. */
+  reconcileAfterMs: number;
+  reconcileEveryMs: number;
+}
+
+const CANCEL_REASON: Partial<Record<RolloutStatus, string>> = {
+  halted: 'rollout halted: failure budget exceeded before this host started',
+  aborted: 'rollout aborted before this host started',
+  expired: 'cutoff passed before this host started',
+};
+
+/**
+ * Moves one rollout through its hosts: admits what its limits allow (atomically, in Redis),
+ * enqueues their handovers, advances canary batches, cancels what will never start, and repairs
+ * what a crash lost. Plain TypeScript; the BullMQ processor only calls `drive`.
+ */
+export class RolloutCoordinator {
+  constructor(
+    private readonly redis: IORedis,
+    private readonly keys: FleetKeys,
+    private readonly store: RolloutStore,
+    private readonly handovers: Queue<HandoverJobData>,
+    private readonly settings: CoordinatorSettings,
+  ) {}
+
+  /** Runs until the rollout is finished; safe to run again (or in another process) after a crash. */
+  async drive(rolloutId: string, stillOwner: () => boolean = () => true): Promise<RolloutStatus | 'missing'> {
+    let lastReconcile = 0;
+    while (stillOwner()) {
+      if (!(await this.store.exists(rolloutId))) return 'missing';
+      const { status, finished } = await this.store.advance(rolloutId);
+      const cancel = CANCEL_REASON[status];
+      if (cancel && (await this.store.cancelPending(rolloutId, cancel)) > 0) continue;
+      if (finished && TERMINAL_ROLLOUT_STATUSES.includes(status)) return status;
+      if (status === 'running') await this.admit(rolloutId);
+      if (Date.now() - lastReconcile >= this.settings.reconcileEveryMs) {
+        await this.reconcile(rolloutId);
+        lastReconcile = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, this.settings.tickMs));
+    }
+    return (await this.store.status(rolloutId)) ?? 'missing';
+  }
+
+  /** Called by the handover worker as soon as a host is done: counts it and refills its slot at once. */
+  async handoverFinished(job: HandoverJobData, outcome: { outcome: string; phase?: string; reasons: string[]; error?: string }): Promise<void> {
+    const first = await this.store.recordOutcome(job.plan.rolloutId, job.plan.hostId, outcome as never);
+    if (first) await this.admit(job.plan.rolloutId);
+  }
+
+  async admit(rolloutId: string): Promise<number> {
+    const jobs = await this.store.admit(rolloutId);
+    if (jobs.length > 0) {
+      await this.handovers.addBulk(
+        jobs.map((data) => ({ name: 'handover', data, opts: { ...HANDOVER_JOB_OPTIONS, jobId: data.plan.handoverId } })),
+      );
+    }
+    return jobs.length;
+  }
+
+  /**
+   * Admitted hosts whose job vanished (the process died between admission and enqueue, or the job
+   * gave up) get their job again; hosts whose journal already has an outcome are counted.
+   */
+  async reconcile(rolloutId: string): Promise<void> {
+    const stale = await this.store.admittedBefore(rolloutId, Date.now() - this.settings.reconcileAfterMs);
+    for (const hostId of stale) {
+      const handoverId = `${rolloutId}.${hostId}`;
+      const job = await this.handovers.getJob(handoverId);
+      const state = job ? await job.getState() : 'missing';
+      if (['active', 'waiting', 'delayed', 'prioritized', 'waiting-children'].includes(state)) continue;
+      const entries = await new RedisHandoverJournal(this.redis, this.keys, rolloutId, hostId).load(handoverId);
+      const outcome = foldJournal(entries).outcome;
+      if (outcome) {
+        await this.store.recordOutcome(rolloutId, hostId, outcome);
+        continue;
+      }
+      if (job) await job.remove().catch(() => undefined);
+      const [data] = await this.store.jobsOf(rolloutId, [hostId]);
+      if (data) await this.handovers.add('handover', data, { ...HANDOVER_JOB_OPTIONS, jobId: handoverId });
+    }
+  }
+}

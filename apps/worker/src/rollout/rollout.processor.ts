@@ -1,0 +1,36 @@
+import { Inject, Logger } from '@nestjs/common';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
+import { ROLLOUT_QUEUE, type RolloutJobData } from '@luo-fleet/queue';
+import { loadWorkerConfig } from '../worker-config';
+import { RolloutCoordinator } from './rollout-coordinator';
+
+const config = loadWorkerConfig();
+
+/** Thin BullMQ adapter: one long-running job per rollout drives its RolloutCoordinator. */
+@Processor(ROLLOUT_QUEUE, {
+  concurrency: 100,
+  lockDuration: config.JOB_LOCK_MS,
+  stalledInterval: config.STALLED_INTERVAL_MS,
+  // A coordinator whose process died is picked up by another worker, however often that happens.
+  maxStalledCount: 1_000_000,
+})
+export class RolloutProcessor extends WorkerHost {
+  private readonly logger = new Logger(RolloutProcessor.name);
+  private closing = false;
+
+  constructor(@Inject(RolloutCoordinator) private readonly coordinator: RolloutCoordinator) {
+    super();
+  }
+
+  async process(job: Job<RolloutJobData>): Promise<string> {
+    this.logger.log(`driving rollout ${job.data.rolloutId}`);
+    const status = await this.coordinator.drive(job.data.rolloutId, () => !this.closing);
+    this.logger.log(`rollout ${job.data.rolloutId}: ${status}`);
+    return status;
+  }
+
+  onApplicationShutdown(): void {
+    this.closing = true;
+  }
+}

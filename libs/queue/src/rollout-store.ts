@@ -1,0 +1,253 @@
+import type IORedis from 'ioredis';
+import type { OutcomeEntry } from '@luo-fleet/handover';
+import { validationStat } from '@luo-fleet/telemetry';
+import type { Rollout, RolloutStatus } from '@luo-fleet/rollout';
+import type { HandoverJobData } from './handover-job';
+import type { FleetKeys } from './keys';
+import { RedisHandoverJournal } from './redis-handover-journal';
+import { ADMIT, ADVANCE, CONTROL, RECORD_OUTCOME } from './rollout-scripts';
+
+/** One host of a new rollout: either a handover to run, or a skip with the plan's reasons. */
+export type RolloutHostInput =
+  | { hostId: string; domain: string; job: HandoverJobData }
+  | { hostId: string; domain: string; skip: { reasons: string[]; error: string } };
+
+export interface DeviceValidationCount {
+  result: 'preservable' | 'rejected';
+  reason: string;
+  count: number;
+}
+
+/** A rollout as the API shows it: the stored record plus live admission figures and host counts by state. */
+export interface RolloutView extends Rollout {
+  inflight: number;
+  failures: number;
+  finished: number;
+  hostsByState: Record<string, number>;
+}
+
+export type RolloutAction = 'pause' | 'resume' | 'approve' | 'abort';
+
+export interface HostResult {
+  hostId: string;
+  state: string;
+  outcome?: string;
+  phase?: string;
+  reasons?: string[];
+  error?: string;
+}
+
+const CHUNK = 1000;
+
+/**
+ * A rollout's state in Redis: written once at creation, then moved only by the Lua scripts of
+ * rollout-scripts.ts, so that any number of coordinators and workers can act on it at once.
+ */
+export class RolloutStore {
+  constructor(
+    private readonly redis: IORedis,
+    private readonly keys: FleetKeys,
+  ) {}
+
+  /**
+   * Writes a new rollout. The admission hash is written last and the rollout becomes active only
+   * then: a creation that dies half-way leaves nothing that could run.
+   */
+  async create(rollout: Rollout, hosts: RolloutHostInput[], planValidations: DeviceValidationCount[]): Promise<void> {
+    const k = this.keys;
+    const id = rollout.id;
+    await this.redis.set(k.rollout(id), JSON.stringify(rollout));
+    const toRun = hosts.filter((h): h is Extract<RolloutHostInput, { job: HandoverJobData }> => 'job' in h);
+    for (let i = 0; i < toRun.length; i += CHUNK) {
+      const chunk = toRun.slice(i, i + CHUNK);
+      const p = this.redis.pipeline();
+      p.rpush(k.pending(id), ...chunk.map((h) => h.hostId));
+      p.hset(k.plans(id), Object.fromEntries(chunk.map((h) => [h.hostId, JSON.stringify(h.job)])));
+      p.hset(k.hostDomains(id), Object.fromEntries(chunk.map((h) => [h.hostId, h.domain])));
+      p.hset(k.hostStates(id), Object.fromEntries(chunk.map((h) => [h.hostId, 'pending'])));
+      p.sadd(`${k.hostStateSetPrefix(id)}pending`, ...chunk.map((h) => h.hostId));
+      p.hincrby(k.stateCounts(id), 'pending', chunk.length);
+      await p.exec();
+    }
+    const stats = this.redis.pipeline();
+    for (const v of planValidations) for (const [field, by] of validationStat('plan', v.result, v.reason, v.count)) stats.hincrby(k.stats(id), field, by);
+    await stats.exec();
+    await this.redis.sadd(k.rolloutIndex(), id);
+    const now = Date.now();
+    const skipped = hosts.filter((h): h is Extract<RolloutHostInput, { skip: unknown }> => 'skip' in h);
+    for (const h of skipped) {
+      const outcome: OutcomeEntry = { type: 'outcome', at: now, outcome: 'skipped', reasons: h.skip.reasons as OutcomeEntry['reasons'], error: h.skip.error };
+      await new RedisHandoverJournal(this.redis, k, id, h.hostId).append(`${id}.${h.hostId}`, outcome);
+    }
+    const skipResults = this.redis.pipeline();
+    for (const h of skipped) {
+      skipResults.hset(k.results(id), h.hostId, JSON.stringify({ outcome: 'skipped', reasons: h.skip.reasons, error: h.skip.error }));
+      skipResults.sadd(k.done(id), h.hostId);
+    }
+    await skipResults.exec();
+    await this.redis.hset(k.admission(id), {
+      status: rollout.status,
+      startAt: rollout.spec.window.startAt,
+      cutoffAt: rollout.spec.window.cutoffAt,
+      maxConcurrent: rollout.limits.maxConcurrent,
+      maxFailures: rollout.limits.maxFailures,
+      domainLimit: rollout.spec.maxPerFailureDomain?.limit ?? 0,
+      batches: JSON.stringify(rollout.limits.batches),
+      requireApproval: rollout.spec.canary.requireApproval ? '1' : '0',
+      batch: 0,
+      batchAdmitted: 0,
+      inflight: 0,
+      failures: 0,
+      finished: skipped.length,
+    });
+    await this.redis.sadd(k.activeRollouts(), id);
+    await this.redis.zadd(k.rolloutList(), rollout.createdAt, id);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.admission(id))) === 1;
+  }
+
+  async get(id: string): Promise<RolloutView | null> {
+    const [[, raw], [, adm], [, counts]] = (await this.redis
+      .multi()
+      .get(this.keys.rollout(id))
+      .hgetall(this.keys.admission(id))
+      .hgetall(this.keys.stateCounts(id))
+      .exec()) as [[null, string | null], [null, Record<string, string>], [null, Record<string, string>]];
+    if (raw === null || !adm.status) return null;
+    const rollout = JSON.parse(raw) as Rollout;
+    const hostsByState: Record<string, number> = {};
+    for (const [state, n] of Object.entries(counts)) if (Number(n) > 0) hostsByState[state] = Number(n);
+    return {
+      ...rollout,
+      status: adm.status as RolloutStatus,
+      statusReason: adm.statusReason,
+      batch: Number(adm.batch),
+      finishedAt: adm.finishedAt === undefined ? undefined : Number(adm.finishedAt),
+      inflight: Number(adm.inflight),
+      failures: Number(adm.failures),
+      finished: Number(adm.finished),
+      hostsByState,
+    };
+  }
+
+  /** Newest first. */
+  async list(limit = 50): Promise<RolloutView[]> {
+    const ids = await this.redis.zrevrange(this.keys.rolloutList(), 0, limit - 1);
+    const views = await Promise.all(ids.map((id) => this.get(id)));
+    return views.filter((v): v is RolloutView => v !== null);
+  }
+
+  async activeIds(): Promise<string[]> {
+    return this.redis.smembers(this.keys.activeRollouts());
+  }
+
+  async status(id: string): Promise<RolloutStatus | null> {
+    return (await this.redis.hget(this.keys.admission(id), 'status')) as RolloutStatus | null;
+  }
+
+  async control(id: string, action: RolloutAction): Promise<{ applied: boolean; status: string }> {
+    const [applied, status] = (await this.redis.eval(CONTROL, 1, this.keys.admission(id), action)) as [number, string];
+    return { applied: applied === 1, status };
+  }
+
+  /** Atomically admits what the limits allow now; returns the jobs to enqueue. */
+  async admit(id: string, now = Date.now()): Promise<HandoverJobData[]> {
+    const k = this.keys;
+    const hosts = (await this.redis.eval(
+      ADMIT,
+      7,
+      k.admission(id),
+      k.pending(id),
+      k.admitted(id),
+      k.domainInflight(id),
+      k.hostDomains(id),
+      k.hostStates(id),
+      k.stateCounts(id),
+      now,
+      2_000,
+      k.hostStateSetPrefix(id),
+    )) as string[];
+    return this.jobsOf(id, hosts);
+  }
+
+  async jobsOf(id: string, hosts: string[]): Promise<HandoverJobData[]> {
+    if (hosts.length === 0) return [];
+    const raw = await this.redis.hmget(this.keys.plans(id), ...hosts);
+    return raw.flatMap((r) => (r === null ? [] : [JSON.parse(r) as HandoverJobData]));
+  }
+
+  /** Counts a host's outcome once (true the first time); frees its in-flight slot; may halt the rollout. */
+  async recordOutcome(id: string, hostId: string, outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'reasons' | 'error'>): Promise<boolean> {
+    const k = this.keys;
+    if (!(await this.exists(id))) return false;
+    const result = JSON.stringify({ outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error });
+    const first = await this.redis.eval(
+      RECORD_OUTCOME,
+      6,
+      k.admission(id),
+      k.admitted(id),
+      k.done(id),
+      k.domainInflight(id),
+      k.hostDomains(id),
+      k.results(id),
+      hostId,
+      outcome.outcome,
+      result,
+      Date.now(),
+    );
+    if (first === 1) await this.redis.hdel(k.plans(id), hostId);
+    return first === 1;
+  }
+
+  async advance(id: string, now = Date.now()): Promise<{ status: RolloutStatus; finished: boolean }> {
+    const [status, , finished] = (await this.redis.eval(ADVANCE, 2, this.keys.admission(id), this.keys.pending(id), now)) as [string, number, number];
+    // Idempotent, so a coordinator that died right after finishing still removes it on its next pass.
+    if (finished === 1) await this.redis.srem(this.keys.activeRollouts(), id);
+    return { status: status as RolloutStatus, finished: finished === 1 };
+  }
+
+  /** Ends up to `max` hosts that will never start (halt, abort, cutoff) as `cancelled`. */
+  async cancelPending(id: string, reason: string, max = 500): Promise<number> {
+    const hosts = (await this.redis.lpop(this.keys.pending(id), max)) ?? [];
+    for (const hostId of hosts) {
+      const outcome: OutcomeEntry = { type: 'outcome', at: Date.now(), outcome: 'cancelled', reasons: [], error: reason };
+      await new RedisHandoverJournal(this.redis, this.keys, id, hostId).append(`${id}.${hostId}`, outcome);
+      await this.recordOutcome(id, hostId, outcome);
+    }
+    return hosts.length;
+  }
+
+  /** Hosts admitted before `before` that still have no outcome (for the coordinator's reconciliation). */
+  async admittedBefore(id: string, before: number, max = 1000): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.admitted(id), 0, before, 'LIMIT', 0, max);
+  }
+
+  async pendingCount(id: string): Promise<number> {
+    return this.redis.llen(this.keys.pending(id));
+  }
+
+  /** Hosts of the rollout, optionally only those in one state, a page at a time (SSCAN cursor). */
+  async hosts(id: string, opts: { state?: string; cursor?: string; limit?: number }): Promise<{ hosts: HostResult[]; nextCursor: string | null }> {
+    const limit = opts.limit ?? 100;
+    const k = this.keys;
+    let ids: string[];
+    let next: string;
+    if (opts.state) {
+      [next, ids] = await this.redis.sscan(`${k.hostStateSetPrefix(id)}${opts.state}`, opts.cursor ?? '0', 'COUNT', limit);
+    } else {
+      const [cursor, flat] = await this.redis.hscan(k.hostStates(id), opts.cursor ?? '0', 'COUNT', limit);
+      next = cursor;
+      ids = flat.filter((_, i) => i % 2 === 0);
+    }
+    if (ids.length === 0) return { hosts: [], nextCursor: next === '0' ? null : next };
+    const [states, results] = await Promise.all([this.redis.hmget(k.hostStates(id), ...ids), this.redis.hmget(k.results(id), ...ids)]);
+    const hosts = ids.map((hostId, i) => ({
+      hostId,
+      state: states[i] ?? 'unknown',
+      ...(results[i] ? (JSON.parse(results[i]!) as Omit<HostResult, 'hostId' | 'state'>) : {}),
+    }));
+    return { hosts, nextCursor: next === '0' ? null : next };
+  }
+}
