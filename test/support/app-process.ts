@@ -13,7 +13,8 @@ const ROOT = resolve(__dirname, '../..');
 export function distEntry(app: string): string {
   // Works both from test/ (vitest, sources) and from dist/test/ (compiled).
   const root = ROOT.endsWith('/dist') ? resolve(ROOT, '..') : ROOT;
-  return resolve(root, 'dist/apps', app, 'src/main.js');
+  // LUO_FLEET_DIST points at another build (e.g. a private one while the shared dist/ is rebuilt).
+  return resolve(process.env.LUO_FLEET_DIST ?? resolve(root, 'dist'), 'apps', app, 'src/main.js');
 }
 
 export function startApp(app: string, env: Record<string, string>): AppProcess {
