@@ -10,6 +10,7 @@ import { InventoryModule } from './inventory/inventory.module';
 import type { PlannerSettings } from './planner-settings';
 import { PlansModule } from './plans/plans.module';
 import { RedisModule } from './redis.module';
+import { RolloutsModule } from './rollouts/rollouts.module';
 
 export interface PlannerModuleOptions {
   /** Validated settings (plannerSettingsFromEnv). */
@@ -19,8 +20,7 @@ export interface PlannerModuleOptions {
 }
 
 /**
- * The planner. Feature modules (inventory, plans, audit, auth, health) are separable; rollouts
- * plug in as one more module importing InventoryModule and AuditModule.
+ * The planner. Feature modules (inventory, plans, rollouts, audit, auth, health) are separable.
  */
 @Module({})
 export class PlannerAppModule {
@@ -40,6 +40,7 @@ export class PlannerAppModule {
         AuditModule,
         InventoryModule,
         PlansModule,
+        RolloutsModule,
         HealthModule,
         ...extra,
       ],

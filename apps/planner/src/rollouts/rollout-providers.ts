@@ -1,0 +1,39 @@
+import type { Provider } from '@nestjs/common';
+import type IORedis from 'ioredis';
+import { RedisSimulatedHostStore } from '@luo-fleet/handover';
+import { FleetKeys, InventoryStore, RolloutStore, type RolloutCreationDeps } from '@luo-fleet/queue';
+import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
+import type { PlannerSettings } from '../planner-settings';
+import { CoordinatorQueue } from './coordinator-queue';
+import { IdempotencyStore } from './idempotency';
+
+export const ROLLOUT_CREATION_DEPS = Symbol('ROLLOUT_CREATION_DEPS');
+
+const keysOf = (settings: PlannerSettings) => new FleetKeys(settings.redis.prefix);
+
+/** The plain-TS rollout core (libs/queue) wired to the planner's Redis and the coordinator queue. */
+export const rolloutProviders: Provider[] = [
+  CoordinatorQueue,
+  {
+    provide: RolloutStore,
+    useFactory: (redis: IORedis, settings: PlannerSettings) => new RolloutStore(redis, keysOf(settings)),
+    inject: [PLANNER_REDIS, PLANNER_SETTINGS],
+  },
+  {
+    provide: IdempotencyStore,
+    useFactory: (redis: IORedis, settings: PlannerSettings) => new IdempotencyStore(redis, keysOf(settings)),
+    inject: [PLANNER_REDIS, PLANNER_SETTINGS],
+  },
+  {
+    provide: ROLLOUT_CREATION_DEPS,
+    useFactory: (redis: IORedis, settings: PlannerSettings, inventory: InventoryStore, rollouts: RolloutStore, queue: CoordinatorQueue): RolloutCreationDeps => ({
+      redis,
+      keys: keysOf(settings),
+      inventory,
+      rollouts,
+      simulatedHosts: new RedisSimulatedHostStore(redis, settings.redis.prefix),
+      enqueueCoordinator: (rolloutId, delayMs) => queue.enqueue(rolloutId, delayMs),
+    }),
+    inject: [PLANNER_REDIS, PLANNER_SETTINGS, InventoryStore, RolloutStore, CoordinatorQueue],
+  },
+];
