@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo';
 import { registerPlan } from './commands/plan';
+import { registerSimulateHandover } from './commands/simulate-handover';
 import { CliInputError } from './input-error';
 
 // Bad input exits 2 with one line (design 4.3); anything else is a bug and says so.
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => undefined });
   registerPlan(program);
   registerDemo(program);
+  registerSimulateHandover(program);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }
