@@ -45,11 +45,4 @@ describe('luo-fleet plan', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(message);
   });
-
-  it('demo plans the shipped sample host and says it is simulated', () => {
-    const r = runCli(['demo']);
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/shipped sample host.*simulated/);
-    expect(r.stdout).toMatch(/0000:3b:00\.2\s+rejected/);
-  });
 });

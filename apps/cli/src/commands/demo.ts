@@ -1,43 +1,30 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { CliInputError } from '../input-error';
-import { makePlan } from './plan-input';
-import { planJson, planTable } from './plan-output';
+import { DEFAULT_HOSTS, DEFAULT_LATENCY_SCALE, DEFAULT_SEED, parseDemoOptions } from '../demo/demo-options';
+import { DemoInfrastructureError } from '../demo/demo-processes';
+import { runDemo } from '../demo/demo-run';
 
-const SAMPLE_HOST = join('test', 'fixtures', 'sample-host');
-
-/** The shipped sample host, found from wherever the CLI runs (sources or dist/). */
-export function sampleHostDir(from: string = __dirname): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, SAMPLE_HOST, 'bus'))) return join(dir, SAMPLE_HOST);
-    if (dirname(dir) === dir) throw new CliInputError(`the shipped sample host ${SAMPLE_HOST} is missing from this checkout`);
-  }
-}
+/** The demo's own machinery failed (a child died, the API refused): not the user's input. */
+const EXIT_INFRASTRUCTURE = 1;
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('plan the shipped sample host (simulated data): what `plan` tells you')
-    .option('--strict-acs', 'also require ACS enabled on the whole path to the root bus')
-    .option('--json', 'print one JSON object')
-    .action(async (flags: { strictAcs?: boolean; json?: boolean }) => {
-      const sysfs = sampleHostDir();
-      const shown = relative(process.cwd(), sysfs) || sysfs;
-      const set = await makePlan({ sysfs, strictAcs: flags.strictAcs });
-      if (flags.json) {
-        process.stdout.write(`${planJson(set, shown)}\n`);
-        return;
+    .description(
+      'run a whole luo-fleet on this machine (Redis, planner, 2 workers, metrics) and roll a Live Update across a simulated fleet with injected faults',
+    )
+    .option('--hosts <n>', `simulated hosts (default ${DEFAULT_HOSTS})`)
+    .option('--seed <n>', `seed of the simulated fleet and its faults (default ${DEFAULT_SEED})`)
+    .option('--latency-scale <x>', `multiplies simulated phase latencies; 1 = real-hardware order (default ${DEFAULT_LATENCY_SCALE})`)
+    .option('--keep-running', 'keep the planner (/docs) and metrics (/metrics) up after the rollout until Ctrl-C')
+    .option('--json', 'print the final summary as one JSON object on stdout (progress goes to stderr)')
+    .action(async (flags: { hosts?: string; seed?: string; latencyScale?: string; keepRunning?: boolean; json?: boolean }) => {
+      const opts = parseDemoOptions(flags);
+      try {
+        await runDemo(opts);
+      } catch (err) {
+        if (!(err instanceof DemoInfrastructureError)) throw err;
+        process.stderr.write(`luo-fleet demo: ${err.message}\n`);
+        process.exitCode = EXIT_INFRASTRUCTURE;
       }
-      process.stdout.write(
-        [
-          `Demo: planning ${shown}, a shipped sample host (simulated data, not this machine):`,
-          '64 PCI devices: NVMe drives and GPUs for VMs, SR-IOV NICs, shared IOMMU groups, a VMD domain.',
-          `Run the same on a real host: npx luo-fleet plan --sysfs /sys${flags.strictAcs ? ' --strict-acs' : ''}`,
-          '',
-          planTable(set, shown),
-          '',
-        ].join('\n'),
-      );
     });
 }

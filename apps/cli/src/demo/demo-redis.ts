@@ -1,0 +1,99 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import IORedis from 'ioredis';
+import { CliInputError } from '../input-error';
+import { DemoInfrastructureError, type DemoProcesses } from './demo-processes';
+import { freePort } from './free-port';
+import { answersPing } from './redis-ping';
+
+/** The Redis the demo runs against, and what it has to undo there at the end. */
+export interface DemoRedis {
+  url: string;
+  prefix: string;
+  /** One line for the user: which Redis and why. */
+  description: string;
+  /** A shared Redis: the demo's keys (all under its fresh prefix) are deleted at the end. */
+  sharedWithFreshPrefix: boolean;
+  /** Set for a private redis-server the demo started (a child of `processes`). */
+  privateServer?: string;
+}
+
+const LOCAL_HOST = '127.0.0.1';
+const LOCAL_PORT = 6379;
+export const PRIVATE_REDIS = 'redis-server';
+
+function onPath(binary: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, binary);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * REDIS_URL if set; else a Redis already answering on 127.0.0.1:6379 (under a fresh key prefix, so
+ * nothing of the user's is touched); else a private redis-server on a free port, without
+ * persistence, in the demo's temp dir; else no demo (exit 2 with how to get Redis).
+ */
+export async function chooseDemoRedis(processes: DemoProcesses, tmpDir: string): Promise<DemoRedis> {
+  const prefix = process.env.LUO_FLEET_PREFIX ?? `luo-demo-${Date.now()}`;
+  const fresh = process.env.LUO_FLEET_PREFIX === undefined;
+  const fromEnv = process.env.REDIS_URL;
+  if (fromEnv) {
+    return { url: fromEnv, prefix, sharedWithFreshPrefix: fresh, description: `Redis from REDIS_URL, key prefix ${prefix}` };
+  }
+  if (await answersPing(LOCAL_HOST, LOCAL_PORT)) {
+    return {
+      url: `redis://${LOCAL_HOST}:${LOCAL_PORT}`,
+      prefix,
+      sharedWithFreshPrefix: fresh,
+      description: `the Redis answering on ${LOCAL_HOST}:${LOCAL_PORT}, under the fresh key prefix ${prefix} (deleted at the end)`,
+    };
+  }
+  const binary = onPath('redis-server');
+  if (binary === null) {
+    throw new CliInputError(
+      'no Redis: set REDIS_URL, start one on 127.0.0.1:6379 (docker run -d -p 6379:6379 redis:7), or install redis-server (apt-get install redis-server)',
+    );
+  }
+  const port = await freePort(LOCAL_HOST);
+  processes.start(PRIVATE_REDIS, binary, ['--save', '', '--appendonly', 'no', '--bind', LOCAL_HOST, '--port', String(port), '--dir', tmpDir], {});
+  const deadline = Date.now() + 10_000;
+  while (!(await answersPing(LOCAL_HOST, port))) {
+    if (Date.now() > deadline) throw new DemoInfrastructureError(`the private redis-server on port ${port} did not answer PING within 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `redis://${LOCAL_HOST}:${port}`,
+    prefix,
+    sharedWithFreshPrefix: false,
+    privateServer: PRIVATE_REDIS,
+    description: `a private redis-server on ${LOCAL_HOST}:${port} (no persistence, stopped at the end)`,
+  };
+}
+
+/** Removes every key under the demo's prefix (ours `prefix:...`, BullMQ's `{prefix}:...`). */
+export async function deleteDemoKeys(redis: DemoRedis): Promise<number> {
+  const client = new IORedis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  let deleted = 0;
+  try {
+    await client.connect();
+    for (const pattern of [`${redis.prefix}:*`, `{${redis.prefix}}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) deleted += await client.unlink(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    client.disconnect();
+  }
+  return deleted;
+}

@@ -1,0 +1,94 @@
+import type { PlannerClient, RolloutHostResult, RolloutStatusView } from './planner-client';
+import { OUTCOME_LABEL, OUTCOMES, type Outcome } from './rollout-progress';
+
+const EXAMPLES = 4;
+
+export interface DemoSummary {
+  rolloutId: string;
+  status: string;
+  statusReason?: string;
+  hosts: number;
+  /** Hosts of each outcome (their ids), as GET /v1/rollouts/:id/hosts?state=<outcome> lists them. */
+  outcomes: Record<Outcome, number>;
+  hostIdsByOutcome: Record<Outcome, string[]>;
+  /** Skipped hosts grouped by their first reason. */
+  skippedByReason: Record<string, number>;
+  /** From the POST /v1/rollouts call to the rollout's finish. */
+  makespanSeconds: number;
+  examples: { failed: HostExample[]; rolled_back: HostExample[] };
+  docsUrl: string;
+  metricsUrl: string;
+  logFile: string;
+  latencyScale: number;
+  seed: number;
+  /** Where the demo's data was: a key prefix of its own (deleted at the end unless it was the user's). */
+  redis: { url: string; prefix: string };
+}
+
+export interface HostExample {
+  hostId: string;
+  phase?: string;
+  error?: string;
+  reasons?: string[];
+}
+
+function example(h: RolloutHostResult): HostExample {
+  return { hostId: h.hostId, phase: h.phase, error: h.error, reasons: h.reasons?.length ? h.reasons : undefined };
+}
+
+/** Reads every finished host of the rollout through the API and condenses them for the summary. */
+export async function collectOutcomes(client: PlannerClient, view: RolloutStatusView) {
+  const byOutcome = {} as Record<Outcome, RolloutHostResult[]>;
+  for (const outcome of OUTCOMES) byOutcome[outcome] = await client.rolloutHosts(view.id, outcome);
+  const skippedByReason: Record<string, number> = {};
+  for (const h of byOutcome.skipped) {
+    const reason = h.reasons?.[0] ?? 'NO_REASON';
+    skippedByReason[reason] = (skippedByReason[reason] ?? 0) + 1;
+  }
+  const pick = (o: Outcome) => varied([...byOutcome[o]].sort((a, b) => a.hostId.localeCompare(b.hostId))).map(example);
+  return {
+    outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, byOutcome[o].length])) as Record<Outcome, number>,
+    hostIdsByOutcome: Object.fromEntries(OUTCOMES.map((o) => [o, byOutcome[o].map((h) => h.hostId).sort()])) as Record<Outcome, string[]>,
+    skippedByReason,
+    examples: { failed: pick('failed'), rolled_back: pick('rolled_back') },
+  };
+}
+
+/** Up to EXAMPLES hosts, one per distinct phase first, so the examples show different faults. */
+function varied(hosts: RolloutHostResult[]): RolloutHostResult[] {
+  const seen = new Set<string | undefined>();
+  const distinct = hosts.filter((h) => !seen.has(h.phase) && seen.add(h.phase));
+  return [...distinct, ...hosts.filter((h) => !distinct.includes(h))].slice(0, EXAMPLES);
+}
+
+function exampleLine(h: HostExample): string {
+  // Errors often start with their step's name already ("preserve: VMM hook failed ...").
+  const error = h.phase && h.error?.startsWith(`${h.phase}: `) ? h.error.slice(h.phase.length + 2) : h.error;
+  const detail = [h.phase ? `in ${h.phase}` : undefined, h.reasons ? h.reasons.join(',') : undefined, error].filter(Boolean).join(': ');
+  return `    ${h.hostId}  ${detail}`;
+}
+
+/** The human summary printed when the rollout has finished. */
+export function summaryText(s: DemoSummary, keepRunning: boolean): string {
+  const width = Math.max(...OUTCOMES.map((o) => OUTCOME_LABEL[o].length));
+  const lines = [
+    '',
+    `Rollout ${s.rolloutId} ${s.status}${s.statusReason ? ` (${s.statusReason})` : ''} after ${s.makespanSeconds.toFixed(1)} s (API call to finish), ${s.hosts} simulated hosts:`,
+  ];
+  for (const o of OUTCOMES) {
+    lines.push(`  ${OUTCOME_LABEL[o].padEnd(width)}  ${String(s.outcomes[o]).padStart(5)}`);
+    if (o === 'skipped') {
+      for (const [reason, n] of Object.entries(s.skippedByReason).sort((a, b) => b[1] - a[1])) lines.push(`  ${''.padEnd(width)}  ${String(n).padStart(5)}  ${reason}`);
+    }
+  }
+  if (s.examples.failed.length > 0) lines.push('  failed, for example (after kexec: waiting for a person):', ...s.examples.failed.map(exampleLine));
+  if (s.examples.rolled_back.length > 0) lines.push('  rolled back, for example (before kexec: back on the old kernel, VMs resumed):', ...s.examples.rolled_back.map(exampleLine));
+  lines.push(
+    '',
+    `API docs (OpenAPI): ${s.docsUrl}`,
+    `Prometheus metrics: ${s.metricsUrl}`,
+    keepRunning ? 'These stay up until you press Ctrl-C (--keep-running).' : 'These stopped with the demo; run it with --keep-running to explore them afterwards.',
+    `Logs of every process: ${s.logFile}`,
+  );
+  return lines.join('\n');
+}

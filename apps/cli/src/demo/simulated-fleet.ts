@@ -1,0 +1,57 @@
+import { generateFleet, type HostTopology } from '@luo-fleet/topology';
+import type { PlannerClient } from './planner-client';
+
+/** The kernel every simulated host of the demo runs before its Live Update. */
+export const DEMO_RUNNING_KERNEL = '6.12.0-lts';
+/** Every demo host carries `fleet=demo`, which is what the demo's maintenance window selects. */
+export const DEMO_SELECTOR = 'fleet=demo';
+
+/** POST /v1/hosts:batch accepts up to 1000; smaller calls keep bodies a few MB and show progress. */
+const HOSTS_PER_CALL = 100;
+
+export interface SimulatedHostBody {
+  id: string;
+  labels: Record<string, string>;
+  driver: { kind: 'simulated' };
+  topology: HostTopology;
+}
+
+/**
+ * The demo's simulated fleet: the topology library's deterministic generator (GPU hosts behind
+ * PCIe switches, SR-IOV NIC hosts, NVMe hosts, shared-group hosts, legacy PCI), 40 hosts a rack.
+ */
+export function* simulatedFleet(count: number, seed: number): Generator<SimulatedHostBody> {
+  for (const host of generateFleet(count, seed)) {
+    yield {
+      id: host.hostname, // hv-z<zone>-r<rack>-<nn>: already a valid host id
+      labels: { ...host.labels, kernel: DEMO_RUNNING_KERNEL, fleet: 'demo' },
+      driver: { kind: 'simulated' },
+      topology: host.topology,
+    };
+  }
+}
+
+/** Registers the fleet through the HTTP API; returns how many hosts of each kind it sent. */
+export async function registerSimulatedFleet(
+  client: PlannerClient,
+  count: number,
+  seed: number,
+  onProgress: (registered: number) => void,
+): Promise<Record<string, number>> {
+  const kinds: Record<string, number> = {};
+  let chunk: SimulatedHostBody[] = [];
+  let registered = 0;
+  const send = async () => {
+    await client.registerHosts(chunk);
+    registered += chunk.length;
+    chunk = [];
+    onProgress(registered);
+  };
+  for (const host of simulatedFleet(count, seed)) {
+    kinds[host.labels.kind] = (kinds[host.labels.kind] ?? 0) + 1;
+    chunk.push(host);
+    if (chunk.length === HOSTS_PER_CALL) await send();
+  }
+  if (chunk.length > 0) await send();
+  return kinds;
+}

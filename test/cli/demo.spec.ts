@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import IORedis from 'ioredis';
+import { generateFleet } from '@luo-fleet/topology';
+import { describe, expect, it } from 'vitest';
+import { REPO } from './run-cli';
+
+/** LUO_FLEET_DIST lets a run use a private build while others rebuild the shared dist/. */
+const DIST = process.env.LUO_FLEET_DIST ?? resolve(REPO, 'dist');
+const CLI = resolve(DIST, 'apps/cli/src/main.js');
+const OUTCOMES = ['updated', 'rolled_back', 'failed', 'skipped', 'cancelled'] as const;
+const TERMINAL = ['completed', 'halted', 'aborted', 'expired'];
+
+interface Summary {
+  status: string;
+  hosts: number;
+  outcomes: Record<(typeof OUTCOMES)[number], number>;
+  hostIdsByOutcome: Record<(typeof OUTCOMES)[number], string[]>;
+  skippedByReason: Record<string, number>;
+  makespanSeconds: number;
+  docsUrl: string;
+  metricsUrl: string;
+  redis: { url: string; prefix: string };
+}
+
+function runDemo(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    // The demo makes its own fresh key prefix; an inherited one would be kept instead of deleted.
+    const env = { ...process.env };
+    delete env.LUO_FLEET_PREFIX;
+    const child = spawn(process.execPath, [CLI, 'demo', ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+describe('luo-fleet demo (whole fleet on this machine)', () => {
+  it('rolls a simulated 40-host fleet to a final status and accounts for every host once', async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} missing: run \`npm run build\` first (npm test does)`);
+    const r = await runDemo(['--hosts', '40', '--latency-scale', '0.01', '--seed', '7', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+
+    expect(TERMINAL).toContain(summary.status);
+    expect(summary.hosts).toBe(40);
+    expect(OUTCOMES.reduce((sum, o) => sum + summary.outcomes[o], 0)).toBe(40);
+    const expected = [...generateFleet(40, 7)].map((h) => h.hostname).sort();
+    const seen = OUTCOMES.flatMap((o) => summary.hostIdsByOutcome[o]);
+    expect(seen.sort()).toEqual(expected); // each host in exactly one outcome
+    for (const o of OUTCOMES) expect(summary.hostIdsByOutcome[o]).toHaveLength(summary.outcomes[o]);
+    expect(Object.values(summary.skippedByReason).reduce((a, b) => a + b, 0)).toBe(summary.outcomes.skipped);
+    expect(summary.makespanSeconds).toBeGreaterThan(0);
+
+    // Human output went to stderr, and everything the demo started is gone.
+    expect(r.stderr).toMatch(/simulated/);
+    await expect(fetch(summary.docsUrl)).rejects.toThrow();
+    const redis = new IORedis(summary.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    try {
+      await redis.connect();
+      const left: string[] = [];
+      for (const pattern of [`${summary.redis.prefix}:*`, `{${summary.redis.prefix}}:*`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 10_000);
+          cursor = next;
+          left.push(...keys);
+        } while (cursor !== '0');
+      }
+      expect(left).toEqual([]);
+    } catch (err) {
+      // A private redis-server stopped with the demo: nothing left to look at.
+      if (!/ECONNREFUSED|Connection is closed/.test(String(err))) throw err;
+    } finally {
+      redis.disconnect();
+    }
+  }, 120_000);
+});
