@@ -1,0 +1,43 @@
+/** A benchmark's private key namespace on the local Redis, deleted at the end. */
+import { randomBytes } from 'node:crypto';
+import type IORedis from 'ioredis';
+import { connectRedis } from '@luo-fleet/queue';
+
+export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface BenchNamespace {
+  prefix: string;
+  redis: IORedis;
+  drop(): Promise<void>;
+}
+
+export function benchNamespace(label: string): BenchNamespace {
+  const prefix = `luo-bench-${label}-${randomBytes(4).toString('hex')}`;
+  const redis = connectRedis({ url: BENCH_REDIS_URL, prefix });
+  return {
+    prefix,
+    redis,
+    async drop() {
+      // BullMQ's keys are `{prefix}:...`, ours `prefix:...`.
+      for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) await unlinkMatching(redis, pattern);
+      await redis.quit();
+    },
+  };
+}
+
+export async function unlinkMatching(redis: IORedis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+export function usedMemory(info: string): number {
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))];
+}
