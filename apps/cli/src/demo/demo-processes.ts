@@ -52,6 +52,9 @@ export class DemoProcesses {
     const proc = spawn(command, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: a terminal's Ctrl-C reaches only the CLI, which then stops the apps
+      // before the Redis they use, instead of everything dying at once in any order.
+      detached: true,
     });
     const recent: string[] = [];
     for (const stream of [proc.stdout, proc.stderr]) {

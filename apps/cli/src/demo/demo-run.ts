@@ -1,6 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CliInputError } from '../input-error';
 import type { DemoOptions } from './demo-options';
 import { DemoInfrastructureError, DemoProcesses } from './demo-processes';
 import { chooseDemoRedis, deleteDemoKeys } from './demo-redis';
@@ -30,7 +31,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   childDied.catch(() => undefined); // observed through race() below
   const processes = new DemoProcesses(join(tmp, 'demo.log'), (name, how) => {
     const tail = processes.tail(name);
-    died = new DemoInfrastructureError(`${name} exited unexpectedly (${how}); last lines of its log:\n${tail || '(nothing)'}`);
+    died = new DemoInfrastructureError(`${name} exited unexpectedly (${how}); last lines of its log (all of it: ${processes.logFile}):\n${tail || '(nothing)'}`);
     reportDeath(died);
   });
   /** Waits for `step` unless a child dies first. */
@@ -45,9 +46,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const removeSignalHandlers = teardown.onSignals((line) => process.stderr.write(`${line}\n`));
   let progress: RolloutProgress | undefined;
   try {
+    const redis = await chooseDemoRedis(processes, tmp).catch((err: unknown) => {
+      if (err instanceof CliInputError) rmSync(tmp, { recursive: true, force: true }); // nothing ran: no log to keep
+      throw err;
+    });
     say(`luo-fleet demo: ${opts.hosts} simulated hosts, seed ${opts.seed}, simulated latency scale ${opts.latencyScale}`);
     say(`Logs of every process: ${processes.logFile}`);
-    const redis = await chooseDemoRedis(processes, tmp);
     say(`Redis: ${redis.description}`);
     if (redis.sharedWithFreshPrefix) {
       teardown.add(`delete the demo's keys (${redis.prefix}:*)`, async () => void (await deleteDemoKeys(redis)));
@@ -75,6 +79,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const first = fillSkips(await race(services.planner.rollout(rollout.id)));
     progress = out.isTTY ? new RolloutProgressBars(out, first) : new RolloutProgressLines(say);
     const shown = progress;
+    teardown.add('stop the progress display', () => shown.stop()); // Ctrl-C: give the cursor back first
     const final = await race(watchRollout(services.planner, rollout.id, (v) => shown.update(fillSkips(v), Date.now() - t0)));
     progress.stop();
     progress = undefined;

@@ -64,8 +64,12 @@ export class RolloutProgressBars implements RolloutProgress {
     this.inflightBar.update(Math.min(view.inflight, view.limits.maxConcurrent));
   }
 
+  private stopped = false;
+
   stop(): void {
-    this.bars.stop();
+    if (this.stopped) return;
+    this.stopped = true;
+    this.bars.stop(); // shows the cursor again
   }
 }
 
