@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { CliFailure } from './api-client';
 import { registerDemo } from './commands/demo';
 import { registerPlan } from './commands/plan';
+import { registerRollout } from './commands/rollout';
 import { registerSimulateHandover } from './commands/simulate-handover';
 import { CliInputError } from './input-error';
 
@@ -22,7 +24,13 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerDemo(program);
   registerSimulateHandover(program);
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => undefined });
+  registerRollout(program);
+  // Subcommands of subcommands too (`rollout status`): errors come back here, one line each.
+  const quiet = (cmd: Command): void => {
+    cmd.exitOverride().configureOutput({ outputError: () => undefined });
+    cmd.commands.forEach(quiet);
+  };
+  program.commands.forEach(quiet);
   return program;
 }
 
@@ -37,6 +45,10 @@ export async function main(argv: string[]): Promise<void> {
       else fail(err.message.replace(/^error: /, ''));
     } else if (err instanceof CliInputError) {
       fail(err.message);
+    } else if (err instanceof CliFailure) {
+      // API answers: 4xx exit 2 (the request was wrong), unreachable or 5xx exit 1.
+      fail(err.message);
+      process.exitCode = err.exitCode;
     } else {
       process.stderr.write(`luo-fleet: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 1;

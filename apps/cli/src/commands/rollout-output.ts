@@ -1,0 +1,105 @@
+import type { HostResult, RolloutPlanSummary, RolloutView } from '@luo-fleet/queue';
+import type { Rollout } from '@luo-fleet/rollout';
+
+/** What the CLI reads off a rollout; type-only imports, so the CLI loads no Redis code. */
+export type { HostResult, RolloutPlanSummary, RolloutView };
+
+export const OUTCOMES = ['updated', 'rolled_back', 'failed', 'skipped', 'cancelled'] as const;
+const TERMINAL = new Set(['completed', 'halted', 'aborted', 'expired']);
+
+export function isTerminal(status: string): boolean {
+  return TERMINAL.has(status);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+
+function duration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function counts(byKey: Record<string, number>): string {
+  const parts = Object.entries(byKey).map(([k, n]) => `${k} ${n}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+function limitsLine(r: Pick<Rollout, 'limits' | 'spec'>): string {
+  const l = r.limits;
+  const domain = r.spec.maxPerFailureDomain ? `, at most ${r.spec.maxPerFailureDomain.limit} per ${r.spec.maxPerFailureDomain.key}` : '';
+  const approval = r.spec.canary.requireApproval ? ' (each after the first waits for approval)' : '';
+  return `limits: ${l.maxConcurrent} at a time${domain}; halts after ${l.maxFailures} failure${l.maxFailures === 1 ? '' : 's'}; batches ${l.batches.join(', ') || '(none)'}${approval}`;
+}
+
+function windowLine(r: Pick<Rollout, 'spec'>): string {
+  const w = r.spec.window;
+  return `window: ${iso(w.startAt)} -> ${iso(w.endAt)}, no host starts after ${iso(w.cutoffAt)}`;
+}
+
+/** `rollout create`: the id and what the plan found. */
+export function creationSummary(answer: { dryRun: boolean; rollout: Rollout; plan: RolloutPlanSummary }): string {
+  const { rollout: r, plan } = answer;
+  const lines = [
+    answer.dryRun ? `dry run: nothing stored (rollout ${r.id} was not created)` : `rollout ${r.id} ${r.status}`,
+    `  kernel ${r.spec.targetKernel}, profile ${r.spec.profile}${r.spec.strictAcs ? ' (strict ACS)' : ''}, selector ${r.spec.selector}`,
+    `  hosts ${plan.hosts}: ${plan.eligible} to update, ${plan.skipped} skipped${plan.skipped ? ` (${counts(plan.skippedByReason)})` : ''}`,
+    `  ${limitsLine(r)}`,
+    `  ${windowLine(r)}`,
+  ];
+  const s = plan.schedule;
+  const approvals = s.batches.filter((b) => b.waitsForApproval).length;
+  lines.push(
+    `  schedule: ${s.batches.length} batch${s.batches.length === 1 ? '' : 'es'} (${s.batches.map((b) => b.hosts).join(', ')}), about ${duration(s.makespanSeconds)} at one minute per handover` +
+      `${approvals ? `, plus ${approvals} approval wait${approvals === 1 ? '' : 's'}` : ''}` +
+      `${s.hostsPastCutoff ? `; ${s.hostsPastCutoff} host${s.hostsPastCutoff === 1 ? '' : 's'} would miss the cutoff` : ''}`,
+  );
+  return lines.join('\n');
+}
+
+/** `rollout status`: status, hosts by state, limits. */
+export function statusSummary(v: RolloutView): string {
+  const reason = v.statusReason ? ` (${v.statusReason})` : '';
+  return [
+    `rollout ${v.id} ${v.status}${reason}`,
+    `  kernel ${v.spec.targetKernel}, profile ${v.spec.profile}, selector ${v.spec.selector}; created ${iso(v.createdAt)} by ${v.createdBy}`,
+    `  hosts ${v.hostCount}: ${counts(v.hostsByState)}`,
+    `  finished ${v.finished}/${v.hostCount}, in flight ${v.inflight}, failures ${v.failures}/${v.limits.maxFailures}, batch ${Math.min(v.batch + 1, v.limits.batches.length)} of ${v.limits.batches.length}`,
+    `  ${limitsLine(v)}`,
+    `  ${windowLine(v)}${v.finishedAt ? `; finished ${iso(v.finishedAt)}` : ''}`,
+  ].join('\n');
+}
+
+export function listTable(views: RolloutView[]): string {
+  if (views.length === 0) return 'no rollouts';
+  const rows = [['ID', 'STATUS', 'CREATED', 'KERNEL', 'HOSTS', 'FINISHED', 'SELECTOR']];
+  for (const v of views) rows.push([v.id, v.status, iso(v.createdAt), v.spec.targetKernel, String(v.hostCount), String(v.finished), v.spec.selector]);
+  return table(rows);
+}
+
+export function hostsTable(hosts: HostResult[]): string {
+  const rows = [['HOST', 'STATE', 'PHASE', 'REASONS', 'ERROR']];
+  for (const h of hosts) rows.push([h.hostId, h.state, h.phase ?? '', (h.reasons ?? []).join(','), h.error ?? '']);
+  return table(rows);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n');
+}
+
+/** Hosts of a rollout by outcome and in flight, for `watch`. */
+export interface Progress {
+  total: number;
+  inflight: number;
+  byOutcome: Record<(typeof OUTCOMES)[number], number>;
+}
+
+export function progressOf(v: RolloutView): Progress {
+  const byOutcome = Object.fromEntries(OUTCOMES.map((o) => [o, v.hostsByState[o] ?? 0])) as Progress['byOutcome'];
+  return { total: v.hostCount, inflight: v.inflight, byOutcome };
+}
+
+export function progressLine(v: RolloutView): string {
+  const p = progressOf(v);
+  return `${v.status}: ${OUTCOMES.map((o) => `${o} ${p.byOutcome[o]}`).join(', ')}, in flight ${p.inflight} (of ${p.total})`;
+}
