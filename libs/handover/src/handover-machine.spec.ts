@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HostTopology, PciDevice } from '@luo-fleet/topology';
+import { TopologyBuilder, type DeviceSpec, type HostTopology } from '@luo-fleet/topology';
 import { buildPreservationSet } from '@luo-fleet/preservation';
 import { buildHandoverPlan, type HandoverPlan } from './handover-plan';
 import {
@@ -15,35 +15,20 @@ import { foldJournal, InMemoryHandoverJournal, type JournalEntry } from './journ
 import { runHandover } from './handover-machine';
 import { PRE_KEXEC_PHASES, type HandoverStep } from './phases';
 
-function device(bdf: string, group: number | null, over: Partial<PciDevice> = {}): PciDevice {
-  return {
-    bdf,
-    vendor: 0x10de,
-    device: 0x2330,
-    class: 0x030200,
-    driver: 'vfio-pci',
-    parentChain: [],
-    isVirtfn: false,
-    physfn: null,
-    isPhysfn: false,
-    sriovTotalVfs: 0,
-    virtfns: [],
-    iommuGroup: group,
-    pcieType: 'endpoint',
-    multifunction: false,
-    acs: { state: 'absent' },
-    ...over,
-  };
-}
-
-function topologyOf(devices: PciDevice[]): HostTopology {
-  const groups: Record<string, string[]> = {};
-  for (const d of devices) if (d.iommuGroup !== null) (groups[String(d.iommuGroup)] ??= []).push(d.bdf);
-  return { devices: [...devices].sort((a, b) => a.bdf.localeCompare(b.bdf)), iommuGroups: groups };
-}
-
 const GPU_A = '0000:3b:00.0';
 const GPU_B = '0000:5e:00.0';
+
+/** The host every test starts from: two GPUs each alone in its group, and a host-owned SATA controller. */
+function topologyOf(extra: Record<string, DeviceSpec> = {}, gpuB: DeviceSpec = {}): HostTopology {
+  const b = new TopologyBuilder();
+  const gpu: DeviceSpec = { vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint' };
+  b.add(GPU_A, { ...gpu, group: 10 });
+  b.add(GPU_B, { ...gpu, group: 11, ...gpuB });
+  b.add('0000:00:1f.0', { group: 1 });
+  for (const [bdf, spec] of Object.entries(extra)) b.add(bdf, spec);
+  return b.build();
+}
+
 
 /** A scripted host for the phase machine's own tests: records every call, fails where told. */
 class ScriptedHost implements HostDriver {
@@ -52,7 +37,7 @@ class ScriptedHost implements HostDriver {
   kernel = '6.12.0-old';
   luo = true;
   down = false;
-  topo: HostTopology = topologyOf([device(GPU_A, 10), device(GPU_B, 11), device('0000:00:1f.0', 1, { driver: null })]);
+  topo: HostTopology = topologyOf();
   newTopo?: HostTopology;
   preserved: string[] = [];
   fail: Partial<Record<string, Error>> = {};
@@ -250,7 +235,7 @@ describe('runHandover', () => {
 
   it('fails at retrieve with TOPOLOGY_DRIFT when the new kernel grouped a device differently', async () => {
     const host = new ScriptedHost();
-    host.newTopo = topologyOf([device(GPU_A, 10), device(GPU_B, 10), device('0000:00:1f.0', 1, { driver: null })]);
+    host.newTopo = topologyOf({}, { group: 10 });
     const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast);
     expect(outcome.outcome).toBe('failed');
     expect(outcome.phase).toBe('retrieve');
@@ -260,7 +245,7 @@ describe('runHandover', () => {
   it('rolls back with TOPOLOGY_DRIFT when a device was hot-plugged into a preserved group before precheck', async () => {
     const host = new ScriptedHost();
     const plan = planFor(host);
-    host.topo = topologyOf([...host.topo.devices, device('0000:3b:00.1', 10, { driver: null })]);
+    host.topo = topologyOf({ '0000:3b:00.1': { group: 10 } });
     const outcome = await runHandover(host, new InMemoryHandoverJournal(), plan, fast);
     expect(outcome).toMatchObject({ outcome: 'rolled_back', phase: 'precheck' });
     expect(outcome.reasons).toContain('TOPOLOGY_DRIFT');
@@ -297,7 +282,8 @@ describe('runHandover', () => {
 
   it('skips a host that is not eligible under the plan, touching nothing', async () => {
     const host = new ScriptedHost();
-    host.topo = topologyOf([device(GPU_A, 10, { isPhysfn: true, sriovTotalVfs: 8 })]);
+    host.topo = topologyOf({}, {});
+    host.topo = { ...host.topo, devices: host.topo.devices.map((d) => (d.bdf === GPU_A ? { ...d, isPhysfn: true, sriovTotalVfs: 8 } : d)) };
     const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host, [GPU_A]), fast);
     expect(outcome).toMatchObject({ outcome: 'skipped', reasons: ['IS_PHYSFN'] });
     expect(host.calls).toEqual([]);
