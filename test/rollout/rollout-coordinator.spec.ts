@@ -150,6 +150,14 @@ describe('rollout coordinator', () => {
     expect(Math.min(...firstSteps)).toBeGreaterThanOrEqual(startAt);
   });
 
+  it('runs a stored rollout whose coordinator job was never enqueued (planner died in between)', async () => {
+    await h.fleet('orphan', 4, 2);
+    const { rollout } = await h.create({ selector: 'fleet=orphan' }, { enqueue: false });
+    const v = await h.finished(rollout.id);
+    expect(v.status).toBe('completed');
+    expect(v.hostsByState.updated).toBe(4);
+  });
+
   it('loses and duplicates no host when every worker is killed mid-rollout', async () => {
     const ids = await h.fleet('restart', 24, 3);
     const { rollout } = await h.create({ selector: 'fleet=restart', maxConcurrent: 4 });

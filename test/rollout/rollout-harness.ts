@@ -60,7 +60,7 @@ export class RolloutHarness {
     return ids;
   }
 
-  async create(spec: Partial<RolloutSpec> & { selector: string }): Promise<RolloutCreation> {
+  async create(spec: Partial<RolloutSpec> & { selector: string }, opts: { enqueue?: boolean } = {}): Promise<RolloutCreation> {
     const now = Date.now();
     const full: RolloutSpec = {
       targetKernel: TARGET,
@@ -81,6 +81,7 @@ export class RolloutHarness {
         rollouts: this.rollouts,
         simulatedHosts: this.simulated,
         enqueueCoordinator: async (id, delay) => {
+          if (opts.enqueue === false) return;
           await this.coordinatorQueue.add('rollout', { rolloutId: id }, { ...ROLLOUT_JOB_OPTIONS, jobId: rolloutJobId(id), delay });
         },
       },
@@ -103,6 +104,7 @@ export class RolloutHarness {
           BOOT_TIMEOUT_MS: '3000',
           SAME_BOOT_GRACE_MS: '300',
           COORDINATOR_TICK_MS: '20',
+          COORDINATOR_WATCHDOG_MS: '300',
           SIM_FIXED_LATENCY_MS: '20',
           ...this.workerEnv,
           ...env,

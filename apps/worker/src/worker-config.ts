@@ -12,6 +12,8 @@ const WorkerEnv = z.object({
   JOB_LOCK_MS: int(30_000, 500),
   STALLED_INTERVAL_MS: int(15_000, 200),
   COORDINATOR_TICK_MS: int(100, 5),
+  /** How often a worker checks that every active rollout has its coordinator job. */
+  COORDINATOR_WATCHDOG_MS: int(10_000, 100),
   STEP_TIMEOUT_MS: int(10 * 60_000, 10),
   BOOT_TIMEOUT_MS: int(15 * 60_000, 10),
   BOOT_POLL_MS: int(2_000, 1),

@@ -5,6 +5,7 @@ import IORedis from 'ioredis';
 import { connectRedis, FleetKeys, HANDOVER_QUEUE, ROLLOUT_QUEUE, RolloutStore } from '@luo-fleet/queue';
 import { RolloutCoordinator } from './rollout/rollout-coordinator';
 import { RolloutProcessor } from './rollout/rollout.processor';
+import { CoordinatorWatchdog } from './rollout/coordinator-watchdog';
 import { loadWorkerConfig, type WorkerConfig } from './worker-config';
 import { HandoverProcessor } from './handover/handover.processor';
 import { HandoverRunner } from './handover/handover-runner';
@@ -61,6 +62,7 @@ const WORKER_CONFIG = Symbol('WORKER_CONFIG');
     },
     HandoverProcessor,
     RolloutProcessor,
+    CoordinatorWatchdog,
   ],
 })
 export class WorkerModule implements OnApplicationShutdown {
