@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import IORedis from 'ioredis';
+import { connectRedis, parseClusterNodes, unlinkMatching, type RedisNodeAddress } from '@luo-fleet/queue';
 import { CliInputError } from '../input-error';
 import { DemoInfrastructureError, type DemoProcesses } from './demo-processes';
 import { freePort } from './free-port';
@@ -16,6 +16,8 @@ export interface DemoRedis {
   sharedWithFreshPrefix: boolean;
   /** Set for a private redis-server the demo started (a child of `processes`). */
   privateServer?: string;
+  /** REDIS_CLUSTER_NODES: a Redis Cluster (the children inherit the variable). */
+  clusterNodes?: RedisNodeAddress[];
 }
 
 const LOCAL_HOST = '127.0.0.1';
@@ -37,7 +39,7 @@ function onPath(binary: string): string | null {
 }
 
 /**
- * REDIS_URL if set; else a Redis already answering on 127.0.0.1:6379 (under a fresh key prefix, so
+ * REDIS_CLUSTER_NODES if set (a Redis Cluster); else REDIS_URL if set; else a Redis already answering on 127.0.0.1:6379 (under a fresh key prefix, so
  * nothing of the user's is touched); else a private redis-server on a free port, without
  * persistence, in the demo's temp dir; else no demo (exit 2 with how to get Redis).
  */
@@ -45,6 +47,22 @@ export async function chooseDemoRedis(processes: DemoProcesses, tmpDir: string):
   const prefix = process.env.LUO_FLEET_PREFIX ?? `luo-demo-${Date.now()}`;
   const fresh = process.env.LUO_FLEET_PREFIX === undefined;
   const fromEnv = process.env.REDIS_URL;
+  const cluster = process.env.REDIS_CLUSTER_NODES?.trim();
+  if (cluster) {
+    let clusterNodes: RedisNodeAddress[];
+    try {
+      clusterNodes = parseClusterNodes(cluster);
+    } catch (err) {
+      throw new CliInputError((err as Error).message);
+    }
+    return {
+      url: fromEnv ?? `redis://${LOCAL_HOST}:${LOCAL_PORT}`,
+      clusterNodes,
+      prefix,
+      sharedWithFreshPrefix: fresh,
+      description: `the Redis Cluster from REDIS_CLUSTER_NODES (${cluster}), key prefix ${prefix}`,
+    };
+  }
   if (fromEnv) {
     return { url: fromEnv, prefix, sharedWithFreshPrefix: fresh, description: `Redis from REDIS_URL, key prefix ${prefix}` };
   }
@@ -80,20 +98,15 @@ export async function chooseDemoRedis(processes: DemoProcesses, tmpDir: string):
 
 /** Removes every key under the demo's prefix (ours `prefix:...`, BullMQ's `{prefix}:...`). */
 export async function deleteDemoKeys(redis: DemoRedis): Promise<number> {
-  const client = new IORedis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  let deleted = 0;
+  const client = connectRedis(
+    { url: redis.url, prefix: redis.prefix, clusterNodes: redis.clusterNodes },
+    { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null },
+  );
   try {
     await client.connect();
-    for (const pattern of [`${redis.prefix}:*`, `{${redis.prefix}}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) deleted += await client.unlink(...keys);
-      } while (cursor !== '0');
-    }
+    // On a cluster: every master scanned, each key unlinked in its own slot.
+    return await unlinkMatching(client, [`${redis.prefix}:*`, `{${redis.prefix}}:*`]);
   } finally {
     client.disconnect();
   }
-  return deleted;
 }

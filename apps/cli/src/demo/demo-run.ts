@@ -8,7 +8,6 @@ import { chooseDemoRedis, deleteDemoKeys } from './demo-redis';
 import { demoRolloutRequest } from './demo-rollout-request';
 import { startDemoServices } from './demo-services';
 import { collectOutcomes, summaryText, type DemoSummary } from './demo-summary';
-import type { RolloutStatusView } from './planner-client';
 import { RolloutProgressBars, RolloutProgressLines, type RolloutProgress } from './rollout-progress';
 import { registerSimulatedFleet } from './simulated-fleet';
 import { Teardown } from './teardown';
@@ -50,7 +49,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       if (err instanceof CliInputError) rmSync(tmp, { recursive: true, force: true }); // nothing ran: no log to keep
       throw err;
     });
-    say(`luo-fleet demo: ${opts.hosts} simulated hosts, seed ${opts.seed}, simulated latency scale ${opts.latencyScale}`);
+    say(`luo-fleet demo: ${opts.hosts} simulated host${opts.hosts === 1 ? '' : 's'}, seed ${opts.seed}, simulated latency scale ${opts.latencyScale}`);
     say(`Logs of every process: ${processes.logFile}`);
     say(`Redis: ${redis.description}`);
     if (redis.sharedWithFreshPrefix) {
@@ -73,14 +72,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       `Maintenance window ${rollout.id}: ${plan.eligible} hosts to update, ${plan.skipped} skipped by the plan; ` +
         `at most ${rollout.limits.maxConcurrent} at once, 4 per rack, batches ${rollout.limits.batches.join(', ')}, failure budget ${rollout.limits.maxFailures}`,
     );
-    const fillSkips = (v: RolloutStatusView): RolloutStatusView =>
-      // Skipped hosts are decided at creation; a view that does not count them still has them.
-      v.hostsByState.skipped === undefined && plan.skipped > 0 ? { ...v, hostsByState: { ...v.hostsByState, skipped: plan.skipped } } : v;
-    const first = fillSkips(await race(services.planner.rollout(rollout.id)));
+    const first = await race(services.planner.rollout(rollout.id));
     progress = out.isTTY ? new RolloutProgressBars(out, first) : new RolloutProgressLines(say);
     const shown = progress;
     teardown.add('stop the progress display', () => shown.stop()); // Ctrl-C: give the cursor back first
-    const final = await race(watchRollout(services.planner, rollout.id, (v) => shown.update(fillSkips(v), Date.now() - t0)));
+    const final = await race(watchRollout(services.planner, rollout.id, (v) => shown.update(v, Date.now() - t0)));
     progress.stop();
     progress = undefined;
 
@@ -99,7 +95,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       seed: opts.seed,
       redis: { url: redis.url.replace(/\/\/[^@/]*@/, '//'), prefix: redis.prefix }, // never print a password
     };
-    if (outcomes.outcomes.skipped === 0 && plan.skipped > 0) summary.skippedByReason = { ...plan.skippedByReason };
     say(summaryText(summary, opts.keepRunning));
     if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     if (opts.keepRunning) {
