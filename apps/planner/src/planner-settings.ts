@@ -21,6 +21,10 @@ export const plannerEnvSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'must be like 64mb')
     .default('64mb'),
+  /** Per-host HMAC secrets (file name = host id), as the workers hold them: for reading topologies from agents. */
+  AGENT_SECRETS_DIR: z.string().min(1).optional(),
+  /** How long a registration waits for an agent's topology answer. */
+  AGENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
 });
 
 export interface PlannerSettings {
@@ -30,6 +34,7 @@ export interface PlannerSettings {
   tokens: TokenStore;
   auditMaxLen: number;
   bodyLimit: string;
+  agents: { secretsDir?: string; timeoutMs: number };
 }
 
 /** Bad planner configuration; the message is one line naming each wrong variable. */
@@ -59,5 +64,6 @@ export function plannerSettingsFromEnv(env: Record<string, string | undefined>):
     tokens,
     auditMaxLen: e.LUO_FLEET_AUDIT_MAXLEN,
     bodyLimit: e.PLANNER_BODY_LIMIT,
+    agents: { secretsDir: e.AGENT_SECRETS_DIR, timeoutMs: e.AGENT_TIMEOUT_MS },
   };
 }

@@ -39,9 +39,20 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 `;
 
+// Only the topology changes, and only while the host is still registered with the driver the
+// topology was read through: a re-registration in between wins.
+const SET_TOPOLOGY_SCRIPT = `
+local driver = redis.call('HGET', KEYS[1], 'driver')
+if not driver then return 0 end
+if driver ~= ARGV[1] then return -1 end
+redis.call('HSET', KEYS[1], 'devices', ARGV[2], 'topology', ARGV[3])
+return 1
+`;
+
 type ScriptedRedis = {
   luoInventoryPut(...args: Array<string | number>): Promise<number>;
   luoInventoryRemove(...args: Array<string | number>): Promise<number>;
+  luoInventorySetTopology(...args: Array<string | number>): Promise<number>;
 };
 type ScriptedPipeline = ChainableCommander & {
   luoInventoryPut(...args: Array<string | number>): ChainableCommander;
@@ -67,6 +78,7 @@ export class InventoryStore {
     const scripted = redis as unknown as Partial<ScriptedRedis>;
     if (typeof scripted.luoInventoryPut !== 'function') redis.defineCommand('luoInventoryPut', { lua: PUT_SCRIPT });
     if (typeof scripted.luoInventoryRemove !== 'function') redis.defineCommand('luoInventoryRemove', { lua: REMOVE_SCRIPT });
+    if (typeof scripted.luoInventorySetTopology !== 'function') redis.defineCommand('luoInventorySetTopology', { lua: SET_TOPOLOGY_SCRIPT });
   }
 
   private get idsKey(): string {
@@ -145,6 +157,16 @@ export class InventoryStore {
       registeredAt: registeredAt ?? '',
       topology: topology ? (JSON.parse(topology) as HostTopology) : null,
     };
+  }
+
+  /**
+   * Replaces a host's topology, keeping its labels, driver and registration time; only while it is
+   * still registered with `driver` (the one the topology was read through).
+   */
+  async setTopology(id: string, driver: HostDriverSpec, topology: HostTopology): Promise<'stored' | 'missing' | 'driver-changed'> {
+    const scripted = this.redis as unknown as ScriptedRedis;
+    const result = await scripted.luoInventorySetTopology(1, this.hostKey(id), JSON.stringify(driver), String(topology.devices.length), JSON.stringify(topology));
+    return result === 1 ? 'stored' : result === 0 ? 'missing' : 'driver-changed';
   }
 
   /** True when the host was there. */

@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { signRequest } from '../../../libs/handover/src/agent';
 
 const ROOT = resolve(__dirname, '../../..');
-export const AGENT_MAIN = join(ROOT, 'dist/apps/agent/src/main.js');
+// LUO_FLEET_DIST: a private build, as test/support/app-process.ts honours it for the other apps.
+export const AGENT_MAIN = join(process.env.LUO_FLEET_DIST ?? join(ROOT, 'dist'), 'apps/agent/src/main.js');
 export const SIM_STEP = join(ROOT, 'deploy/agent/hooks/simulated/sim-step.mjs');
 const HOOKS = ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload', 'incoming'] as const;
 

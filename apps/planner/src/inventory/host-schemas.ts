@@ -31,12 +31,15 @@ const driverSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('agent'), url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }) }),
 ]);
 
-/** Host topology JSON, checked by the topology library so its every wrong field is named too. */
+/**
+ * Host topology JSON, checked by the topology library so its every wrong field is named too.
+ * Absent (undefined) and null differ: an agent-backed host sent without one gets its agent's.
+ */
 const topologySchema = z
   .unknown()
   .optional()
-  .transform((value, ctx): HostTopology | null => {
-    if (value === undefined || value === null) return null;
+  .transform((value, ctx): HostTopology | null | undefined => {
+    if (value === undefined || value === null) return value;
     try {
       return parseHostTopology(value);
     } catch (err) {
@@ -89,7 +92,9 @@ export const hostListQuery = z.strictObject({
 /** For OpenAPI: the topology field is validated by parseHostTopology, documented by its zod schema. */
 export function hostInputDoc(): Record<string, unknown> {
   const doc = jsonSchemaOf(hostInputSchema) as { properties: Record<string, unknown> };
-  doc.properties.topology = { ...jsonSchemaOf(hostTopologySchema), description: 'HostTopology JSON (as `luo-fleet plan --json` reads it from sysfs); optional' };
+  doc.properties.topology = { ...jsonSchemaOf(hostTopologySchema), description:
+      'HostTopology JSON (as `luo-fleet plan --json` reads it from sysfs). Omitted for an agent-backed host: the planner reads it from the agent ' +
+      '(GET /v1/topology, signed with the secret in its AGENT_SECRETS_DIR). null: registered without one.' };
   return doc;
 }
 

@@ -3,6 +3,7 @@ import { InventoryStore } from '@luo-fleet/queue';
 import type IORedis from 'ioredis';
 import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
 import type { PlannerSettings } from '../planner-settings';
+import { AgentTopologySource } from './agent-topology-source';
 import { HostsController } from './hosts.controller';
 
 /** Hosts, their labels, drivers and topologies, in Redis. Exports the store for plans and rollouts. */
@@ -13,6 +14,13 @@ import { HostsController } from './hosts.controller';
       provide: InventoryStore,
       useFactory: (redis: IORedis, settings: PlannerSettings) => new InventoryStore(redis, settings.redis.prefix),
       inject: [PLANNER_REDIS, PLANNER_SETTINGS],
+    },
+    {
+      provide: AgentTopologySource,
+      // One retry: a registration request should not hang on an agent that is down.
+      useFactory: (settings: PlannerSettings) =>
+        new AgentTopologySource({ secretsDir: settings.agents.secretsDir, timeoutMs: settings.agents.timeoutMs, retries: 1, retryDelayMs: 300 }),
+      inject: [PLANNER_SETTINGS],
     },
   ],
   exports: [InventoryStore],

@@ -1,0 +1,66 @@
+import { HttpException } from '@nestjs/common';
+import type { InventoryHostInput } from '@luo-fleet/queue';
+import type { ApiErrorBody, ApiIssue } from '../http/api-error';
+import { AgentTopologyProblem, type AgentTopologySource } from './agent-topology-source';
+import type { HostInputBody } from './host-schemas';
+
+/** Agents asked at once for one batch: enough to register a rack quickly, few enough not to flood the network. */
+const FETCH_PARALLELISM = 16;
+
+/**
+ * The agent of one or more hosts could not give their topology, so nothing was stored. 400 when a
+ * registration is wrong (no secret, refused, bad answer); 502 when every problem is an agent that
+ * did not answer (the registration may be fine: retry once the agent is up). Each issue names
+ * `driver.url` (`hosts.N.driver.url` in a batch).
+ */
+export class AgentTopologyRefused extends HttpException {
+  constructor(issues: ApiIssue[], allUnreachable: boolean) {
+    const status = allUnreachable ? 502 : 400;
+    const body: ApiErrorBody = {
+      statusCode: status,
+      error: allUnreachable ? 'Bad Gateway' : 'Bad Request',
+      message: `topology from agent: ${issues
+        .slice(0, 5)
+        .map((i) => `${i.field}: ${i.problem}`)
+        .join('; ')}${issues.length > 5 ? `; and ${issues.length - 5} more` : ''}`,
+      issues,
+    };
+    super(body, status);
+  }
+}
+
+/**
+ * The hosts as they will be stored: an agent-backed host sent without `topology` gets the one its
+ * agent reports; `topology: null` registers it without one (e.g. before its agent runs).
+ * `fieldOf(i)` is where host i sits in the request (`''` or `hosts.3.`).
+ */
+export async function withAgentTopologies(
+  source: AgentTopologySource,
+  hosts: readonly HostInputBody[],
+  fieldOf: (index: number) => string,
+): Promise<InventoryHostInput[]> {
+  const resolved: InventoryHostInput[] = hosts.map((h) => ({ id: h.id, labels: h.labels, driver: h.driver, topology: h.topology ?? null }));
+  const wanted = hosts.flatMap((h, i) => (h.driver.kind === 'agent' && h.topology === undefined ? [{ i, url: h.driver.url }] : []));
+  const problems: Array<{ i: number; problem: AgentTopologyProblem }> = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < wanted.length) {
+      const { i, url } = wanted[next++];
+      try {
+        resolved[i].topology = await source.fetch(hosts[i].id, url);
+      } catch (err) {
+        if (!(err instanceof AgentTopologyProblem)) throw err;
+        problems.push({ i, problem: err });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FETCH_PARALLELISM, wanted.length) }, worker));
+  if (problems.length > 0) {
+    problems.sort((a, b) => a.i - b.i);
+    throw new AgentTopologyRefused(
+      problems.map(({ i, problem }) => ({ field: `${fieldOf(i)}driver.url`, problem: problem.problem })),
+      problems.every(({ problem }) => problem.unreachable),
+    );
+  }
+  return resolved;
+}

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentHostDriver, HostUnreachableError, secretFromFileContent, StepFailedError } from '@luo-fleet/handover';
+import { HOST_ID } from '@luo-fleet/queue';
+import type { HostTopology } from '@luo-fleet/topology';
+
+/** The agent refuses keys shorter than this, so the planner does not bother sending a request signed with one. */
+const MIN_SECRET_BYTES = 16;
+
+export interface AgentTopologySourceOptions {
+  /** One file per host, named after the host id, holding its HMAC secret: the workers' AGENT_SECRETS_DIR layout. */
+  secretsDir?: string;
+  timeoutMs: number;
+  /** Kept small: an operator is waiting on the registration request. */
+  retries: number;
+  retryDelayMs: number;
+}
+
+/**
+ * Why a host's topology could not be read from its agent. `unreachable`: the agent did not answer
+ * (worth retrying later); otherwise the registration itself is wrong (no secret, refused, bad answer).
+ */
+export class AgentTopologyProblem extends Error {
+  constructor(
+    readonly problem: string,
+    readonly unreachable: boolean,
+  ) {
+    super(problem);
+    this.name = 'AgentTopologyProblem';
+  }
+}
+
+/**
+ * Reads a host's topology from its agent (`GET /v1/topology`, signed with the host's secret), the way
+ * a worker would talk to it, so a host registered by address gets exactly what its sysfs says.
+ * The driver checks the answer with parseHostTopology.
+ */
+export class AgentTopologySource {
+  constructor(private readonly options: AgentTopologySourceOptions) {}
+
+  async fetch(hostId: string, url: string): Promise<HostTopology> {
+    const driver = new AgentHostDriver({
+      url,
+      hostId,
+      secret: this.secretOf(hostId),
+      timeoutMs: this.options.timeoutMs,
+      retries: this.options.retries,
+      retryDelayMs: this.options.retryDelayMs,
+    });
+    try {
+      return await driver.topology();
+    } catch (err) {
+      if (err instanceof HostUnreachableError) throw new AgentTopologyProblem(err.message, true);
+      // Refused (401: the secrets differ), an error status, or an answer that is not a HostTopology.
+      if (err instanceof StepFailedError) throw new AgentTopologyProblem(err.message, false);
+      throw err;
+    }
+  }
+
+  // Read per request, like the workers do, so a secret rotated on disk is used without a restart.
+  private secretOf(hostId: string): Buffer {
+    const dir = this.options.secretsDir;
+    if (dir === undefined) {
+      throw new AgentTopologyProblem('the planner has no AGENT_SECRETS_DIR, so it cannot ask agents for topologies; send `topology` or configure the planner', false);
+    }
+    // The id was validated by the body schema; checked again because it becomes a file name.
+    if (!HOST_ID.test(hostId)) throw new AgentTopologyProblem(`host id ${JSON.stringify(hostId)} cannot name a secret file`, false);
+    let secret: Buffer;
+    try {
+      secret = secretFromFileContent(readFileSync(join(dir, hostId)));
+    } catch {
+      throw new AgentTopologyProblem(`the planner has no agent secret for host ${hostId} (AGENT_SECRETS_DIR/${hostId} is missing or unreadable)`, false);
+    }
+    if (secret.length < MIN_SECRET_BYTES) {
+      throw new AgentTopologyProblem(`the planner's agent secret for host ${hostId} is shorter than ${MIN_SECRET_BYTES} bytes`, false);
+    }
+    return secret;
+  }
+}
