@@ -139,7 +139,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       metricsByOutcome,
       maxInFlight: sampler.max,
       samples: sampler.samples,
-      requiredDisruptions: options.ci ? ['worker-sigkill', 'coordinator-sigkill', 'planner-restart', 'redis-restart'] : [],
+      requiredDisruptions: options.ci && !options.budgetTest ? ['worker-sigkill', 'coordinator-sigkill', 'planner-restart', 'redis-restart'] : [],
       disruptions,
       expectHalt: options.budgetTest,
     });
