@@ -12,8 +12,13 @@ export interface BenchChild {
   readonly output: () => string;
   /** Peak resident set (VmHWM) in KiB, read from /proc while the process lives; 0 once it is gone. */
   peakRssKiB(): number;
+  /** User + system CPU seconds used so far (from /proc); 0 once it is gone. */
+  cpuSeconds(): number;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
+
+/** USER_HZ: /proc reports CPU time in these ticks (100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;
 
 export function buildRoot(): string {
   return process.env.LUO_FLEET_DIST ?? resolve(__dirname, '../..');
@@ -40,6 +45,15 @@ export function spawnBuilt(relPath: string, env: Record<string, string>, nodeArg
       try {
         const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
         return m ? Number(m[1]) : 0;
+      } catch {
+        return 0;
+      }
+    },
+    cpuSeconds: () => {
+      try {
+        // Fields 14 and 15 of /proc/<pid>/stat, counted after the parenthesised command name.
+        const fields = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
       } catch {
         return 0;
       }

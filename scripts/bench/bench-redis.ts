@@ -41,3 +41,10 @@ export function usedMemory(info: string): number {
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))];
 }
+
+/** Redis server CPU seconds (user + system) so far, from INFO cpu. */
+export async function redisCpuSeconds(redis: IORedis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}

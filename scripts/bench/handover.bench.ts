@@ -10,7 +10,7 @@ import { buildPreservationSet } from '@luo-fleet/preservation';
 import { buildHandoverPlan, createSimulatedHost, RedisSimulatedHostStore, type HandoverPlan } from '@luo-fleet/handover';
 import { FleetKeys, HANDOVER_JOB_OPTIONS, HANDOVER_QUEUE, type HandoverJobData } from '@luo-fleet/queue';
 import { ACS_ENABLED, TopologyBuilder } from '@luo-fleet/topology';
-import { BENCH_REDIS_URL, benchNamespace } from './bench-redis';
+import { BENCH_REDIS_URL, benchNamespace, redisCpuSeconds } from './bench-redis';
 import { spawnBuilt, until, workerEnv, type BenchChild } from './bench-processes';
 
 export const name = 'handover';
@@ -61,11 +61,13 @@ async function emptyJobRate(): Promise<number> {
     }
     await workersReady(queue, WORKERS);
     const jobs = [...Array(HOSTS)].map((_, i) => ({ name: 'empty', data: { i }, opts: { ...HANDOVER_JOB_OPTIONS, jobId: `e.${i}` } }));
+    const cpu0 = await redisCpuSeconds(ns.redis);
     const t0 = performance.now();
     await addInBatches(queue, jobs);
     await until('empty jobs', async () => (await queue.getCompletedCount()) >= HOSTS, 120_000, 10);
     const seconds = (performance.now() - t0) / 1000;
-    console.log(`empty jobs: ${HOSTS} in ${seconds.toFixed(2)} s = ${Math.round(HOSTS / seconds)}/s (${WORKERS} workers x concurrency ${CONCURRENCY})`);
+    const redisCpu = (await redisCpuSeconds(ns.redis)) - cpu0;
+    console.log(`empty jobs: ${HOSTS} in ${seconds.toFixed(2)} s = ${Math.round(HOSTS / seconds)}/s (${WORKERS} workers x concurrency ${CONCURRENCY}); Redis CPU ${((redisCpu / HOSTS) * 1e6).toFixed(0)} us/job`);
     return HOSTS / seconds;
   } finally {
     await Promise.all(children.map((c) => c.stop()));
@@ -113,6 +115,7 @@ async function handoverRate(): Promise<number> {
     }
     await workersReady(queue, WORKERS);
     const jobs = plans.map((plan) => ({ name: 'handover', data: { plan, driver: { kind: 'simulated' as const } }, opts: { ...HANDOVER_JOB_OPTIONS, jobId: plan.handoverId } }));
+    const cpu0 = { redis: await redisCpuSeconds(ns.redis), workers: children.map((c) => c.cpuSeconds()) };
     const t1 = performance.now();
     await addInBatches(queue, jobs);
     const enqueued = performance.now() - t1;
@@ -125,6 +128,12 @@ async function handoverRate(): Promise<number> {
     const seconds = (performance.now() - t1) / 1000;
     const updated = Number(await ns.redis.hget(keys.stats(ROLLOUT), 'h|updated'));
     console.log(`handovers: ${HOSTS} in ${seconds.toFixed(2)} s = ${Math.round(HOSTS / seconds)}/s (${updated} updated; enqueue took ${(enqueued / 1000).toFixed(2)} s)`);
+    const redisCpu = (await redisCpuSeconds(ns.redis)) - cpu0.redis;
+    const workerCpu = children.reduce((sum, c, i) => sum + c.cpuSeconds() - cpu0.workers[i], 0);
+    console.log(
+      `CPU per handover: Redis ${((redisCpu / HOSTS) * 1e6).toFixed(0)} us, workers ${((workerCpu / HOSTS) * 1e6).toFixed(0)} us ` +
+        `(Redis busy ${((100 * redisCpu) / seconds).toFixed(0)}% of the run, workers ${((100 * workerCpu) / seconds / WORKERS).toFixed(0)}% each)`,
+    );
     const rss = children.map((c) => Math.round(c.peakRssKiB() / 1024));
     console.log(`worker peak RSS: ${rss.join(', ')} MiB`);
     return HOSTS / seconds;

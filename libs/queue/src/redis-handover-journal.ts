@@ -1,4 +1,5 @@
-import type IORedis from 'ioredis';
+import { createHash } from 'node:crypto';
+import type { RedisClient } from './redis-connection';
 import { JournalFencedError, type HandoverJournal, type JournalEntry } from '@luo-fleet/handover';
 import {
   blackoutStat,
@@ -24,7 +25,7 @@ export interface RedisJournalOptions {
  */
 export class RedisHandoverJournal implements HandoverJournal {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
     private readonly rolloutId: string,
     private readonly hostId: string,
@@ -48,8 +49,8 @@ export class RedisHandoverJournal implements HandoverJournal {
       k.hostStateSetPrefix(this.rolloutId),
       ...streamFields(handoverId, this.hostId, entry),
     ];
-    const result = await this.redis.eval(
-      APPEND,
+    const result = await evalAppend(
+      this.redis,
       6,
       k.handoverLease(this.rolloutId, this.hostId),
       k.journal(this.rolloutId, this.hostId),
@@ -65,6 +66,20 @@ export class RedisHandoverJournal implements HandoverJournal {
     if (result === 0) {
       throw new JournalFencedError(`lease on host ${this.hostId} lost: another worker owns its handover now`);
     }
+  }
+}
+
+/**
+ * Runs APPEND by its SHA (EVALSHA), sending the script text only when Redis does not have it
+ * (first use, or after a restart or SCRIPT FLUSH): it runs on every journal entry, and the text is
+ * most of the bytes of each call.
+ */
+async function evalAppend(redis: RedisClient, numKeys: number, ...args: (string | number)[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(APPEND_SHA, numKeys, ...args);
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    return redis.eval(APPEND, numKeys, ...args);
   }
 }
 
@@ -144,3 +159,5 @@ for j = i + 7, #ARGV do fields[#fields + 1] = ARGV[j] end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 5], '*', unpack(fields))
 return 1
 `;
+
+const APPEND_SHA = createHash('sha1').update(APPEND).digest('hex');

@@ -1,4 +1,5 @@
-import type IORedis from 'ioredis';
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
 import type { SimulatedHostState } from './simulated-host-state';
 import {
   parseHostRecord,
@@ -21,12 +22,14 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 `;
 
+const SET_IF_VERSION_SHA = createHash('sha1').update(SET_IF_VERSION).digest('hex');
+
 const MAX_ATTEMPTS = 200;
 
 /** One JSON value per host at `${prefix}:sim:host:{hostId}` (the same key as FleetKeys.simulatedHost). */
 export class RedisSimulatedHostStore implements SimulatedHostStore {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix: string,
   ) {}
 
@@ -57,7 +60,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
       const expected = current.version;
       const next = fn(current);
       next.version = expected + 1;
-      const result = Number(await this.redis.eval(SET_IF_VERSION, 1, key, String(expected), JSON.stringify(next)));
+      const result = Number(await this.setIfVersion(key, String(expected), JSON.stringify(next)));
       if (result === 1) return next;
       if (result === -1) throw new SimulatedHostNotFoundError(hostId);
       if (result === -2) throw new SimulatedHostRecordError(`redis key ${key}`, 'not a JSON object');
@@ -67,16 +70,36 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     throw new Error(`simulated host ${hostId}: gave up after ${MAX_ATTEMPTS} conflicting updates of ${key}`);
   }
 
+  /** By SHA; the script text goes over the wire only when Redis lacks it (first use, restart, SCRIPT FLUSH). */
+  private async setIfVersion(key: string, expected: string, next: string): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(SET_IF_VERSION_SHA, 1, key, expected, next);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return this.redis.eval(SET_IF_VERSION, 1, key, expected, next);
+    }
+  }
+
   async list(): Promise<string[]> {
     const ids: string[] = [];
     const head = `${this.prefix}:sim:host:{`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${escapeGlob(head)}*}`, 'COUNT', 1000);
-      cursor = next;
-      for (const k of keys) if (k.startsWith(head) && k.endsWith('}')) ids.push(k.slice(head.length, -1));
-    } while (cursor !== '0');
+    // Each host has its own hash tag: on a Redis Cluster they are spread over every master, so each is scanned.
+    for (const node of await this.keyspaceNodes()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${escapeGlob(head)}*}`, 'COUNT', 1000);
+        cursor = next;
+        for (const k of keys) if (k.startsWith(head) && k.endsWith('}')) ids.push(k.slice(head.length, -1));
+      } while (cursor !== '0');
+    }
     return [...new Set(ids)].sort();
+  }
+
+  private async keyspaceNodes(): Promise<Redis[]> {
+    if (!this.redis.isCluster) return [this.redis as Redis];
+    const cluster = this.redis as Cluster;
+    if (cluster.nodes('master').length === 0) await cluster.ping();
+    return cluster.nodes('master');
   }
 }
 
