@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,10 +28,13 @@ export interface RunningCli {
 }
 
 /**
- * Compiles the CLI (and the libs it imports) into a temporary directory, never into the shared
- * dist/ that other suites run from while this one builds.
+ * The CLI of LUO_FLEET_DIST (a private build made before the run) if set; else compiles the CLI
+ * (and the libs it imports) into a temporary directory, never into the shared dist/ that other
+ * suites run from while this one builds.
  */
-export async function buildCliPrivately(): Promise<PrivateCli> {
+export async function privateCli(): Promise<PrivateCli> {
+  const dist = process.env.LUO_FLEET_DIST;
+  if (dist !== undefined) return cliAt(join(dist, 'apps/cli/src/main.js'), () => undefined);
   const dir = mkdtempSync(join(tmpdir(), 'luo-cli-'));
   const out = join(dir, 'out');
   const config = join(dir, 'tsconfig.json');
@@ -46,8 +49,12 @@ export async function buildCliPrivately(): Promise<PrivateCli> {
   const bin = (name: string) => join(REPO, 'node_modules/.bin', name);
   await run(bin('tsc'), ['-p', config], { cwd: REPO, timeout: 240_000 });
   await run(bin('tsc-alias'), ['-p', config, '--outDir', out], { cwd: REPO, timeout: 120_000 });
-  const main = join(out, 'apps/cli/src/main.js');
-  // Outside the repository, so modules resolve through NODE_PATH.
+  return cliAt(join(out, 'apps/cli/src/main.js'), () => rmSync(dir, { recursive: true, force: true }));
+}
+
+function cliAt(main: string, remove: () => void): PrivateCli {
+  if (!existsSync(main)) throw new Error(`${main} missing: build the CLI first`);
+  // Maybe outside the repository: modules resolve through NODE_PATH.
   const envOf = (env: Record<string, string>) => ({ ...process.env, NODE_PATH: join(REPO, 'node_modules'), ...env });
   return {
     start(args, env = {}) {
@@ -78,6 +85,6 @@ export async function buildCliPrivately(): Promise<PrivateCli> {
           (err, stdout, stderr) => done({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
         );
       }),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove,
   };
 }

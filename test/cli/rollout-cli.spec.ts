@@ -5,7 +5,7 @@ import { FleetKeys, RolloutStore } from '@luo-fleet/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { host, physfnHost, singletonHost } from '../planner/host-topologies';
 import { startPlanner, TOKENS, type PlannerUnderTest } from '../planner/planner-harness';
-import { buildCliPrivately, type PrivateCli } from './private-build';
+import { privateCli, type PrivateCli } from './private-build';
 
 let p: PlannerUnderTest;
 let cli: PrivateCli;
@@ -15,7 +15,7 @@ let keys: FleetKeys;
 const run = (args: string[], env: Record<string, string> = {}) => cli.run(args, { LUO_FLEET_API: p.base, LUO_FLEET_TOKEN: TOKENS.operator, ...env });
 
 beforeAll(async () => {
-  [cli, p] = await Promise.all([buildCliPrivately(), startPlanner()]);
+  [cli, p] = await Promise.all([privateCli(), startPlanner()]);
   keys = new FleetKeys(p.prefix);
   store = new RolloutStore(p.redis, keys);
   const res = await p.call('POST', '/v1/hosts:batch', {

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { CliFailure } from './api-client';
+import { CliFailure } from './api-errors';
 import { registerDemo } from './commands/demo';
 import { registerPlan } from './commands/plan';
 import { registerRollout } from './commands/rollout';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CliFailure } from '../api-errors';
 import { DEFAULT_HOSTS, DEFAULT_LATENCY_SCALE, DEFAULT_SEED, parseDemoOptions } from '../demo/demo-options';
 import { DemoInfrastructureError } from '../demo/demo-processes';
 import { runDemo } from '../demo/demo-run';
@@ -22,8 +23,9 @@ export function registerDemo(program: Command): void {
       try {
         await runDemo(opts);
       } catch (err) {
-        if (!(err instanceof DemoInfrastructureError)) throw err;
-        process.stderr.write(`luo-fleet demo: ${err.message}\n`);
+        // The demo's own planner refusing or failing is its machinery too, whatever the HTTP status.
+        if (!(err instanceof DemoInfrastructureError || err instanceof CliFailure)) throw err;
+        process.stderr.write(`luo-fleet demo: ${err instanceof CliFailure ? 'planner API: ' : ''}${err.message}\n`);
         process.exitCode = EXIT_INFRASTRUCTURE;
       }
     });

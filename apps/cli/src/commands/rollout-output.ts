@@ -4,7 +4,9 @@ import type { Rollout } from '@luo-fleet/rollout';
 /** What the CLI reads off a rollout; type-only imports, so the CLI loads no Redis code. */
 export type { HostResult, RolloutPlanSummary, RolloutView };
 
+/** Host outcomes of design 4.2, in the order the CLI shows them. */
 export const OUTCOMES = ['updated', 'rolled_back', 'failed', 'skipped', 'cancelled'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 const TERMINAL = new Set(['completed', 'halted', 'aborted', 'expired']);
 
 export function isTerminal(status: string): boolean {
@@ -91,7 +93,7 @@ function table(rows: string[][]): string {
 export interface Progress {
   total: number;
   inflight: number;
-  byOutcome: Record<(typeof OUTCOMES)[number], number>;
+  byOutcome: Record<Outcome, number>;
 }
 
 export function progressOf(v: RolloutView): Progress {

@@ -2,11 +2,8 @@ import { Option, type Command } from 'commander';
 import { ApiClient, DEFAULT_API } from '../api-client';
 import { CliInputError } from '../input-error';
 import { rolloutRequestOf, type CreateFlags } from './rollout-create';
-import { creationSummary, hostsTable, listTable, statusSummary, type HostResult, type RolloutPlanSummary, type RolloutView } from './rollout-output';
+import { creationSummary, hostsTable, listTable, statusSummary, type HostResult } from './rollout-output';
 import { watchRollout } from './rollout-watch';
-import type { Rollout } from '@luo-fleet/rollout';
-
-type Creation = { dryRun: boolean; rollout: Rollout; plan: RolloutPlanSummary };
 
 function print(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -23,8 +20,6 @@ function positiveInt(flag: string) {
     return n;
   };
 }
-
-const rolloutPath = (id: string, rest = '') => `/v1/rollouts/${encodeURIComponent(id)}${rest}`;
 
 /** `luo-fleet rollout ...`: maintenance windows through the planner's API. */
 export function registerRollout(program: Command): void {
@@ -62,9 +57,7 @@ export function registerRollout(program: Command): void {
     .option('--idempotency-key <key>', 'a retry with the same key returns the first answer instead of creating again')
     .option('--json', 'print the API answer as JSON')
     .action(async (flags: CreateFlags & { idempotencyKey?: string; json?: boolean }, cmd: Command) => {
-      const body = rolloutRequestOf(flags);
-      const headers: Record<string, string> = flags.idempotencyKey === undefined ? {} : { 'idempotency-key': flags.idempotencyKey };
-      const { body: answer } = await client(cmd).post<Creation>('/v1/rollouts', body, headers);
+      const answer = await client(cmd).createRollout(rolloutRequestOf(flags), flags.idempotencyKey);
       print(flags.json ? json(answer) : creationSummary(answer));
     });
 
@@ -74,7 +67,7 @@ export function registerRollout(program: Command): void {
     .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
     .option('--json', 'print JSON')
     .action(async (flags: { limit: number; json?: boolean }, cmd: Command) => {
-      const { rollouts } = await client(cmd).get<{ rollouts: RolloutView[] }>('/v1/rollouts', { limit: flags.limit });
+      const rollouts = await client(cmd).listRollouts(flags.limit);
       print(flags.json ? json(rollouts) : listTable(rollouts));
     });
 
@@ -83,7 +76,7 @@ export function registerRollout(program: Command): void {
     .description('status, hosts by state and limits of one rollout')
     .option('--json', 'print JSON')
     .action(async (id: string, flags: { json?: boolean }, cmd: Command) => {
-      const view = await client(cmd).get<RolloutView>(rolloutPath(id));
+      const view = await client(cmd).rollout(id);
       print(flags.json ? json(view) : statusSummary(view));
     });
 
@@ -108,7 +101,7 @@ export function registerRollout(program: Command): void {
       const hosts: HostResult[] = [];
       let cursor: string | null | undefined = flags.cursor;
       do {
-        const page: { hosts: HostResult[]; nextCursor: string | null } = await api.get(rolloutPath(id, '/hosts'), { state: flags.state, limit: flags.limit, cursor: cursor ?? undefined });
+        const page = await api.rolloutHostsPage(id, { state: flags.state, limit: flags.limit, cursor: cursor ?? undefined });
         hosts.push(...page.hosts);
         cursor = page.nextCursor;
       } while (flags.all && cursor !== null);
@@ -128,7 +121,7 @@ export function registerRollout(program: Command): void {
       .description(what)
       .option('--json', 'print JSON')
       .action(async (id: string, flags: { json?: boolean }, cmd: Command) => {
-        const { body } = await client(cmd).post<{ id: string; status: string }>(rolloutPath(id, `/${action}`));
+        const body = await client(cmd).rolloutAction(id, action);
         print(flags.json ? json(body) : `rollout ${body.id} ${body.status}`);
       });
   }

@@ -7,11 +7,10 @@ import { DemoInfrastructureError, DemoProcesses } from './demo-processes';
 import { chooseDemoRedis, deleteDemoKeys } from './demo-redis';
 import { demoRolloutRequest } from './demo-rollout-request';
 import { startDemoServices } from './demo-services';
+import { followDemoRollout } from './demo-rollout-follow';
 import { collectOutcomes, summaryText, type DemoSummary } from './demo-summary';
-import { RolloutProgressBars, RolloutProgressLines, type RolloutProgress } from './rollout-progress';
 import { registerSimulatedFleet } from './simulated-fleet';
 import { Teardown } from './teardown';
-import { watchRollout } from './rollout-watch';
 
 /**
  * `luo-fleet demo`: a whole luo-fleet on this machine (Redis, planner, two workers, metrics
@@ -43,7 +42,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     process.off('exit', lastResort);
   });
   const removeSignalHandlers = teardown.onSignals((line) => process.stderr.write(`${line}\n`));
-  let progress: RolloutProgress | undefined;
   try {
     const redis = await chooseDemoRedis(processes, tmp).catch((err: unknown) => {
       if (err instanceof CliInputError) rmSync(tmp, { recursive: true, force: true }); // nothing ran: no log to keep
@@ -72,13 +70,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       `Maintenance window ${rollout.id}: ${plan.eligible} hosts to update, ${plan.skipped} skipped by the plan; ` +
         `at most ${rollout.limits.maxConcurrent} at once, 4 per rack, batches ${rollout.limits.batches.join(', ')}, failure budget ${rollout.limits.maxFailures}`,
     );
-    const first = await race(services.planner.rollout(rollout.id));
-    progress = out.isTTY ? new RolloutProgressBars(out, first) : new RolloutProgressLines(say);
-    const shown = progress;
-    teardown.add('stop the progress display', () => shown.stop()); // Ctrl-C: give the cursor back first
-    const final = await race(watchRollout(services.planner, rollout.id, (v) => shown.update(v, Date.now() - t0)));
-    progress.stop();
-    progress = undefined;
+    const final = await race(followDemoRollout(services.planner, rollout.id, { out, teardown, gaveUp: () => died !== null }));
 
     const outcomes = await race(collectOutcomes(services.planner, final));
     const summary: DemoSummary = {
@@ -104,7 +96,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
     return summary;
   } finally {
-    progress?.stop();
     removeSignalHandlers();
     await teardown.run((line) => process.stderr.write(`${line}\n`));
   }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { DemoProcesses } from './demo-processes';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiClient } from '../api-client';
+import { DemoInfrastructureError, type DemoProcesses } from './demo-processes';
 import type { DemoRedis } from './demo-redis';
 import { freePort } from './free-port';
-import { PlannerClient, waitForHealthy } from './planner-client';
 
 export const WORKER_COUNT = 2;
 const HEALTH_TIMEOUT_MS = 60_000;
@@ -17,7 +18,8 @@ export function bootTimeoutMs(latencyScale: number): number {
 
 /** The running planner, workers and metrics exporter of the demo. */
 export interface DemoServices {
-  planner: PlannerClient;
+  /** The planner's API with the demo's operator token. */
+  planner: ApiClient;
   plannerUrl: string;
   metricsUrl: string;
   /** Child names, for stopping the apps before the Redis they use. */
@@ -54,9 +56,16 @@ export async function startDemoServices(
   processes.startApp('metrics', 'metrics', { ...shared, METRICS_HOST: '127.0.0.1', METRICS_PORT: String(metricsPort) });
   const plannerUrl = `http://127.0.0.1:${plannerPort}`;
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
-  await Promise.all([
-    waitForHealthy(`${plannerUrl}/health`, HEALTH_TIMEOUT_MS, opts.gaveUp),
-    waitForHealthy(`${metricsUrl}/health`, HEALTH_TIMEOUT_MS, opts.gaveUp),
-  ]);
-  return { planner: new PlannerClient(plannerUrl, token), plannerUrl, metricsUrl, names };
+  const planner = new ApiClient({ api: plannerUrl, token });
+  await Promise.all([waitUntilHealthy(planner, plannerUrl, opts.gaveUp), waitUntilHealthy(new ApiClient({ api: metricsUrl }), metricsUrl, opts.gaveUp)]);
+  return { planner, plannerUrl, metricsUrl, names };
+}
+
+/** Polls GET /health of `url` until it answers 2xx; gives up after HEALTH_TIMEOUT_MS or when `gaveUp()` says so. */
+async function waitUntilHealthy(client: ApiClient, url: string, gaveUp: () => boolean): Promise<void> {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  while (!gaveUp() && !(await client.isHealthy())) {
+    if (Date.now() > deadline) throw new DemoInfrastructureError(`${url}/health did not answer healthy within ${HEALTH_TIMEOUT_MS / 1000} s`);
+    await sleep(100);
+  }
 }

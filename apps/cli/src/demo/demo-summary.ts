@@ -1,7 +1,16 @@
-import type { PlannerClient, RolloutHostResult, RolloutStatusView } from './planner-client';
-import { OUTCOME_LABEL, OUTCOMES, type Outcome } from './rollout-progress';
+import type { ApiClient } from '../api-client';
+import { OUTCOMES, type HostResult, type Outcome, type RolloutView } from '../commands/rollout-output';
 
 const EXAMPLES = 4;
+
+/** How the summary names each outcome. */
+const OUTCOME_LABEL: Record<Outcome, string> = {
+  updated: 'updated',
+  rolled_back: 'rolled back',
+  failed: 'failed',
+  skipped: 'skipped',
+  cancelled: 'cancelled',
+};
 
 export interface DemoSummary {
   rolloutId: string;
@@ -32,14 +41,14 @@ export interface HostExample {
   reasons?: string[];
 }
 
-function example(h: RolloutHostResult): HostExample {
+function example(h: HostResult): HostExample {
   return { hostId: h.hostId, phase: h.phase, error: h.error, reasons: h.reasons?.length ? h.reasons : undefined };
 }
 
 /** Reads every finished host of the rollout through the API and condenses them for the summary. */
-export async function collectOutcomes(client: PlannerClient, view: RolloutStatusView) {
-  const byOutcome = {} as Record<Outcome, RolloutHostResult[]>;
-  for (const outcome of OUTCOMES) byOutcome[outcome] = await client.rolloutHosts(view.id, outcome);
+export async function collectOutcomes(client: ApiClient, view: RolloutView) {
+  const byOutcome = {} as Record<Outcome, HostResult[]>;
+  for (const outcome of OUTCOMES) byOutcome[outcome] = await client.allRolloutHosts(view.id, outcome);
   const skippedByReason: Record<string, number> = {};
   for (const h of byOutcome.skipped) {
     const reason = h.reasons?.[0] ?? 'NO_REASON';
@@ -55,7 +64,7 @@ export async function collectOutcomes(client: PlannerClient, view: RolloutStatus
 }
 
 /** Up to EXAMPLES hosts, one per distinct phase first, so the examples show different faults. */
-function varied(hosts: RolloutHostResult[]): RolloutHostResult[] {
+function varied(hosts: HostResult[]): HostResult[] {
   const seen = new Set<string | undefined>();
   const distinct = hosts.filter((h) => !seen.has(h.phase) && seen.add(h.phase));
   return [...distinct, ...hosts.filter((h) => !distinct.includes(h))].slice(0, EXAMPLES);

@@ -1,5 +1,5 @@
 import { generateFleet, type HostTopology } from '@luo-fleet/topology';
-import type { PlannerClient } from './planner-client';
+import type { ApiClient } from '../api-client';
 
 /** The kernel every simulated host of the demo runs before its Live Update. */
 export const DEMO_RUNNING_KERNEL = '6.12.0-lts';
@@ -33,7 +33,7 @@ export function* simulatedFleet(count: number, seed: number): Generator<Simulate
 
 /** Registers the fleet through the HTTP API; returns how many hosts of each kind it sent. */
 export async function registerSimulatedFleet(
-  client: PlannerClient,
+  client: ApiClient,
   count: number,
   seed: number,
   onProgress: (registered: number) => void,
