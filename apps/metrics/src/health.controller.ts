@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
+import { METRICS_REDIS } from './metrics-redis';
 
 const PING_TIMEOUT_MS = 1_000;
 
@@ -9,7 +10,7 @@ export class HealthController {
   constructor(
     @Inject(HealthCheckService) private readonly health: HealthCheckService,
     @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
-    @Inject(IORedis) private readonly redis: IORedis,
+    @Inject(METRICS_REDIS) private readonly redis: RedisClient,
   ) {}
 
   @Get('health')

@@ -1,7 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import IORedis from 'ioredis';
-import { connectRedis, FleetKeys } from '@luo-fleet/queue';
+import { connectRedis, FleetKeys, type RedisClient } from '@luo-fleet/queue';
+import { METRICS_REDIS } from './metrics-redis';
 import { FleetExporter } from './fleet/fleet-exporter';
 import { HealthController } from './health.controller';
 import type { MetricsAppOptions } from './metrics-config';
@@ -10,7 +10,7 @@ import { MetricsController } from './metrics.controller';
 @Module({})
 export class MetricsModule implements OnApplicationShutdown {
   constructor(
-    @Inject(IORedis) private readonly redis: IORedis,
+    @Inject(METRICS_REDIS) private readonly redis: RedisClient,
     @Inject(FleetExporter) private readonly exporter: FleetExporter,
   ) {}
 
@@ -21,7 +21,7 @@ export class MetricsModule implements OnApplicationShutdown {
       controllers: [MetricsController, HealthController],
       providers: [
         {
-          provide: IORedis,
+          provide: METRICS_REDIS,
           // A scrape must fail fast while Redis is away (and report redis_up 0), not queue forever.
           useFactory: () => {
             const redis = connectRedis(options.redis, { maxRetriesPerRequest: 1 });
@@ -32,8 +32,8 @@ export class MetricsModule implements OnApplicationShutdown {
         },
         {
           provide: FleetExporter,
-          inject: [IORedis],
-          useFactory: (redis: IORedis) => new FleetExporter(redis, new FleetKeys(options.redis.prefix), options.redisTimeoutMs ?? 3_000),
+          inject: [METRICS_REDIS],
+          useFactory: (redis: RedisClient) => new FleetExporter(redis, new FleetKeys(options.redis.prefix), options.redisTimeoutMs ?? 3_000),
         },
       ],
     };

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
@@ -16,7 +16,7 @@ export interface PlannerModuleOptions {
   /** Validated settings (plannerSettingsFromEnv). */
   settings: PlannerSettings;
   /** A connected Redis; closed when the app shuts down. */
-  redis: IORedis;
+  redis: RedisClient;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { TokenConfigError, TokenStore, type RedisSettings } from '@luo-fleet/queue';
+import { parseClusterNodes, TokenConfigError, TokenStore, type RedisSettings } from '@luo-fleet/queue';
 import { z } from 'zod';
 
 /** The environment the planner reads; every variable is optional. */
@@ -9,6 +9,18 @@ export const plannerEnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .default('redis://127.0.0.1:6379'),
+  /** `host:port,host:port,...`: a Redis Cluster instead of REDIS_URL (whose credentials still apply). */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .superRefine((text, ctx) => {
+      if (text === undefined || text.trim() === '') return;
+      try {
+        parseClusterNodes(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^REDIS_CLUSTER_NODES: /, '') });
+      }
+    }),
   LUO_FLEET_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.{}-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . - { }')
@@ -60,7 +72,11 @@ export function plannerSettingsFromEnv(env: Record<string, string | undefined>):
   return {
     port: e.PLANNER_PORT,
     host: e.PLANNER_HOST,
-    redis: { url: e.REDIS_URL, prefix: e.LUO_FLEET_PREFIX },
+    redis: {
+      url: e.REDIS_URL,
+      prefix: e.LUO_FLEET_PREFIX,
+      ...(e.REDIS_CLUSTER_NODES?.trim() ? { clusterNodes: parseClusterNodes(e.REDIS_CLUSTER_NODES) } : {}),
+    },
     tokens,
     auditMaxLen: e.LUO_FLEET_AUDIT_MAXLEN,
     bodyLimit: e.PLANNER_BODY_LIMIT,

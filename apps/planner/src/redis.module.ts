@@ -1,7 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { connectRedis, type RedisSettings } from '@luo-fleet/queue';
-import type IORedis from 'ioredis';
+import { connectRedis, describeRedis, type RedisClient, type RedisSettings } from '@luo-fleet/queue';
 import type { PlannerSettings } from './planner-settings';
 
 export const PLANNER_SETTINGS = Symbol('PLANNER_SETTINGS');
@@ -9,14 +8,10 @@ export const PLANNER_REDIS = Symbol('PLANNER_REDIS');
 
 /** Redis did not answer at start; the message is one line. */
 export class RedisUnavailableError extends Error {
-  constructor(url: string, problem: string) {
-    super(`Redis at ${redactUrl(url)} is unreachable: ${problem}`);
+  constructor(settings: RedisSettings, problem: string) {
+    super(`${describeRedis(settings)} is unreachable: ${problem}`);
     this.name = 'RedisUnavailableError';
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -25,7 +20,7 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * A connection for request handling: a request fails fast (and the client gets an error) rather
  * than waiting forever while Redis is away, unlike the workers' connections.
  */
-export async function connectPlannerRedis(settings: RedisSettings): Promise<IORedis> {
+export async function connectPlannerRedis(settings: RedisSettings): Promise<RedisClient> {
   const redis = connectRedis(settings, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS });
   let started = false;
   // Without a listener ioredis prints every failed reconnect; log each distinct problem once instead.
@@ -50,7 +45,7 @@ export async function connectPlannerRedis(settings: RedisSettings): Promise<IORe
   } catch (err) {
     redis.disconnect();
     // The error event says why (ECONNREFUSED ...); the rejection often only says the connection closed.
-    throw new RedisUnavailableError(settings.url, last || (err as Error).message || String(err));
+    throw new RedisUnavailableError(settings, last || (err as Error).message || String(err));
   } finally {
     clearTimeout(timer);
   }
@@ -60,7 +55,7 @@ export async function connectPlannerRedis(settings: RedisSettings): Promise<IORe
 
 @Injectable()
 class RedisCloser implements OnApplicationShutdown {
-  constructor(@Inject(PLANNER_REDIS) private readonly redis: IORedis) {}
+  constructor(@Inject(PLANNER_REDIS) private readonly redis: RedisClient) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
@@ -71,7 +66,7 @@ class RedisCloser implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class RedisModule {
-  static forRoot(redis: IORedis): DynamicModule {
+  static forRoot(redis: RedisClient): DynamicModule {
     return {
       module: RedisModule,
       providers: [

@@ -1,8 +1,7 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import IORedis from 'ioredis';
-import { connectRedis, FleetKeys, HANDOVER_QUEUE, ROLLOUT_QUEUE, RolloutStore } from '@luo-fleet/queue';
+import { connectRedis, FleetKeys, HANDOVER_QUEUE, ROLLOUT_QUEUE, RolloutStore, type RedisClient } from '@luo-fleet/queue';
 import { RolloutCoordinator } from './rollout/rollout-coordinator';
 import { RolloutProcessor } from './rollout/rollout.processor';
 import { CoordinatorWatchdog } from './rollout/coordinator-watchdog';
@@ -12,29 +11,43 @@ import { HandoverRunner } from './handover/handover-runner';
 import { hostDriverFactory } from './handover/host-drivers';
 
 const WORKER_CONFIG = Symbol('WORKER_CONFIG');
+/** The worker's own connection (journal, leases, rollout state): an IORedis, or a Cluster with REDIS_CLUSTER_NODES. */
+export const WORKER_REDIS = Symbol('WORKER_REDIS');
+
+/**
+ * BullMQ's connection. On one Redis, options: BullMQ opens (and closes) a connection per queue and
+ * worker. On a cluster BullMQ needs a Cluster instance (`maxRetriesPerRequest: null` in its
+ * redisOptions), which it shares between queues and workers and duplicates for blocking reads; it
+ * closes the duplicates and leaves the shared one open, which lives as long as the process (closing
+ * it here could cut off a worker that is still finishing its active jobs).
+ */
+function bullConnection(c: WorkerConfig) {
+  if (!c.redis.clusterNodes) return { url: c.redis.url, maxRetriesPerRequest: null };
+  return connectRedis(c.redis);
+}
 
 @Module({
   imports: [
     BullModule.forRootAsync({
       useFactory: () => {
         const c = loadWorkerConfig();
-        return { connection: { url: c.redis.url, maxRetriesPerRequest: null }, prefix: new FleetKeys(c.redis.prefix).bullPrefix() };
+        return { connection: bullConnection(c), prefix: new FleetKeys(c.redis.prefix).bullPrefix() };
       },
     }),
     BullModule.registerQueue({ name: HANDOVER_QUEUE }, { name: ROLLOUT_QUEUE }),
   ],
   providers: [
     { provide: WORKER_CONFIG, useFactory: () => loadWorkerConfig() },
-    { provide: IORedis, inject: [WORKER_CONFIG], useFactory: (c: WorkerConfig) => connectRedis(c.redis) },
+    { provide: WORKER_REDIS, inject: [WORKER_CONFIG], useFactory: (c: WorkerConfig) => connectRedis(c.redis) },
     {
       provide: RolloutStore,
-      inject: [IORedis, WORKER_CONFIG],
-      useFactory: (redis: IORedis, c: WorkerConfig) => new RolloutStore(redis, new FleetKeys(c.redis.prefix)),
+      inject: [WORKER_REDIS, WORKER_CONFIG],
+      useFactory: (redis: RedisClient, c: WorkerConfig) => new RolloutStore(redis, new FleetKeys(c.redis.prefix)),
     },
     {
       provide: RolloutCoordinator,
-      inject: [IORedis, WORKER_CONFIG, RolloutStore, getQueueToken(HANDOVER_QUEUE)],
-      useFactory: (redis: IORedis, c: WorkerConfig, store: RolloutStore, queue: Queue) =>
+      inject: [WORKER_REDIS, WORKER_CONFIG, RolloutStore, getQueueToken(HANDOVER_QUEUE)],
+      useFactory: (redis: RedisClient, c: WorkerConfig, store: RolloutStore, queue: Queue) =>
         new RolloutCoordinator(redis, new FleetKeys(c.redis.prefix), store, queue, {
           tickMs: c.COORDINATOR_TICK_MS,
           reconcileAfterMs: 10_000,
@@ -43,8 +56,8 @@ const WORKER_CONFIG = Symbol('WORKER_CONFIG');
     },
     {
       provide: HandoverRunner,
-      inject: [IORedis, WORKER_CONFIG, RolloutStore],
-      useFactory: (redis: IORedis, c: WorkerConfig, store: RolloutStore) =>
+      inject: [WORKER_REDIS, WORKER_CONFIG, RolloutStore],
+      useFactory: (redis: RedisClient, c: WorkerConfig, store: RolloutStore) =>
         new HandoverRunner(redis, new FleetKeys(c.redis.prefix), hostDriverFactory(redis, c.redis.prefix, {
           latencyScale: c.SIM_LATENCY_SCALE,
           fixedLatencyMs: c.SIM_FIXED_LATENCY_MS,
@@ -66,7 +79,7 @@ const WORKER_CONFIG = Symbol('WORKER_CONFIG');
   ],
 })
 export class WorkerModule implements OnApplicationShutdown {
-  constructor(@Inject(IORedis) private readonly redis: IORedis) {}
+  constructor(@Inject(WORKER_REDIS) private readonly redis: RedisClient) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => undefined);

@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from './redis-connection';
 
 /** What a mutating call was aimed at, e.g. `{ host: 'hv-001' }` or `{ rollout: 'r-7' }` or `{ hosts: 500 }`. */
 export type AuditTarget = Record<string, string | number>;
@@ -35,7 +35,7 @@ export class AuditLog {
   readonly key: string;
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly maxLen = 100_000,
   ) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type IORedis from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import type { FleetKeys } from './keys';
 
 /**
@@ -15,7 +15,7 @@ export class HostLease {
   private lost = false;
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
     readonly hostId: string,
     readonly rolloutId: string,

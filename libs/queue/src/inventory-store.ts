@@ -1,5 +1,5 @@
 import type { HostTopology } from '@luo-fleet/topology';
-import type IORedis from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import type { ChainableCommander } from 'ioredis';
 import type { HostDriverSpec } from './handover-job';
 import type { InventoryHost, InventoryHostInput, InventoryHostSummary } from './inventory-host';
@@ -71,7 +71,7 @@ export class InventoryStore {
   private readonly base: string;
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.base = `${prefix}:{inventory}`;

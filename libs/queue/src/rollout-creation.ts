@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type IORedis from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import { buildPreservationSet, ruleProfile, type PreservationSet } from '@luo-fleet/preservation';
 import {
   buildHandoverPlan,
@@ -35,7 +35,7 @@ export class RolloutInputError extends Error {
 }
 
 export interface RolloutCreationDeps {
-  redis: IORedis;
+  redis: RedisClient;
   keys: FleetKeys;
   inventory: InventoryStore;
   rollouts: RolloutStore;

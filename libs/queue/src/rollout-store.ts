@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import type { OutcomeEntry } from '@luo-fleet/handover';
 import { validationStat } from '@luo-fleet/telemetry';
 import type { Rollout, RolloutStatus } from '@luo-fleet/rollout';
@@ -45,7 +45,7 @@ const CHUNK = 1000;
  */
 export class RolloutStore {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
   ) {}
 

@@ -1,5 +1,4 @@
-import type IORedis from 'ioredis';
-import type { FleetKeys } from '@luo-fleet/queue';
+import { execGroupedBySlot, type FleetKeys, type RedisClient } from '@luo-fleet/queue';
 import type { Rollout } from '@luo-fleet/rollout';
 import { FAILURE_OUTCOMES, isInFlight, STEP_STATES } from './host-states';
 
@@ -28,19 +27,18 @@ export class ActiveRolloutsReader {
   private readonly hostLists = new Map<string, { readAt: number; hosts: HostInStep[] }>();
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
     private readonly hostListTtlMs = 15_000,
     private readonly now: () => number = Date.now,
   ) {}
 
   async read(active: readonly string[]): Promise<ActiveRolloutsView> {
-    const pipeline = this.redis.pipeline();
-    for (const id of active) {
-      pipeline.get(this.keys.rollout(id));
-      pipeline.hgetall(this.keys.stateCounts(id));
-    }
-    const replies = active.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    // One pipeline (per slot on a cluster: each rollout has its own hash tag).
+    const replies = await execGroupedBySlot(this.redis, active.map((id) => this.keys.rollout(id)), (pipeline, i) => {
+      pipeline.get(this.keys.rollout(active[i]));
+      pipeline.hgetall(this.keys.stateCounts(active[i]));
+    });
     const rollouts = active.map((id, i) => {
       const [err1, json] = replies[2 * i] ?? [null, null];
       const [err2, counts] = replies[2 * i + 1] ?? [null, {}];
@@ -67,9 +65,8 @@ export class ActiveRolloutsReader {
     const inStep = (await Promise.all(busy.map((r) => this.hostsInStep(r.id)))).flat();
     const ages = new Map<string, number>();
     if (inStep.length === 0) return ages;
-    const pipeline = this.redis.pipeline();
-    for (const h of inStep) pipeline.lindex(this.keys.journal(h.rolloutId, h.hostId), -1);
-    const last = (await pipeline.exec()) ?? [];
+    const journals = inStep.map((h) => this.keys.journal(h.rolloutId, h.hostId));
+    const last = await execGroupedBySlot(this.redis, journals, (pipeline, i) => pipeline.lindex(journals[i], -1));
     const now = this.now();
     inStep.forEach((h, i) => {
       const entry = parseEntry(last[i]?.[1]);

@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import type { FleetKeys } from '@luo-fleet/queue';
 import { FleetMetrics } from './fleet-metrics';
 import { FleetSnapshotReader, type FleetSnapshot } from './fleet-snapshot';
@@ -14,7 +14,7 @@ export class FleetExporter {
   private rendering: Promise<string> | undefined;
 
   constructor(
-    redis: IORedis,
+    redis: RedisClient,
     keys: FleetKeys,
     private readonly readTimeoutMs: number,
   ) {

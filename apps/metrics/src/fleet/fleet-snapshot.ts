@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import type { FleetKeys } from '@luo-fleet/queue';
 import type { FleetStats } from '@luo-fleet/telemetry';
 import { ActiveRolloutsReader, type ActiveRolloutsView } from './active-rollouts-reader';
@@ -19,7 +19,7 @@ export class FleetSnapshotReader {
   private readonly queues: QueueCensusReader;
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
   ) {
     this.stats = new FleetStatsReader(redis, keys);

@@ -1,5 +1,4 @@
-import type IORedis from 'ioredis';
-import type { FleetKeys } from '@luo-fleet/queue';
+import { execGroupedBySlot, type FleetKeys, type RedisClient } from '@luo-fleet/queue';
 import { addFleetStats, emptyFleetStats, type FleetStats } from '@luo-fleet/telemetry';
 import { isInFlight } from './host-states';
 
@@ -23,7 +22,7 @@ export class FleetStatsReader {
   private settledSum: NumericHash = new Map();
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
   ) {}
 
@@ -32,12 +31,11 @@ export class FleetStatsReader {
     this.forgetUnsettled(indexed, active);
 
     const toRead = [...indexed].filter((id) => !this.settled.has(id));
-    const pipeline = this.redis.pipeline();
-    for (const id of toRead) {
-      pipeline.hgetall(this.keys.stats(id));
-      pipeline.hgetall(this.keys.stateCounts(id));
-    }
-    const replies = toRead.length > 0 ? await pipeline.exec() : [];
+    // One pipeline (per slot on a cluster: each rollout has its own hash tag).
+    const replies = await execGroupedBySlot(this.redis, toRead.map((id) => this.keys.stats(id)), (pipeline, i) => {
+      pipeline.hgetall(this.keys.stats(toRead[i]));
+      pipeline.hgetall(this.keys.stateCounts(toRead[i]));
+    });
     const live: Record<string, string>[] = [];
     toRead.forEach((id, i) => {
       const stats = reply(replies, 2 * i);

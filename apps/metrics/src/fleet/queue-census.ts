@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import { FleetKeys, HANDOVER_QUEUE } from '@luo-fleet/queue';
 
 /** The coordinator's queue (one job per rollout tick); the handover queue has one job per host. */
@@ -16,7 +16,7 @@ export interface QueueCensus {
 export class QueueCensusReader {
   private readonly queues: Queue[];
 
-  constructor(redis: IORedis, keys: FleetKeys) {
+  constructor(redis: RedisClient, keys: FleetKeys) {
     this.queues = [HANDOVER_QUEUE, ROLLOUT_QUEUE].map((name) => {
       const queue = new Queue(name, { connection: redis, prefix: keys.bullPrefix() });
       queue.on('error', () => undefined); // surfaces as luo_fleet_redis_up 0

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditLog } from '@luo-fleet/queue';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
 import type { PlannerSettings } from '../planner-settings';
 import { AuditController } from './audit.controller';
@@ -11,7 +11,7 @@ import { AuditController } from './audit.controller';
   providers: [
     {
       provide: AuditLog,
-      useFactory: (redis: IORedis, settings: PlannerSettings) => new AuditLog(redis, settings.redis.prefix, settings.auditMaxLen),
+      useFactory: (redis: RedisClient, settings: PlannerSettings) => new AuditLog(redis, settings.redis.prefix, settings.auditMaxLen),
       inject: [PLANNER_REDIS, PLANNER_SETTINGS],
     },
   ],

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import { Public } from '../auth/access.decorators';
 import { PLANNER_REDIS } from '../redis.module';
 
@@ -13,7 +13,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(PLANNER_REDIS) private readonly redis: IORedis,
+    @Inject(PLANNER_REDIS) private readonly redis: RedisClient,
   ) {}
 
   @Get()

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { InventoryStore } from '@luo-fleet/queue';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
 import type { PlannerSettings } from '../planner-settings';
 import { AgentTopologySource } from './agent-topology-source';
@@ -12,7 +12,7 @@ import { HostsController } from './hosts.controller';
   providers: [
     {
       provide: InventoryStore,
-      useFactory: (redis: IORedis, settings: PlannerSettings) => new InventoryStore(redis, settings.redis.prefix),
+      useFactory: (redis: RedisClient, settings: PlannerSettings) => new InventoryStore(redis, settings.redis.prefix),
       inject: [PLANNER_REDIS, PLANNER_SETTINGS],
     },
     {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import { FleetKeys, ROLLOUT_JOB_OPTIONS, ROLLOUT_QUEUE, rolloutJobId, type RolloutJobData } from '@luo-fleet/queue';
 import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
 import type { PlannerSettings } from '../planner-settings';
@@ -14,7 +14,7 @@ import type { PlannerSettings } from '../planner-settings';
 export class CoordinatorQueue implements OnModuleDestroy {
   private readonly queue: Queue<RolloutJobData>;
 
-  constructor(@Inject(PLANNER_REDIS) redis: IORedis, @Inject(PLANNER_SETTINGS) settings: PlannerSettings) {
+  constructor(@Inject(PLANNER_REDIS) redis: RedisClient, @Inject(PLANNER_SETTINGS) settings: PlannerSettings) {
     this.queue = new Queue<RolloutJobData>(ROLLOUT_QUEUE, { connection: redis, prefix: new FleetKeys(settings.redis.prefix).bullPrefix() });
     // Errors surface on the add() that hit them; the event would otherwise be an unhandled 'error'.
     this.queue.on('error', () => undefined);

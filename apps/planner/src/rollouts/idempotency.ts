@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import type { FleetKeys } from '@luo-fleet/queue';
 
 /** A stored answer is kept a day: long enough for any client retry loop. */
@@ -59,7 +59,7 @@ return 1
 /** `Idempotency-Key` handling for rollout creation: one rollout per key, the same answer on every repeat. */
 export class IdempotencyStore {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
   ) {}
 

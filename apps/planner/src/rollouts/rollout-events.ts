@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import type { FleetKeys } from '@luo-fleet/queue';
 
 /** One entry of a rollout's event stream (see redis-handover-journal's streamFields), typed back. */
@@ -38,7 +38,7 @@ function eventOf(id: string, flat: string[]): RolloutEvent {
 }
 
 /** The newest `limit` events of a rollout, newest first. */
-export async function newestEvents(redis: IORedis, keys: FleetKeys, rolloutId: string, limit: number): Promise<RolloutEvent[]> {
+export async function newestEvents(redis: RedisClient, keys: FleetKeys, rolloutId: string, limit: number): Promise<RolloutEvent[]> {
   const rows = await redis.xrevrange(keys.events(rolloutId), '+', '-', 'COUNT', limit);
   return rows.map(([id, fields]) => eventOf(id, fields));
 }

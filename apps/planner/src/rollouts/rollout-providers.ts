@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import { RedisSimulatedHostStore } from '@luo-fleet/handover';
 import { FleetKeys, InventoryStore, RolloutStore, type RolloutCreationDeps } from '@luo-fleet/queue';
 import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
@@ -16,17 +16,17 @@ export const rolloutProviders: Provider[] = [
   CoordinatorQueue,
   {
     provide: RolloutStore,
-    useFactory: (redis: IORedis, settings: PlannerSettings) => new RolloutStore(redis, keysOf(settings)),
+    useFactory: (redis: RedisClient, settings: PlannerSettings) => new RolloutStore(redis, keysOf(settings)),
     inject: [PLANNER_REDIS, PLANNER_SETTINGS],
   },
   {
     provide: IdempotencyStore,
-    useFactory: (redis: IORedis, settings: PlannerSettings) => new IdempotencyStore(redis, keysOf(settings)),
+    useFactory: (redis: RedisClient, settings: PlannerSettings) => new IdempotencyStore(redis, keysOf(settings)),
     inject: [PLANNER_REDIS, PLANNER_SETTINGS],
   },
   {
     provide: ROLLOUT_CREATION_DEPS,
-    useFactory: (redis: IORedis, settings: PlannerSettings, inventory: InventoryStore, rollouts: RolloutStore, queue: CoordinatorQueue): RolloutCreationDeps => ({
+    useFactory: (redis: RedisClient, settings: PlannerSettings, inventory: InventoryStore, rollouts: RolloutStore, queue: CoordinatorQueue): RolloutCreationDeps => ({
       redis,
       keys: keysOf(settings),
       inventory,

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import { createRollout, RolloutStore, type RolloutAction, type RolloutCreationDeps, type RolloutView } from '@luo-fleet/queue';
 import type { ApiRequest, ApiResponse as Response } from '../auth/api-request';
 import { Requires } from '../auth/access.decorators';
@@ -35,7 +35,7 @@ export class RolloutsController {
     @Inject(ROLLOUT_CREATION_DEPS) private readonly deps: RolloutCreationDeps,
     @Inject(RolloutStore) private readonly rollouts: RolloutStore,
     @Inject(IdempotencyStore) private readonly idempotency: IdempotencyStore,
-    @Inject(PLANNER_REDIS) private readonly redis: IORedis,
+    @Inject(PLANNER_REDIS) private readonly redis: RedisClient,
   ) {}
 
   @Post()

@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import {
   runHandover,
   type HandoverMachineOptions,
@@ -27,7 +27,7 @@ export class LeaseLostError extends Error {
  */
 export class HandoverRunner {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
     private readonly driverFor: (job: HandoverJobData) => HostDriver,
     private readonly settings: HandoverRunnerSettings,

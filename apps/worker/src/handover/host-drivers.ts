@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 import {
   createAgentHostDriverFactory,
   secretFromFileContent,
@@ -22,7 +22,7 @@ export interface HostDriverSettings {
   agentTimeoutMs?: number;
 }
 
-export function hostDriverFactory(redis: IORedis, prefix: string, settings: HostDriverSettings) {
+export function hostDriverFactory(redis: RedisClient, prefix: string, settings: HostDriverSettings) {
   const simulated = new RedisSimulatedHostStore(redis, prefix);
   const latency = simulatedLatency(settings.latencyScale, settings.fixedLatencyMs);
   // Read at each handover, so a secret rotated on disk is used by the next handover without a restart.

@@ -8,7 +8,7 @@ import {
   type HandoverJobData,
   type RolloutStore,
 } from '@luo-fleet/queue';
-import type IORedis from 'ioredis';
+import type { RedisClient } from '@luo-fleet/queue';
 
 export interface CoordinatorSettings {
   /** How often the loop looks at the rollout when no handover finished in between. */
@@ -31,7 +31,7 @@ const CANCEL_REASON: Partial<Record<RolloutStatus, string>> = {
  */
 export class RolloutCoordinator {
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
     private readonly store: RolloutStore,
     private readonly handovers: Queue<HandoverJobData>,
