@@ -276,7 +276,10 @@ class HandoverRun {
     let sameSince: number | undefined;
     for (;;) {
       try {
-        const id = await this.withTimeout('await_boot', this.driver.identity(), Math.min(this.opts.stepTimeoutMs, 30_000));
+        // A poll may not outlast the boot timeout by much (a driver retrying an unreachable host can
+        // take long): else the step's own limit fires first and the verdict loses HOST_UNREACHABLE.
+        const remaining = this.opts.bootTimeoutMs - (this.clock() - start);
+        const id = await this.withTimeout('await_boot', this.driver.identity(), Math.min(this.opts.stepTimeoutMs, 30_000, Math.max(remaining, 1_000)));
         if (id.bootId !== bootIdBefore) return { kind: 'booted', identity: id };
         sameSince ??= this.clock();
         if (this.clock() - sameSince >= this.opts.sameBootGraceMs) return { kind: 'same_boot' };
