@@ -1,0 +1,68 @@
+/** Simulated hosts for the rollout benchmarks, in the body format of `POST /v1/hosts:batch`. */
+import { ACS_ENABLED, generateHost, TopologyBuilder, type GenerateHostOptions, type HostTopology } from '@luo-fleet/topology';
+import type { BenchPlanner } from './bench-planner';
+
+export const BATCH = 1_000;
+export const TARGET_KERNEL = '6.18.3-luo';
+
+/** Options of the fleet generator, or `eligible` for a two-GPU host every rule accepts. */
+export type BenchHostShape = GenerateHostOptions | 'eligible';
+
+/** Two GPUs, each alone in its IOMMU group behind an ACS-enabled root port: always eligible. */
+export function eligibleTopology(): HostTopology {
+  const b = new TopologyBuilder();
+  b.add('0000:00:01.0', { pcieType: 'root_port', acs: ACS_ENABLED, group: 1, class: 0x060400 });
+  b.add('0000:00:02.0', { pcieType: 'root_port', acs: ACS_ENABLED, group: 2, class: 0x060400 });
+  b.add('0000:01:00.0', { parent: '0000:00:01.0', vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint', group: 10 });
+  b.add('0000:02:00.0', { parent: '0000:00:02.0', vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint', group: 11 });
+  b.add('0000:00:1f.2', { class: 0x010601, driver: 'ahci', group: 20 });
+  return b.build();
+}
+
+export function benchHost(seed: number, index: number, group: string, shape: BenchHostShape = {}) {
+  const g = generateHost(seed, index, shape === 'eligible' ? { kind: 'gpu' } : shape);
+  return {
+    id: `${group}-${String(index).padStart(6, '0')}`,
+    labels: { ...g.labels, bench: group },
+    driver: { kind: 'simulated' as const },
+    topology: shape === 'eligible' ? eligibleTopology() : g.topology,
+  };
+}
+
+/** Registers hosts `from`..`to-1` through the API, BATCH per call; returns the seconds it took. */
+export async function registerHosts(planner: BenchPlanner, seed: number, group: string, from: number, to: number, shape: BenchHostShape = {}): Promise<number> {
+  const t0 = performance.now();
+  for (let i = from; i < to; i += BATCH) {
+    const hosts = [];
+    for (let j = i; j < Math.min(to, i + BATCH); j++) hosts.push(benchHost(seed, j, group, shape));
+    const res = await planner.call('POST', '/v1/hosts:batch', { hosts });
+    if (res.status !== 200) throw new Error(`hosts:batch answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+export interface CreatedRollout {
+  rollout: { id: string };
+  plan: { eligible: number; skipped: number; hosts: number };
+}
+
+/** A rollout over `bench=<group>` that starts now, one batch (no canary), no failure budget to speak of. */
+export async function createBenchRollout(planner: BenchPlanner, group: string, maxConcurrent: number): Promise<CreatedRollout> {
+  const res = await planner.call<CreatedRollout>('POST', '/v1/rollouts', {
+    selector: `bench=${group}`,
+    targetKernel: TARGET_KERNEL,
+    maxConcurrent,
+    maxFailures: '100%',
+    canary: { batches: ['100%'], requireApproval: false },
+  });
+  if (res.status !== 201) throw new Error(`POST /v1/rollouts answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
+  return res.body;
+}
+
+const OUTCOME_FIELDS = ['h|updated', 'h|rolled_back', 'h|failed', 'h|skipped', 'h|cancelled'];
+
+/** Hosts of a rollout with an outcome, from its stats hash (the same counters the metrics app sums). */
+export async function outcomeCount(redis: import('ioredis').default, statsKey: string): Promise<number> {
+  const counts = await redis.hmget(statsKey, ...OUTCOME_FIELDS);
+  return counts.reduce((sum, c) => sum + Number(c ?? 0), 0);
+}

@@ -1,0 +1,133 @@
+/**
+ * Makespan of one rollout: 2,000 simulated hosts whose handover takes ~2 s of simulated phase time,
+ * maxConcurrent 200, one batch, two workers (concurrency 100 each), created through the planner's
+ * HTTP API. Wall time from the create call to the last outcome against the ideal
+ * hosts x handover time / concurrency (target: within 10%). Meanwhile 50 clients poll
+ * GET /v1/rollouts/:id on the (spawned) planner; p50/p99 of that.
+ */
+import { performance } from 'node:perf_hooks';
+import { FleetKeys, RedisHandoverJournal } from '@luo-fleet/queue';
+import { BENCH_REDIS_URL, benchNamespace, percentile } from './bench-redis';
+import { spawnBuilt, until, workerEnv, type BenchChild } from './bench-processes';
+import { startBenchPlanner, type BenchPlanner } from './bench-planner';
+import { createBenchRollout, outcomeCount, registerHosts } from './bench-fleet';
+
+export const name = 'makespan';
+
+const HOSTS = Number(process.env.BENCH_HOSTS ?? 2_000);
+const CONCURRENCY = 200;
+const WORKERS = 2;
+const POLLERS = 50;
+const HANDOVER_MS = 2_000;
+/** A happy simulated handover: 7 reads (identity x4, topology x2, incoming) and 6 mutating calls; the boot hides in the first await_boot read. */
+const DRIVER_CALLS = 13;
+const SEED = 11;
+
+function startWorkers(prefix: string, latencyMs: number): BenchChild[] {
+  return [...Array(WORKERS)].map(() =>
+    spawnBuilt(
+      'apps/worker/src/main.js',
+      workerEnv(BENCH_REDIS_URL, prefix, {
+        WORKER_CONCURRENCY: String(CONCURRENCY / WORKERS),
+        SIM_FIXED_LATENCY_MS: String(latencyMs),
+        BOOT_POLL_MS: '50',
+        COORDINATOR_TICK_MS: '50',
+      }),
+    ),
+  );
+}
+
+/** One host through a one-host rollout: its handover time from the journal (first entry to outcome). */
+async function calibrate(planner: BenchPlanner, ns: ReturnType<typeof benchNamespace>, keys: FleetKeys, group: string): Promise<number> {
+  await registerHosts(planner, SEED, group, 0, 1, 'eligible');
+  const { rollout } = await createBenchRollout(planner, group, 1);
+  await until('calibration handover', async () => (await outcomeCount(ns.redis, keys.stats(rollout.id))) >= 1, 60_000, 20);
+  const entries = await new RedisHandoverJournal(ns.redis, keys, rollout.id, `${group}-000000`).load('');
+  const last = entries[entries.length - 1];
+  if (last.type !== 'outcome' || last.outcome !== 'updated') throw new Error(`calibration host ended ${JSON.stringify(last)}`);
+  return last.at - entries[0].at;
+}
+
+export async function run(): Promise<void> {
+  const ns = benchNamespace('makespan');
+  const keys = new FleetKeys(ns.prefix);
+  let workers: BenchChild[] = [];
+  let planner: BenchPlanner | undefined;
+  try {
+    planner = await startBenchPlanner(BENCH_REDIS_URL, ns.prefix);
+    // Measure one handover first; correct the per-call latency once if the sum is off by more than 5%.
+    let latencyMs = Math.round(HANDOVER_MS / DRIVER_CALLS);
+    workers = startWorkers(ns.prefix, latencyMs);
+    let handoverMs = await calibrate(planner, ns, keys, 'calib0');
+    console.log(`one handover at ${latencyMs} ms per driver call: ${handoverMs} ms`);
+    if (Math.abs(handoverMs - HANDOVER_MS) > HANDOVER_MS * 0.05) {
+      latencyMs = Math.round((latencyMs * HANDOVER_MS) / handoverMs);
+      await Promise.all(workers.map((w) => w.stop()));
+      workers = startWorkers(ns.prefix, latencyMs);
+      handoverMs = await calibrate(planner, ns, keys, 'calib1');
+      console.log(`one handover at ${latencyMs} ms per driver call: ${handoverMs} ms`);
+    }
+
+    const registerSeconds = await registerHosts(planner, SEED, 'makespan', 0, HOSTS, 'eligible');
+    console.log(`registered ${HOSTS} hosts through POST /v1/hosts:batch in ${registerSeconds.toFixed(1)} s`);
+
+    const latencies: number[] = [];
+    let polling = true;
+    // Set once the create call answers; the pollers wait for it.
+    const current: { id?: string } = {};
+    let pollErrors = 0;
+    const inflight: number[] = [];
+    const pollers = [...Array(POLLERS)].map(async () => {
+      while (polling) {
+        if (!current.id) {
+          await new Promise((r) => setTimeout(r, 5));
+          continue;
+        }
+        const t = performance.now();
+        const res = await planner!.call<{ inflight: number }>('GET', `/v1/rollouts/${current.id}`).catch(() => ({ status: 0, body: { inflight: 0 } }));
+        latencies.push(performance.now() - t);
+        if (res.status !== 200) pollErrors++;
+        else inflight.push(res.body.inflight);
+      }
+    });
+
+    const t0 = performance.now();
+    const created = await createBenchRollout(planner, 'makespan', CONCURRENCY);
+    const createSeconds = (performance.now() - t0) / 1000;
+    const rolloutId = (current.id = created.rollout.id);
+    await until('rollout outcomes', async () => (await outcomeCount(ns.redis, keys.stats(rolloutId))) >= created.plan.hosts, 170_000, 20);
+    const wall = (performance.now() - t0) / 1000;
+    polling = false;
+    await Promise.all(pollers);
+
+    const updated = Number(await ns.redis.hget(keys.stats(rolloutId), 'h|updated'));
+    const ideal = (created.plan.eligible * handoverMs) / 1000 / CONCURRENCY;
+    console.log(`rollout of ${created.plan.hosts} hosts (${created.plan.eligible} eligible, ${updated} updated): create call ${createSeconds.toFixed(2)} s`);
+    console.log(`makespan ${wall.toFixed(1)} s, ideal ${ideal.toFixed(1)} s (${created.plan.eligible} x ${(handoverMs / 1000).toFixed(2)} s / ${CONCURRENCY}), ratio ${(wall / ideal).toFixed(3)}`);
+    // Where a gap to the ideal comes from: fewer hosts in flight than allowed, or slower handovers under load.
+    const sample = [...Array(Math.min(200, HOSTS))].map((_, i) => `makespan-${String(Math.floor((i * HOSTS) / 200)).padStart(6, '0')}`);
+    const spans = await Promise.all(
+      sample.map(async (h) => {
+        const e = await new RedisHandoverJournal(ns.redis, keys, rolloutId, h).load('');
+        return e[e.length - 1].at - e[0].at;
+      }),
+    );
+    const meanSpan = spans.reduce((a, b) => a + b, 0) / spans.length / 1000;
+    const meanInflight = inflight.reduce((a, b) => a + b, 0) / Math.max(1, inflight.length);
+    console.log(`under load: mean handover ${meanSpan.toFixed(2)} s (${spans.length} sampled), mean in flight ${meanInflight.toFixed(0)} of ${CONCURRENCY} (as the pollers saw it)`);
+    latencies.sort((a, b) => a - b);
+    console.log(
+      `GET /v1/rollouts/:id by ${POLLERS} concurrent clients: ${latencies.length} calls, p50 ${percentile(latencies, 0.5).toFixed(1)} ms, ` +
+        `p99 ${percentile(latencies, 0.99).toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms, errors ${pollErrors}`,
+    );
+    console.log(`${wall <= ideal * 1.1 ? 'PASS' : 'MISS'} makespan within 10% of ideal`);
+  } catch (err) {
+    for (const w of workers) console.error(w.output().slice(-2_000));
+    if (planner) console.error(planner.child.output().slice(-2_000));
+    throw err;
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await planner?.stop();
+    await ns.drop();
+  }
+}
