@@ -10,3 +10,4 @@ export * from './inventory-selector';
 export * from './inventory-store';
 export * from './rollout-store';
 export * from './rollout-creation';
+export * from './rollout-retention';
