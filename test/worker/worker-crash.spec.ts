@@ -86,6 +86,19 @@ describe('worker killed mid-handover', () => {
     expect((await h.hostState(plan.hostId)).calls.kexec).toBe(1);
   });
 
+  it('finishes the handover in flight on SIGTERM before the worker exits', async () => {
+    const plan = await h.host('hv-sigterm');
+    await h.enqueue(plan);
+    await waitFor('preserve', async () => (await ns.redis.hget(h.keys.hostStates(plan.rolloutId), plan.hostId)) === 'preserve', 30_000, 5);
+    const exited = worker.kill('SIGTERM');
+    await exited;
+    // No other worker ran meanwhile: the one that got SIGTERM finished the host itself.
+    const entries = await h.journal(plan);
+    expect(entries.filter((e) => e.type === 'outcome')).toHaveLength(1);
+    expect((await h.outcome(plan, 1_000)).outcome).toBe('updated');
+    worker = h.startWorker(env);
+  });
+
   it('never runs two handovers of one host at once', async () => {
     const second = h.startWorker(env);
     const a = await h.host('hv-shared', {}, 'r-a');

@@ -79,9 +79,20 @@ function bullConnection(c: WorkerConfig) {
   ],
 })
 export class WorkerModule implements OnApplicationShutdown {
-  constructor(@Inject(WORKER_REDIS) private readonly redis: RedisClient) {}
+  constructor(
+    @Inject(WORKER_REDIS) private readonly redis: RedisClient,
+    @Inject(HandoverProcessor) private readonly handovers: HandoverProcessor,
+    @Inject(RolloutProcessor) private readonly rollouts: RolloutProcessor,
+  ) {}
 
+  /**
+   * Active handovers journal through this connection until their step ends: close the BullMQ
+   * workers first (they wait for active jobs; closing twice is harmless when @nestjs/bullmq does it
+   * too), and only then the connection.
+   */
   async onApplicationShutdown(): Promise<void> {
+    this.rollouts.onApplicationShutdown();
+    await Promise.all([this.handovers.worker.close(), this.rollouts.worker.close()]).catch(() => undefined);
     await this.redis.quit().catch(() => undefined);
   }
 }
