@@ -89,6 +89,7 @@ class HandoverRun {
   private readonly opts: typeof DEFAULTS;
   private progress: HandoverProgress = { completed: [], started: [] };
   private validatedStages = new Set<string>();
+  private heldBack: JournalEntry[] = [];
   private readonly ctx: (step: HandoverStep) => StepContext;
 
   constructor(
@@ -215,7 +216,7 @@ class HandoverRun {
       // No answer, or the connection dropped as the host went down: only the boot id can tell.
       return this.afterKexec();
     }
-    await this.append({ type: 'step_end', step: 'kexec', at: this.clock(), ok: true, durationMs: this.clock() - started });
+    this.holdBack({ type: 'step_end', step: 'kexec', at: this.clock(), ok: true, durationMs: this.clock() - started });
     return this.afterKexec();
   }
 
@@ -430,7 +431,7 @@ class HandoverRun {
       if (err instanceof JournalFencedError) throw err;
       result = { ok: false, reasons: reasonsOf(err), error: messageOf(err) };
     }
-    await this.append({
+    this.holdBack({
       type: 'step_end',
       step,
       at: this.clock(),
@@ -460,8 +461,24 @@ class HandoverRun {
     await this.options.checkpoint?.();
   }
 
-  private append(entry: JournalEntry): Promise<void> {
-    return this.journal.append(this.plan.handoverId, entry);
+  /** Writes `entry`, after any step end held back for it. */
+  private async append(entry: JournalEntry): Promise<void> {
+    const entries = [...this.heldBack, entry];
+    this.heldBack = [];
+    if (entries.length === 1 || !this.journal.appendMany) {
+      for (const e of entries) await this.journal.append(this.plan.handoverId, e);
+    } else {
+      await this.journal.appendMany(this.plan.handoverId, entries);
+    }
+  }
+
+  /**
+   * A step's end is written together with whatever is written next (the next step's start, a
+   * fence, a validation, the outcome), which always happens before the next side effect on the
+   * host. A crash in between only means the step, which is repeatable, runs again.
+   */
+  private holdBack(entry: JournalEntry): void {
+    this.heldBack.push(entry);
   }
 }
 

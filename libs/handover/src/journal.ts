@@ -53,6 +53,8 @@ export type OutcomeEntry = Extract<JournalEntry, { type: 'outcome' }>;
 export interface HandoverJournal {
   load(handoverId: string): Promise<JournalEntry[]>;
   append(handoverId: string, entry: JournalEntry): Promise<void>;
+  /** Appends several entries in order, in one round trip where the store can; each as `append` would. */
+  appendMany?(handoverId: string, entries: JournalEntry[]): Promise<void>;
 }
 
 export class JournalFencedError extends Error {

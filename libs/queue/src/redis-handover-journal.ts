@@ -37,6 +37,16 @@ export class RedisHandoverJournal implements HandoverJournal {
     return raw.map((r) => JSON.parse(r) as JournalEntry);
   }
 
+  /**
+   * Sent back to back without waiting for each answer (one connection, one slot: Redis runs them in
+   * order), so a step's end and the next step's start cost one round trip.
+   */
+  async appendMany(handoverId: string, entries: JournalEntry[]): Promise<void> {
+    const results = await Promise.allSettled(entries.map((e) => this.append(handoverId, e)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   async append(handoverId: string, entry: JournalEntry): Promise<void> {
     const k = this.keys;
     const increments = statIncrementsFor(entry);
