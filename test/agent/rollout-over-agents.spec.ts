@@ -79,6 +79,10 @@ beforeAll(async () => {
         LUO_FLEET_PREFIX: planner.prefix,
         AGENT_SECRETS_DIR: secretsDir,
         AGENT_TIMEOUT_MS: '5000',
+        // An agent restarted on a loaded 2-core machine can take well over the default 6 s to
+        // listen again: give the mid-preserve restart ~18 s (0.5 s x (1+...+8)).
+        AGENT_RETRIES: '8',
+        AGENT_RETRY_DELAY_MS: '500',
         WORKER_CONCURRENCY: '10',
         COORDINATOR_TICK_MS: '50',
         BOOT_POLL_MS: '200',

@@ -25,6 +25,13 @@ const WorkerEnv = z.object({
   /** Agent-backed hosts: directory of per-host HMAC secrets (file name = host id). */
   AGENT_SECRETS_DIR: z.string().min(1).optional(),
   AGENT_TIMEOUT_MS: z.coerce.number().int().min(100).optional(),
+  /**
+   * Agent-backed hosts: resends of a request that is safe to repeat after no answer, the n-th after
+   * n x AGENT_RETRY_DELAY_MS. Together how long an agent may be away (restarting) before the step
+   * fails; defaults 3 and 1000 (6 s).
+   */
+  AGENT_RETRIES: z.coerce.number().int().min(0).max(100).optional(),
+  AGENT_RETRY_DELAY_MS: z.coerce.number().int().min(1).max(600_000).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

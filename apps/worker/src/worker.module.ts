@@ -63,6 +63,8 @@ function bullConnection(c: WorkerConfig) {
           fixedLatencyMs: c.SIM_FIXED_LATENCY_MS,
           agentSecretsDir: c.AGENT_SECRETS_DIR,
           agentTimeoutMs: c.AGENT_TIMEOUT_MS,
+          agentRetries: c.AGENT_RETRIES,
+          agentRetryDelayMs: c.AGENT_RETRY_DELAY_MS,
         }), {
           leaseTtlMs: c.LEASE_TTL_MS,
           machine: {

@@ -20,6 +20,8 @@ export interface HostDriverSettings {
   /** Directory holding one file per agent-backed host, named after the host id, with its HMAC secret. */
   agentSecretsDir?: string;
   agentTimeoutMs?: number;
+  agentRetries?: number;
+  agentRetryDelayMs?: number;
 }
 
 export function hostDriverFactory(redis: RedisClient, prefix: string, settings: HostDriverSettings) {
@@ -35,7 +37,11 @@ export function hostDriverFactory(redis: RedisClient, prefix: string, settings: 
         return undefined;
       }
     },
-    settings.agentTimeoutMs === undefined ? {} : { timeoutMs: settings.agentTimeoutMs },
+    {
+      ...(settings.agentTimeoutMs === undefined ? {} : { timeoutMs: settings.agentTimeoutMs }),
+      ...(settings.agentRetries === undefined ? {} : { retries: settings.agentRetries }),
+      ...(settings.agentRetryDelayMs === undefined ? {} : { retryDelayMs: settings.agentRetryDelayMs }),
+    },
   );
   return (job: HandoverJobData): HostDriver => {
     switch (job.driver.kind) {
