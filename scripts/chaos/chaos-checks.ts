@@ -53,9 +53,9 @@ function stepIntervals(entries: JournalEntry[]): { step: string; from: number; t
   return out;
 }
 
-/** The journal started `step` and went on without ending it (its worker died). */
-function interruptedStep(entries: JournalEntry[], step: string): boolean {
-  return entries.some((e, i) => e.type === 'step_start' && e.step === step && !entries.slice(i + 1).some((n) => n.type === 'step_end' && n.step === step));
+/** The kexec fence was written but the kexec step never ended: its worker died between the two. */
+function kexecInterrupted(entries: JournalEntry[]): boolean {
+  return entries.some((e) => e.type === 'kexec_fence') && !entries.some((e) => e.type === 'step_end' && e.step === 'kexec');
 }
 
 /** Problems with one journal's order: a step ending that is not the open one means two writers interleaved. */
@@ -135,9 +135,9 @@ export function runChecks(ev: Evidence): { checks: CheckResult[]; truths: Record
     if (state !== undefined && !agrees(state, verdict.truth, outcome?.phase)) {
       agreement.push(`${id}: orchestrator says ${state}, host says ${verdict.truth}${verdict.problems.length ? ` (${verdict.problems.join('; ')})` : ''}`);
     } else if (rec && verdict.truth !== 'untouched' && outcomeOfFaults(rec) !== verdict.truth) {
-      // A worker that died inside the kexec step before the call reached the host: the next one
+      // A worker that died after the kexec fence but before the call reached the host: the next one
       // finds the old boot id and rolls back (by design: once fenced, kexec is never sent again).
-      const kexecNeverArrived = verdict.truth === 'rolled_back' && (rec.calls.kexec ?? 0) === 0 && interruptedStep(entries, 'kexec');
+      const kexecNeverArrived = verdict.truth === 'rolled_back' && (rec.calls.kexec ?? 0) === 0 && kexecInterrupted(entries);
       if (kexecNeverArrived) rolledBackAtFence++;
       else agreement.push(`${id}: fault plan ${JSON.stringify(rec.faults)} should end ${outcomeOfFaults(rec)}, host is ${verdict.truth}`);
     }
@@ -157,7 +157,7 @@ export function runChecks(ev: Evidence): { checks: CheckResult[]; truths: Record
   );
   checks.push(check('rolled_back hosts on old kernel, VMs running', rolledBack, `${truths.rolled_back} rolled back`));
   checks.push(check('updated hosts on target, devices retrieved', updated, `${truths.updated} updated`));
-  checks.push(check('orchestrator outcome = host record = fault plan', agreement, `per host; ${rolledBackAtFence} rolled back because their worker died inside kexec before the call`));
+  checks.push(check('orchestrator outcome = host record = fault plan', agreement, `per host; ${rolledBackAtFence} rolled back because their worker died after the kexec fence, before the call`));
 
   const budget: string[] = [];
   const { status, failures, maxFailures } = ev.admission;
