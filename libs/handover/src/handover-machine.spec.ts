@@ -208,6 +208,23 @@ describe('runHandover', () => {
     expect(outcome).toMatchObject({ outcome: 'failed', phase: 'await_boot', reasons: ['HOST_UNREACHABLE'] });
   });
 
+  it('still says HOST_UNREACHABLE when each identity poll of a down host is slow (a driver retrying)', async () => {
+    const host = new ScriptedHost();
+    host.onKexec = 'never_back';
+    const slowIdentity = host.identity.bind(host);
+    host.identity = async () => {
+      if (host.down) await new Promise((r) => setTimeout(r, 5_000));
+      return slowIdentity();
+    };
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), {
+      ...fast,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      bootPollMs: 10,
+      bootTimeoutMs: 300,
+    });
+    expect(outcome).toMatchObject({ outcome: 'failed', phase: 'await_boot', reasons: ['HOST_UNREACHABLE'] });
+  });
+
   it('fails when the host comes back on its old kernel (the new one panicked)', async () => {
     const host = new ScriptedHost();
     host.onKexec = 'old_kernel';
