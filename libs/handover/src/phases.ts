@@ -25,3 +25,11 @@ export const UNDO_OF: Partial<Record<HandoverPhase, RollbackStep>> = {
 
 export const HOST_OUTCOMES = ['updated', 'rolled_back', 'failed', 'skipped', 'cancelled'] as const;
 export type HostOutcome = (typeof HOST_OUTCOMES)[number];
+
+/**
+ * The steps a HostDriver carries out on the host itself: every phase and rollback step except
+ * `precheck` and `await_boot`, which are the orchestrator's own checks (reads of identity and
+ * topology). The simulated host, the agent and its hooks all speak exactly these.
+ */
+export const HOST_STEPS = ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload'] as const satisfies readonly HandoverStep[];
+export type HostStep = (typeof HOST_STEPS)[number];

@@ -1,21 +1,12 @@
 import { isBdf } from '@luo-fleet/topology';
+import { HOST_STEPS } from '../phases';
 import { z } from 'zod';
 
 /**
  * What travels between the orchestrator and a host agent (design 4.2 steps that touch the host).
  * Kept beside the driver so that both ends parse the same shapes.
  */
-export const AGENT_STEPS = [
-  'kexec_load',
-  'preserve',
-  'freeze',
-  'kexec',
-  'retrieve',
-  'finish',
-  'thaw',
-  'unpreserve',
-  'kexec_unload',
-] as const;
+export const AGENT_STEPS = HOST_STEPS;
 export type AgentStep = (typeof AGENT_STEPS)[number];
 
 export function isAgentStep(value: string): value is AgentStep {

@@ -1,22 +1,14 @@
 import { z } from 'zod';
 import type { Bdf, HostTopology } from '@luo-fleet/topology';
+import { HOST_STEPS, type HostStep } from '../phases';
 import { seededRandom, type SeedPart } from './seeded-random';
 
 /** Steps `failStep` can make fail (kexec fails through `rebootReturnsError` instead). */
-export const FAILABLE_STEPS = [
-  'kexec_load',
-  'preserve',
-  'freeze',
-  'retrieve',
-  'finish',
-  'thaw',
-  'unpreserve',
-  'kexec_unload',
-] as const;
+export const FAILABLE_STEPS = HOST_STEPS.filter((s): s is Exclude<HostStep, 'kexec'> => s !== 'kexec');
 export type FailableStep = (typeof FAILABLE_STEPS)[number];
 
 /** Steps `hangStep` can make hang: any mutating step. */
-export const HANGABLE_STEPS = [...FAILABLE_STEPS, 'kexec'] as const;
+export const HANGABLE_STEPS = HOST_STEPS;
 export type HangableStep = (typeof HANGABLE_STEPS)[number];
 
 /**

@@ -1,36 +1,14 @@
 import type { Bdf, HostTopology } from '@luo-fleet/topology';
+import { HOST_STEPS } from '../phases';
 import type { FaultPlan } from './fault-plan';
 import { seededUuid, type SeedPart } from './seeded-random';
 
 /** Every driver call the simulated host answers; the mutating ones are counted in `calls`. */
-export const SIMULATED_STEPS = [
-  'identity',
-  'topology',
-  'kexec_load',
-  'preserve',
-  'freeze',
-  'kexec',
-  'incoming',
-  'retrieve',
-  'finish',
-  'thaw',
-  'unpreserve',
-  'kexec_unload',
-] as const;
+export const SIMULATED_STEPS = ['identity', 'topology', 'incoming', ...HOST_STEPS] as const;
 export type SimulatedStep = (typeof SIMULATED_STEPS)[number];
 
 /** Steps that change the host. Reads (identity, topology, incoming) are not recorded, so polling a booting host costs no writes. */
-export const MUTATING_STEPS = [
-  'kexec_load',
-  'preserve',
-  'freeze',
-  'kexec',
-  'retrieve',
-  'finish',
-  'thaw',
-  'unpreserve',
-  'kexec_unload',
-] as const satisfies readonly SimulatedStep[];
+export const MUTATING_STEPS = HOST_STEPS;
 export type MutatingStep = (typeof MUTATING_STEPS)[number];
 
 export interface SimulatedHistoryEntry {
