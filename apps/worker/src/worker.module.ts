@@ -38,7 +38,13 @@ function bullConnection(c: WorkerConfig) {
   ],
   providers: [
     { provide: WORKER_CONFIG, useFactory: () => loadWorkerConfig() },
-    { provide: WORKER_REDIS, inject: [WORKER_CONFIG], useFactory: (c: WorkerConfig) => connectRedis(c.redis) },
+    {
+      provide: WORKER_REDIS,
+      inject: [WORKER_CONFIG],
+      // Hundreds of handovers each waiting on their own round trip: let ioredis batch what is
+      // issued in the same tick into one write (cuts Redis and socket CPU per handover).
+      useFactory: (c: WorkerConfig) => connectRedis(c.redis, { enableAutoPipelining: true }),
+    },
     {
       provide: RolloutStore,
       inject: [WORKER_REDIS, WORKER_CONFIG],

@@ -297,6 +297,14 @@ describe('runHandover', () => {
     expect(outcome.outcome).toBe('updated');
   });
 
+  it('cancels, touching nothing, a handover picked up after its start-by time', async () => {
+    const host = new ScriptedHost();
+    const plan = { ...planFor(host), startBy: Date.now() - 1 };
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), plan, fast);
+    expect(outcome).toMatchObject({ outcome: 'cancelled' });
+    expect(host.calls).toEqual([]);
+  });
+
   it('skips a host that is not eligible under the plan, touching nothing', async () => {
     const host = new ScriptedHost();
     host.topo = topologyOf({}, {});

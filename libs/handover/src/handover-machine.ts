@@ -90,6 +90,7 @@ class HandoverRun {
   private progress: HandoverProgress = { completed: [], started: [] };
   private validatedStages = new Set<string>();
   private heldBack: JournalEntry[] = [];
+  private bootedAs?: HostIdentity;
   private readonly ctx: (step: HandoverStep) => StepContext;
 
   constructor(
@@ -124,6 +125,7 @@ class HandoverRun {
 
     if (p.outcome) return p.outcome;
     if (!this.plan.preservationSet.summary.eligible) return this.skip();
+
     if (p.rollback) return this.rollBack();
     if (p.fence) {
       if (p.kexecEnded && !p.kexecEnded.ok) {
@@ -140,7 +142,13 @@ class HandoverRun {
     for (const phase of PRE_KEXEC_PHASES) {
       if (this.progress.completed.includes(phase)) continue;
       if (await this.aborted()) return this.beginRollback(phase, [], ABORTED);
-      const result = await this.runStep(phase, () => this.prePhase(phase));
+      await this.checkpoint();
+      const startedAt = this.clock();
+      if (this.progress.started.length === 0 && this.plan.startBy !== undefined && startedAt >= this.plan.startBy) {
+        // Admitted in time but picked up after the cutoff: the window promises no host starts late.
+        return this.finishWith({ type: 'outcome', at: startedAt, outcome: 'cancelled', reasons: [], error: 'cutoff passed before this host started' });
+      }
+      const result = await this.runStep(phase, () => this.prePhase(phase), startedAt);
       if (!result.ok) return this.beginRollback(phase, result.reasons, result.error);
     }
     if (await this.aborted()) return this.beginRollback('kexec', [], ABORTED);
@@ -239,6 +247,7 @@ class HandoverRun {
           );
         }
         const id = decision.identity;
+        this.bootedAs = id;
         if (id.kernelRelease !== this.plan.targetKernel) {
           throw new StepRejectedError(
             `host came back (boot id ${id.bootId}) on kernel ${id.kernelRelease}, not ${this.plan.targetKernel}: the new kernel did not boot`,
@@ -257,7 +266,8 @@ class HandoverRun {
       );
       if (!result.ok) return this.fail(phase, result);
     }
-    const identity = await this.driver.identity().catch(() => undefined);
+    // The identity await_boot saw (a resumed run past await_boot asks again).
+    const identity = this.bootedAs ?? (await this.driver.identity().catch(() => undefined));
     const end = this.clock();
     return this.finishWith({
       type: 'outcome',
@@ -415,9 +425,9 @@ class HandoverRun {
     return outcome;
   }
 
-  private async runStep(step: HandoverStep, body: () => Promise<void>): Promise<StepResult> {
-    await this.checkpoint();
-    const started = this.clock();
+  private async runStep(step: HandoverStep, body: () => Promise<void>, startedAt?: number): Promise<StepResult> {
+    if (startedAt === undefined) await this.checkpoint();
+    const started = startedAt ?? this.clock();
     await this.append({ type: 'step_start', step, at: started });
     if (!this.progress.started.includes(step)) this.progress.started.push(step);
     if (step === 'freeze') this.progress.freezeStartedAt ??= started;

@@ -21,6 +21,8 @@ export interface HandoverPlan {
   strictAcs: boolean;
   preservationSet: PreservationSet;
   plannedDevices: PlannedDevice[];
+  /** Epoch ms after which this handover must not start (the window's cutoff); it ends `cancelled`. */
+  startBy?: number;
 }
 
 export interface HandoverPlanInput {
@@ -29,6 +31,7 @@ export interface HandoverPlanInput {
   targetKernel: string;
   topology: HostTopology;
   preservationSet: PreservationSet;
+  startBy?: number;
 }
 
 /** A handover's id: one per host per rollout, so a re-enqueued job finds the same journal. */
@@ -60,6 +63,7 @@ export function buildHandoverPlan(input: HandoverPlanInput): HandoverPlan {
     strictAcs: input.preservationSet.strictAcs,
     preservationSet: input.preservationSet,
     plannedDevices,
+    ...(input.startBy === undefined ? {} : { startBy: input.startBy }),
   };
 }
 

@@ -22,7 +22,8 @@ export function rolloutJobId(rolloutId: string): string {
 export const HANDOVER_JOB_OPTIONS: JobsOptions = {
   attempts: 25,
   backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { age: 3600, count: 10_000 },
+  // Few kept: each carries a plan (kilobytes), and the journal is the record.
+  removeOnComplete: { age: 3600, count: 1_000 },
   removeOnFail: { age: 24 * 3600 },
 };
 

@@ -32,8 +32,10 @@ export class HostLease {
 
   /** Extends both keys if still ours; marks the lease lost otherwise. */
   async renew(): Promise<boolean> {
-    const ours = await this.redis.eval(RENEW, 1, this.keys.hostLease(this.hostId), this.token, this.ttlMs);
-    const ours2 = await this.redis.eval(RENEW, 1, this.keys.handoverLease(this.rolloutId, this.hostId), this.token, this.ttlMs);
+    const [ours, ours2] = await Promise.all([
+      this.redis.eval(RENEW, 1, this.keys.hostLease(this.hostId), this.token, this.ttlMs),
+      this.redis.eval(RENEW, 1, this.keys.handoverLease(this.rolloutId, this.hostId), this.token, this.ttlMs),
+    ]);
     if (ours !== 1 || ours2 !== 1) this.lost = true;
     return !this.lost;
   }
@@ -42,9 +44,13 @@ export class HostLease {
     return this.lost;
   }
 
+  /** The rollout's copy goes first, so the journal refuses a late append before the host is free. */
   async release(): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.keys.handoverLease(this.rolloutId, this.hostId), this.token);
-    await this.redis.eval(RELEASE, 1, this.keys.hostLease(this.hostId), this.token);
+    // Sent back to back (two slots in a cluster, so two scripts); Redis runs them in order.
+    await Promise.all([
+      this.redis.eval(RELEASE, 1, this.keys.handoverLease(this.rolloutId, this.hostId), this.token),
+      this.redis.eval(RELEASE, 1, this.keys.hostLease(this.hostId), this.token),
+    ]);
   }
 }
 

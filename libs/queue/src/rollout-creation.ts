@@ -117,7 +117,14 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
         });
         continue;
       }
-      const plan = buildHandoverPlan({ hostId: host.id, rolloutId: id, targetKernel: spec.targetKernel, topology: host.topology, preservationSet: set });
+      const plan = buildHandoverPlan({
+        hostId: host.id,
+        rolloutId: id,
+        targetKernel: spec.targetKernel,
+        topology: host.topology,
+        preservationSet: set,
+        startBy: spec.window.cutoffAt,
+      });
       hosts.push({ hostId: host.id, domain, job: { plan, driver: host.driver } });
       if (host.driver.kind === 'simulated') simulated.push({ host, set });
     }

@@ -77,9 +77,9 @@ describe('compactFinishedRollout', () => {
     expect(await redis.ttl(keys.journal(ROLLOUT, 'h4'))).toBeGreaterThan(3_500);
 
     expect(await redis.exists(keys.plans(ROLLOUT))).toBe(0);
-    expect(await redis.exists(`${keys.hostStateSetPrefix(ROLLOUT)}updated`)).toBe(0);
-    expect(await redis.exists(`${keys.hostStateSetPrefix(ROLLOUT)}failed`)).toBe(0);
-    // h4's in-flight state set is not a terminal one: kept, with the expiry.
+    // Per-state sets stay (paging hosts by state still works), with the expiry.
+    expect(await redis.smembers(`${keys.hostStateSetPrefix(ROLLOUT)}failed`)).toEqual(['h3']);
+    expect(await redis.ttl(`${keys.hostStateSetPrefix(ROLLOUT)}updated`)).toBeGreaterThan(3_500);
     expect(await redis.smembers(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`)).toEqual(['h4']);
     expect(await redis.ttl(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`)).toBeGreaterThan(3_500);
     expect(await redis.xlen(keys.events(ROLLOUT))).toBe(5);

@@ -1,4 +1,4 @@
-import type IORedis from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import type { FleetKeys } from './keys';
 
 /**
@@ -13,10 +13,9 @@ import type { FleetKeys } from './keys';
  * - kept for `ttlSeconds` (default 30 days), then gone: each host's journal, cut down to its outcome
  *   entry; the events stream, trimmed to its newest `eventsKeep` entries (default 10,000); host
  *   states, state counts, results, the done set, failure domains, the (empty) pending list and
- *   admitted set, and any per-state set of a non-terminal state;
- * - deleted now: the plans hash (job payloads, only needed to enqueue) and the per-state sets of
- *   terminal states (so `GET /v1/rollouts/:id/hosts?state=failed` finds nothing afterwards; the
- *   unfiltered host list, from host states and results, still works until the expiry).
+ *   admitted set, and the per-state sets (so `GET /v1/rollouts/:id/hosts?state=failed` keeps
+ *   answering until the expiry);
+ * - deleted now: the plans hash (job payloads, only needed to enqueue).
  * A journal without an outcome entry is not cut (it is evidence of something unfinished), but it
  * expires like the rest.
  */
@@ -45,7 +44,7 @@ const NON_TERMINAL_STATES = ['pending', 'queued', 'precheck', 'kexec_load', 'pre
  * the rollout has no `finishedAt`. Safe to run again, and safe while late writers still append
  * (a re-run job's append after the cut is just one more entry).
  */
-export async function compactFinishedRollout(redis: IORedis, keys: FleetKeys, rolloutId: string, opts: RetentionOptions = {}): Promise<CompactionResult> {
+export async function compactFinishedRollout(redis: RedisClient, keys: FleetKeys, rolloutId: string, opts: RetentionOptions = {}): Promise<CompactionResult> {
   const eventsKeep = opts.eventsKeep ?? DEFAULT_EVENTS_KEEP;
   const ttl = opts.ttlSeconds ?? DEFAULT_RETENTION_SECONDS;
   const chunk = opts.chunk ?? 500;
@@ -67,7 +66,6 @@ export async function compactFinishedRollout(redis: IORedis, keys: FleetKeys, ro
   const statePrefix = keys.hostStateSetPrefix(rolloutId);
   const p = redis.pipeline();
   p.del(keys.plans(rolloutId));
-  for (const state of TERMINAL_STATES) p.del(`${statePrefix}${state}`);
   p.xtrim(keys.events(rolloutId), 'MAXLEN', eventsKeep);
   for (const key of [
     keys.events(rolloutId),
@@ -79,7 +77,7 @@ export async function compactFinishedRollout(redis: IORedis, keys: FleetKeys, ro
     keys.domainInflight(rolloutId),
     keys.pending(rolloutId),
     keys.admitted(rolloutId),
-    ...NON_TERMINAL_STATES.map((s) => `${statePrefix}${s}`),
+    ...[...TERMINAL_STATES, ...NON_TERMINAL_STATES].map((s) => `${statePrefix}${s}`),
   ]) {
     p.expire(key, ttl);
   }

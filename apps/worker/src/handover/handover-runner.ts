@@ -35,6 +35,20 @@ export class HandoverRunner {
     private readonly rolloutStatus: (rolloutId: string) => Promise<string | null> = async () => null,
   ) {}
 
+  /**
+   * Asked before every pre-kexec step of every host: one read per rollout per second is enough,
+   * an abort reaching a host a second late changes nothing.
+   */
+  private readonly statusSeen = new Map<string, { status: string | null; at: number }>();
+
+  private async abortRequested(rolloutId: string): Promise<boolean> {
+    const seen = this.statusSeen.get(rolloutId);
+    if (seen && Date.now() - seen.at < 1_000) return seen.status === 'aborted';
+    const status = await this.rolloutStatus(rolloutId);
+    this.statusSeen.set(rolloutId, { status, at: Date.now() });
+    return status === 'aborted';
+  }
+
   async run(job: HandoverJobData): Promise<OutcomeEntry> {
     const { plan } = job;
     const lease = new HostLease(this.redis, this.keys, plan.hostId, plan.rolloutId, this.settings.leaseTtlMs);
@@ -52,7 +66,7 @@ export class HandoverRunner {
         checkpoint: () => {
           if (lease.isLost) throw new LeaseLostError(`lease on ${plan.hostId} lost`);
         },
-        abortRequested: async () => (await this.rolloutStatus(plan.rolloutId)) === 'aborted',
+        abortRequested: () => this.abortRequested(plan.rolloutId),
       });
     } finally {
       clearInterval(renewal);

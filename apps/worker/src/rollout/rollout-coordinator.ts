@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { foldJournal } from '@luo-fleet/handover';
 import { TERMINAL_ROLLOUT_STATUSES, type RolloutStatus } from '@luo-fleet/rollout';
 import {
+  compactFinishedRollout,
   HANDOVER_JOB_OPTIONS,
   RedisHandoverJournal,
   type FleetKeys,
@@ -46,7 +47,11 @@ export class RolloutCoordinator {
       const { status, finished } = await this.store.advance(rolloutId);
       const cancel = CANCEL_REASON[status];
       if (cancel && (await this.store.cancelPending(rolloutId, cancel)) > 0) continue;
-      if (finished && TERMINAL_ROLLOUT_STATUSES.includes(status)) return status;
+      if (finished && TERMINAL_ROLLOUT_STATUSES.includes(status)) {
+        // Idempotent: a coordinator that died mid-compaction is re-run and finishes it.
+        await compactFinishedRollout(this.redis, this.keys, rolloutId);
+        return status;
+      }
       if (status === 'running') await this.admit(rolloutId);
       if (Date.now() - lastReconcile >= this.settings.reconcileEveryMs) {
         await this.reconcile(rolloutId);
