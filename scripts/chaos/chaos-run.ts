@@ -122,6 +122,8 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       scrapeHandovers(apps.metricsUrl),
     ]);
     watcher.disconnect();
+    // Journals as copied before compaction; a host finished in the last moments may have been cut already.
+    for (const [host, entries] of sampler.journals) hosts.journals.set(host, entries);
     const { checks, truths } = runChecks({
       fleet,
       states,

@@ -1,10 +1,13 @@
 import IORedis from 'ioredis';
 import type { FleetKeys } from '@luo-fleet/queue';
-import { HOST_OUTCOMES } from '@luo-fleet/handover';
+import { HOST_OUTCOMES, type JournalEntry } from '@luo-fleet/handover';
 
 const NOT_IN_FLIGHT = new Set<string>([...HOST_OUTCOMES, 'pending']);
 
 /**
+ * Also copies each host's journal as soon as the host has an outcome: the coordinator compacts a
+ * finished rollout's journals down to their outcome entry at once, and the checks need the steps.
+ *
  * Counts hosts in flight (a phase, or admitted and queued) from the rollout's host-state hash every
  * 50 ms. Its client fails fast instead of queueing while Redis is down: those samples are skipped,
  * not taken late.
@@ -16,6 +19,8 @@ export class InFlightSampler {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private readonly redis: IORedis;
+  /** Journals copied when their host reached an outcome. */
+  readonly journals = new Map<string, JournalEntry[]>();
 
   constructor(
     url: string,
@@ -39,10 +44,21 @@ export class InFlightSampler {
     }
     this.busy = true;
     try {
-      const states = await this.redis.hvals(this.keys.hostStates(this.rolloutId));
-      const n = states.filter((s) => !NOT_IN_FLIGHT.has(s)).length;
+      const states = await this.redis.hgetall(this.keys.hostStates(this.rolloutId));
+      const n = Object.values(states).filter((s) => !NOT_IN_FLIGHT.has(s)).length;
       this.max = Math.max(this.max, n);
       this.samples++;
+      const done = Object.entries(states).filter(([host, s]) => HOST_OUTCOMES.includes(s as never) && !this.journals.has(host)).map(([host]) => host);
+      for (let i = 0; i < done.length; i += 500) {
+        const chunk = done.slice(i, i + 500);
+        const p = this.redis.pipeline();
+        for (const host of chunk) p.lrange(this.keys.journal(this.rolloutId, host), 0, -1);
+        const replies = (await p.exec()) ?? [];
+        chunk.forEach((host, j) => {
+          const [err, raw] = replies[j] as [Error | null, string[]];
+          if (!err) this.journals.set(host, raw.map((r) => JSON.parse(r) as JournalEntry));
+        });
+      }
     } catch {
       this.skipped++;
     } finally {
