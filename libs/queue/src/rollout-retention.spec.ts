@@ -63,11 +63,12 @@ describe('compactFinishedRollout', () => {
     await redis.hset(keys.admission(ROLLOUT), { finishedAt: 2_000, inflight: 0 });
 
     const result = await compactFinishedRollout(redis, keys, ROLLOUT, { eventsKeep: 5, ttlSeconds: 3_600, chunk: 2 });
-    expect(result).toEqual({ compacted: true, hosts: 4, journalsTrimmed: 3 });
+    expect(result).toEqual({ compacted: true, hosts: 4, journalsTrimmed: 2 });
 
     for (const host of ['h1', 'h2', 'h3']) {
       const left = await new RedisHandoverJournal(redis, keys, ROLLOUT, host).load('');
-      expect(left).toEqual([entriesOf(host, 1_000).at(-1)]);
+      // h3 failed: its whole journal stays for the post-mortem.
+      expect(left).toEqual(host === 'h3' ? entriesOf(host, 1_000) : [entriesOf(host, 1_000).at(-1)]);
       // What a resumed job or the coordinator's reconciliation reads: the outcome, as before.
       expect(foldJournal(left).outcome?.outcome).toBe(host === 'h3' ? 'failed' : 'updated');
       expect(await redis.ttl(keys.journal(ROLLOUT, host))).toBeGreaterThan(3_500);

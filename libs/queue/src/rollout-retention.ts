@@ -11,7 +11,7 @@ import type { FleetKeys } from './keys';
  *   the rollout record, and the admission hash (status, finishedAt, counts: a few hundred bytes that
  *   `GET /v1/rollouts/:id` and `RolloutStore.exists` need, so the rollout stays visible);
  * - kept for `ttlSeconds` (default 30 days), then gone: each host's journal, cut down to its outcome
- *   entry; the events stream, trimmed to its newest `eventsKeep` entries (default 10,000); host
+ *   entry (whole for failed and rolled-back hosts: the post-mortem needs every step); the events stream, trimmed to its newest `eventsKeep` entries (default 10,000); host
  *   states, state counts, results, the done set, failure domains, the (empty) pending list and
  *   admitted set, and the per-state sets (so `GET /v1/rollouts/:id/hosts?state=failed` keeps
  *   answering until the expiry);
@@ -90,7 +90,7 @@ export async function compactFinishedRollout(redis: RedisClient, keys: FleetKeys
 /*
 KEYS: 1 hoststate (only for the slot: journals carry the same hash tag)
 ARGV: 1 journal key prefix, 2 ttl seconds, 3.. host ids
-Cuts each journal to its last outcome entry (if it has one) and sets its expiry; returns how many were cut.
+Cuts each journal of an updated, skipped or cancelled host to its outcome entry and sets its expiry; returns how many were cut.
 */
 const TRIM_JOURNALS = `
 local prefix = ARGV[1]
@@ -104,7 +104,11 @@ for i = 3, #ARGV do
     for j = n - 1, 0, -1 do
       local raw = redis.call('LINDEX', key, j)
       local ok, e = pcall(cjson.decode, raw)
-      if ok and type(e) == 'table' and e['type'] == 'outcome' then keep = j break end
+      if ok and type(e) == 'table' and e['type'] == 'outcome' then
+        -- A failed or rolled-back host keeps its whole journal: it is what a person reads next.
+        if e['outcome'] ~= 'failed' and e['outcome'] ~= 'rolled_back' then keep = j end
+        break
+      end
     end
     if keep ~= nil and n > 1 then
       redis.call('LTRIM', key, keep, keep)
