@@ -1,7 +1,7 @@
 /** A benchmark's private key namespace on the local Redis, deleted at the end. */
 import { randomBytes } from 'node:crypto';
 import type IORedis from 'ioredis';
-import { connectRedis } from '@luo-fleet/queue';
+import { connectRedis, unlinkMatching } from '@luo-fleet/queue';
 
 export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -19,20 +19,12 @@ export function benchNamespace(label: string): BenchNamespace {
     redis,
     async drop() {
       // BullMQ's keys are `{prefix}:...`, ours `prefix:...`.
-      for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) await unlinkMatching(redis, pattern);
+      await unlinkMatching(redis, [`${prefix}:*`, `{${prefix}}:*`]);
       await redis.quit();
     },
   };
 }
 
-export async function unlinkMatching(redis: IORedis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
 
 export function usedMemory(info: string): number {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);

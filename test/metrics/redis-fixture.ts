@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import IORedis from 'ioredis';
-import { FleetKeys } from '@luo-fleet/queue';
+import { FleetKeys, unlinkMatching } from '@luo-fleet/queue';
 import type { Rollout } from '@luo-fleet/rollout';
 import type { RecordingJob } from '../support/metrics-record-handovers';
 
@@ -46,14 +46,7 @@ export async function storeActiveRollout(redis: IORedis, keys: FleetKeys, id: st
   await redis.sadd(keys.activeRollouts(), id);
 }
 
+/** BullMQ keys are `{prefix}:...`, ours `prefix:...`. */
 export async function deleteKeys(redis: IORedis, prefix: string): Promise<void> {
-  // BullMQ keys are `{prefix}:...`, ours `prefix:...`.
-  for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await redis.del(...found);
-    } while (cursor !== '0');
-  }
+  await unlinkMatching(redis, [`${prefix}:*`, `{${prefix}}:*`]);
 }

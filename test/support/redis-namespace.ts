@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type IORedis from 'ioredis';
-import { connectRedis } from '@luo-fleet/queue';
+import { connectRedis, unlinkMatching } from '@luo-fleet/queue';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -19,14 +19,7 @@ export function redisNamespace(label: string): RedisNamespace {
     redis,
     async drop() {
       // BullMQ's keys are `{prefix}:...`, ours `prefix:...`: both contain the prefix.
-      for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length > 0) await redis.unlink(...keys);
-        } while (cursor !== '0');
-      }
+      await unlinkMatching(redis, [`${prefix}:*`, `{${prefix}}:*`]);
       await redis.quit();
     },
   };
