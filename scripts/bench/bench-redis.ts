@@ -1,30 +1,14 @@
 /** A benchmark's private key namespace on the local Redis, deleted at the end. */
-import { randomBytes } from 'node:crypto';
 import type IORedis from 'ioredis';
-import { connectRedis, unlinkMatching } from '@luo-fleet/queue';
+import { redisNamespace, TEST_REDIS_URL, type RedisNamespace } from '../../test/support/redis-namespace';
 
-export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const BENCH_REDIS_URL = TEST_REDIS_URL;
 
-export interface BenchNamespace {
-  prefix: string;
-  redis: IORedis;
-  drop(): Promise<void>;
-}
+export type BenchNamespace = RedisNamespace;
 
 export function benchNamespace(label: string): BenchNamespace {
-  const prefix = `luo-bench-${label}-${randomBytes(4).toString('hex')}`;
-  const redis = connectRedis({ url: BENCH_REDIS_URL, prefix });
-  return {
-    prefix,
-    redis,
-    async drop() {
-      // BullMQ's keys are `{prefix}:...`, ours `prefix:...`.
-      await unlinkMatching(redis, [`${prefix}:*`, `{${prefix}}:*`]);
-      await redis.quit();
-    },
-  };
+  return redisNamespace(label, 'bench');
 }
-
 
 export function usedMemory(info: string): number {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);

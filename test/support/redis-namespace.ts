@@ -11,8 +11,9 @@ export interface RedisNamespace {
   drop(): Promise<void>;
 }
 
-export function redisNamespace(label: string): RedisNamespace {
-  const prefix = `luo-test-${label}-${randomBytes(4).toString('hex')}`;
+/** `kind` names who owns the keys (`test`, `bench`), so a leftover namespace says where it came from. */
+export function redisNamespace(label: string, kind = 'test'): RedisNamespace {
+  const prefix = `luo-${kind}-${label}-${randomBytes(4).toString('hex')}`;
   const redis = connectRedis({ url: TEST_REDIS_URL, prefix });
   return {
     prefix,
