@@ -337,8 +337,9 @@ class HandoverRun {
       if (own.length > 0) details.push(`${verdict.bdf}: ${own.join(',')}${drift.has(verdict.bdf) ? ` (${drift.get(verdict.bdf)})` : ''}`);
     }
     if (!this.validatedStages.has(stage)) {
-      // Counted once per handover and stage, even when a resumed job validates again.
-      await this.append({ type: 'validation', stage, at: this.clock(), counts: [...counts.values()] });
+      // Counted once per handover and stage, even when a resumed job validates again; written with
+      // the step's end (a crash before it re-runs the step, which validates again).
+      this.holdBack({ type: 'validation', stage, at: this.clock(), counts: [...counts.values()] });
       this.validatedStages.add(stage);
     }
     if (reasons.size > 0) throw new StepRejectedError(details.join('; '), [...reasons]);

@@ -66,15 +66,18 @@ return out
 `;
 
 /**
- * KEYS: 1 adm, 2 admitted, 3 done(set), 4 domainInflight, 5 hostDomain, 6 results(hash)
+ * KEYS: 1 adm, 2 admitted, 3 done(set), 4 domainInflight, 5 hostDomain, 6 results(hash), 7 plans(hash)
  * ARGV: 1 host, 2 outcome, 3 resultJson, 4 now
- * Returns 1 the first time a host's outcome is recorded, 0 after (a re-run job reports again).
+ * Returns 1 the first time a host's outcome is recorded, 0 after (a re-run job reports again), -1
+ * when there is no such rollout (a handover enqueued outside one).
  */
 export const RECORD_OUTCOME = `
 local adm = KEYS[1]
 local host = ARGV[1]
+if redis.call('EXISTS', adm) == 0 then return -1 end
 if redis.call('SADD', KEYS[3], host) == 0 then return 0 end
 redis.call('HSET', KEYS[6], host, ARGV[3])
+redis.call('HDEL', KEYS[7], host)
 if redis.call('ZREM', KEYS[2], host) == 1 then
   redis.call('HINCRBY', adm, 'inflight', -1)
   local domain = redis.call('HGET', KEYS[5], host)

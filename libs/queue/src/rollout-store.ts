@@ -181,23 +181,22 @@ export class RolloutStore {
   /** Counts a host's outcome once (true the first time); frees its in-flight slot; may halt the rollout. */
   async recordOutcome(id: string, hostId: string, outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'reasons' | 'error'>): Promise<boolean> {
     const k = this.keys;
-    if (!(await this.exists(id))) return false;
     const result = JSON.stringify({ outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error });
     const first = await this.redis.eval(
       RECORD_OUTCOME,
-      6,
+      7,
       k.admission(id),
       k.admitted(id),
       k.done(id),
       k.domainInflight(id),
       k.hostDomains(id),
       k.results(id),
+      k.plans(id),
       hostId,
       outcome.outcome,
       result,
       Date.now(),
     );
-    if (first === 1) await this.redis.hdel(k.plans(id), hostId);
     return first === 1;
   }
 

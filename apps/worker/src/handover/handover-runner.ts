@@ -40,6 +40,7 @@ export class HandoverRunner {
    * an abort reaching a host a second late changes nothing.
    */
   private readonly statusSeen = new Map<string, { status: string | null; at: number }>();
+  private readonly indexedRollouts = new Set<string>();
 
   private async abortRequested(rolloutId: string): Promise<boolean> {
     const seen = this.statusSeen.get(rolloutId);
@@ -57,7 +58,11 @@ export class HandoverRunner {
       lease.renew().catch(() => undefined);
     }, Math.max(100, Math.floor(this.settings.leaseTtlMs / 3)));
     try {
-      await this.redis.sadd(this.keys.rolloutIndex(), plan.rolloutId);
+      if (!this.indexedRollouts.has(plan.rolloutId)) {
+        // Once per rollout per process: the metrics app finds the rollout's counters through it.
+        await this.redis.sadd(this.keys.rolloutIndex(), plan.rolloutId);
+        this.indexedRollouts.add(plan.rolloutId);
+      }
       const journal = new RedisHandoverJournal(this.redis, this.keys, plan.rolloutId, plan.hostId, {
         leaseToken: lease.token,
       });
