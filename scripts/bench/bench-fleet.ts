@@ -1,5 +1,6 @@
 /** Simulated hosts for the rollout benchmarks, in the body format of `POST /v1/hosts:batch`. */
-import { ACS_ENABLED, generateHost, TopologyBuilder, type GenerateHostOptions, type HostTopology } from '@luo-fleet/topology';
+import { generateHost, type GenerateHostOptions } from '@luo-fleet/topology';
+import { eligibleGpuHostTopology } from '../../test/support/eligible-host';
 import type { BenchPlanner } from './bench-planner';
 
 export const BATCH = 1_000;
@@ -8,24 +9,13 @@ export const TARGET_KERNEL = '6.18.3-luo';
 /** Options of the fleet generator, or `eligible` for a two-GPU host every rule accepts. */
 export type BenchHostShape = GenerateHostOptions | 'eligible';
 
-/** Two GPUs, each alone in its IOMMU group behind an ACS-enabled root port: always eligible. */
-export function eligibleTopology(): HostTopology {
-  const b = new TopologyBuilder();
-  b.add('0000:00:01.0', { pcieType: 'root_port', acs: ACS_ENABLED, group: 1, class: 0x060400 });
-  b.add('0000:00:02.0', { pcieType: 'root_port', acs: ACS_ENABLED, group: 2, class: 0x060400 });
-  b.add('0000:01:00.0', { parent: '0000:00:01.0', vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint', group: 10 });
-  b.add('0000:02:00.0', { parent: '0000:00:02.0', vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint', group: 11 });
-  b.add('0000:00:1f.2', { class: 0x010601, driver: 'ahci', group: 20 });
-  return b.build();
-}
-
 export function benchHost(seed: number, index: number, group: string, shape: BenchHostShape = {}) {
   const g = generateHost(seed, index, shape === 'eligible' ? { kind: 'gpu' } : shape);
   return {
     id: `${group}-${String(index).padStart(6, '0')}`,
     labels: { ...g.labels, bench: group },
     driver: { kind: 'simulated' as const },
-    topology: shape === 'eligible' ? eligibleTopology() : g.topology,
+    topology: shape === 'eligible' ? eligibleGpuHostTopology() : g.topology,
   };
 }
 

@@ -12,18 +12,12 @@ import {
   type RolloutView,
 } from '@luo-fleet/queue';
 import type { RolloutSpec } from '@luo-fleet/rollout';
-import { TopologyBuilder, ACS_ENABLED } from '@luo-fleet/topology';
 import { TEST_REDIS_URL, type RedisNamespace } from '../support/redis-namespace';
 import { startApp, waitFor, type AppProcess } from '../support/app-process';
+import { eligibleGpuHostTopology } from '../support/eligible-host';
 
 export const TARGET = '6.18.0-luo';
 
-function hostTopology() {
-  const b = new TopologyBuilder();
-  b.add('0000:00:01.0', { pcieType: 'root_port', acs: ACS_ENABLED, group: 1 });
-  b.add('0000:01:00.0', { parent: '0000:00:01.0', driver: 'vfio-pci', pcieType: 'endpoint', group: 10, vendor: 0x10de, class: 0x030200 });
-  return b.build();
-}
 
 /** A simulated fleet in the inventory, real worker processes, and rollouts created as the planner does. */
 export class RolloutHarness {
@@ -52,7 +46,7 @@ export class RolloutHarness {
     for (let i = 0; i < count; i++) {
       const id = `${fleet}-${String(i).padStart(3, '0')}`;
       ids.push(id);
-      const topology = hostTopology();
+      const topology = eligibleGpuHostTopology();
       hosts.push({ id, labels: { fleet, rack: `rack-${i % racks}`, zone: 'zone-1' }, driver: { kind: 'simulated' as const }, topology });
       if (faults[i]) await createSimulatedHost(this.simulated, { hostId: id, seed: 1, topology, kernelRelease: '6.12.0-lts', faults: faults[i] });
     }

@@ -10,24 +10,14 @@ import {
   type SimulatedHostState,
 } from '@luo-fleet/handover';
 import { FleetKeys, HANDOVER_QUEUE, RedisHandoverJournal, type HandoverJobData } from '@luo-fleet/queue';
-import { TopologyBuilder, ACS_ENABLED, type HostTopology } from '@luo-fleet/topology';
 import { foldJournal, type JournalEntry } from '@luo-fleet/handover';
 import { TEST_REDIS_URL, type RedisNamespace } from '../support/redis-namespace';
 import { startApp, waitFor, type AppProcess } from '../support/app-process';
+import { eligibleGpuHostTopology } from '../support/eligible-host';
 
 export const OLD_KERNEL = '6.12.0-lts';
 export const TARGET_KERNEL = '6.18.3-luo';
 
-/** A GPU host: two GPUs each alone in its group behind ACS-enabled root ports, plus host devices. */
-export function gpuHostTopology(): HostTopology {
-  const b = new TopologyBuilder();
-  b.add('0000:00:01.0', { pcieType: 'root_port', acs: ACS_ENABLED, group: 1, class: 0x060400 });
-  b.add('0000:00:02.0', { pcieType: 'root_port', acs: ACS_ENABLED, group: 2, class: 0x060400 });
-  b.add('0000:01:00.0', { parent: '0000:00:01.0', vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint', group: 10 });
-  b.add('0000:02:00.0', { parent: '0000:00:02.0', vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint', group: 11 });
-  b.add('0000:00:1f.2', { class: 0x010601, driver: 'ahci', group: 20 });
-  return b.build();
-}
 
 export class HandoverHarness {
   readonly keys: FleetKeys;
@@ -42,7 +32,7 @@ export class HandoverHarness {
   }
 
   async host(hostId: string, faults: FaultPlan = {}, rolloutId = 'r1'): Promise<HandoverPlan> {
-    const topology = gpuHostTopology();
+    const topology = eligibleGpuHostTopology();
     await createSimulatedHost(this.store, { hostId, seed: 7, topology, kernelRelease: OLD_KERNEL, faults });
     return buildHandoverPlan({
       hostId,
