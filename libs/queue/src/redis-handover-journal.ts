@@ -37,28 +37,22 @@ export class RedisHandoverJournal implements HandoverJournal {
     return raw.map((r) => JSON.parse(r) as JournalEntry);
   }
 
-  /**
-   * Sent back to back without waiting for each answer (one connection, one slot: Redis runs them in
-   * order), so a step's end and the next step's start cost one round trip.
-   */
+  /** All entries in one script run: one round trip, one lease check, and they land together or not at all. */
   async appendMany(handoverId: string, entries: JournalEntry[]): Promise<void> {
-    const results = await Promise.allSettled(entries.map((e) => this.append(handoverId, e)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-  }
-
-  async append(handoverId: string, entry: JournalEntry): Promise<void> {
+    if (entries.length === 0) return;
     const k = this.keys;
-    const increments = statIncrementsFor(entry);
     const args: (string | number)[] = [
       this.options.leaseToken ?? '',
-      JSON.stringify(entry),
-      stateAfter(entry),
       this.hostId,
       this.options.eventsMaxLen ?? 200_000,
       k.hostStateSetPrefix(this.rolloutId),
-      ...streamFields(handoverId, this.hostId, entry),
+      entries.length,
     ];
+    for (const entry of entries) {
+      const increments = statIncrementsFor(entry);
+      const fields = streamFields(handoverId, this.hostId, entry);
+      args.push(increments.length, ...increments.flat(), JSON.stringify(entry), stateAfter(entry), fields.length, ...fields);
+    }
     const result = await evalAppend(
       this.redis,
       6,
@@ -68,20 +62,21 @@ export class RedisHandoverJournal implements HandoverJournal {
       k.stats(this.rolloutId),
       k.hostStates(this.rolloutId),
       k.stateCounts(this.rolloutId),
-      String(increments.length),
-      ...increments.flat().map(String),
-      this.rolloutId,
       ...args,
     );
     if (result === 0) {
       throw new JournalFencedError(`lease on host ${this.hostId} lost: another worker owns its handover now`);
     }
   }
+
+  append(handoverId: string, entry: JournalEntry): Promise<void> {
+    return this.appendMany(handoverId, [entry]);
+  }
 }
 
 /**
  * Runs APPEND by its SHA (EVALSHA), sending the script text only when Redis does not have it
- * (first use, or after a restart or SCRIPT FLUSH): it runs on every journal entry, and the text is
+ * (first use, or after a restart or SCRIPT FLUSH): it runs on every journal write, and the text is
  * most of the bytes of each call.
  */
 async function evalAppend(redis: RedisClient, numKeys: number, ...args: (string | number)[]): Promise<unknown> {
@@ -135,26 +130,40 @@ function streamFields(handoverId: string, hostId: string, e: JournalEntry): stri
 
 /*
 KEYS: 1 lease, 2 journal, 3 events, 4 stats, 5 hoststate, 6 statecount (one slot: the rollout's tag)
-ARGV: n, field1, by1, ..., fieldN, byN, rolloutId, token, entryJson, newState, hostId, maxlen, statePrefix, streamField...
+ARGV: token, hostId, maxlen, statePrefix, entryCount, then per entry:
+  n, field1, by1, ..., fieldN, byN, entryJson, newState, fieldCount, streamField...
 (state sets are named from ARGV but carry the rollout's hash tag, so they share the slot)
 */
 const APPEND = `
-local n = tonumber(ARGV[1])
-local i = 2 + 2 * n
-local token = ARGV[i + 1]
+local token = ARGV[1]
 if token ~= '' and redis.call('GET', KEYS[1]) ~= token then
   return 0
 end
-redis.call('RPUSH', KEYS[2], ARGV[i + 2])
-for j = 0, n - 1 do
-  redis.call('HINCRBY', KEYS[4], ARGV[2 + 2 * j], ARGV[3 + 2 * j])
+local host = ARGV[2]
+local maxlen = ARGV[3]
+local statePrefix = ARGV[4]
+local count = tonumber(ARGV[5])
+local p = 6
+local entries = {}
+local newState = ''
+for e = 1, count do
+  local n = tonumber(ARGV[p])
+  p = p + 1
+  for j = 1, n do
+    redis.call('HINCRBY', KEYS[4], ARGV[p], ARGV[p + 1])
+    p = p + 2
+  end
+  entries[e] = ARGV[p]
+  if ARGV[p + 1] ~= '' then newState = ARGV[p + 1] end
+  local nf = tonumber(ARGV[p + 2])
+  p = p + 3
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, p, p + nf - 1))
+  p = p + nf
 end
-local newState = ARGV[i + 3]
-local host = ARGV[i + 4]
+redis.call('RPUSH', KEYS[2], unpack(entries))
 if newState ~= '' then
   local old = redis.call('HGET', KEYS[5], host)
   if old ~= newState then
-    local statePrefix = ARGV[i + 6]
     if old then
       redis.call('HINCRBY', KEYS[6], old, -1)
       redis.call('SREM', statePrefix .. old, host)
@@ -164,9 +173,6 @@ if newState ~= '' then
     redis.call('SADD', statePrefix .. newState, host)
   end
 end
-local fields = {}
-for j = i + 7, #ARGV do fields[#fields + 1] = ARGV[j] end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 5], '*', unpack(fields))
 return 1
 `;
 

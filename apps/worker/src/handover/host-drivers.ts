@@ -55,6 +55,8 @@ export function hostDriverFactory(redis: RedisClient, prefix: string, settings: 
 
 function simulatedLatency(scale: number, fixedMs?: number): LatencyModel {
   if (fixedMs === undefined) return latencyModel({ scale });
+  // Zero everywhere is the no-latency model: the driver then reads and changes a host in one call.
+  if (fixedMs === 0) return latencyModel({ scale: 0 });
   const fixed = { medianMs: fixedMs, p99Ms: fixedMs };
   return latencyModel({
     scale: 1,
