@@ -4,7 +4,7 @@ import { parseFaultPlan, type FaultPlan } from './fault-plan';
 import { applyHotplug } from './hotplug';
 import type { SeedPart } from './seeded-random';
 import { bootIdOf, type SimulatedHostState } from './simulated-host-state';
-import type { SimulatedHostStore } from './simulated-host-store';
+import type { SimulatedHostSnapshot, SimulatedHostStore } from './simulated-host-store';
 
 export interface SimulatedHostSpec {
   hostId: string;
@@ -50,7 +50,7 @@ export async function createSimulatedHost(store: SimulatedHostStore, spec: Simul
     throw new SimulatedHostInputError(['host', ...issue.path.map(String)].join('.'), issue.message);
   }
   const faults = parseFaultPlan(spec.faults, 'host.faults');
-  let state: SimulatedHostState = {
+  const state: SimulatedHostState = {
     hostId: spec.hostId,
     seed: spec.seed,
     version: 0,
@@ -58,7 +58,6 @@ export async function createSimulatedHost(store: SimulatedHostStore, spec: Simul
     kernelRelease: spec.kernelRelease,
     previousKernels: [],
     luoEnabled: spec.luoEnabled ?? true,
-    topology: structuredClone(spec.topology),
     hotplugged: [],
     vmsRunning: true,
     vmsPaused: false,
@@ -74,18 +73,19 @@ export async function createSimulatedHost(store: SimulatedHostStore, spec: Simul
     calls: {},
     history: [],
   };
-  if (faults.hotplugIntoGroupOf) state = withHotplug(state, faults.hotplugIntoGroupOf);
-  return store.create(state);
+  let topology = structuredClone(spec.topology);
+  if (faults.hotplugIntoGroupOf) topology = withHotplug({ state, topology }, faults.hotplugIntoGroupOf);
+  return (await store.create(state, topology)).state;
 }
 
 /** A device appears in the IOMMU group of `intoGroupOf` now (for tests and chaos runs that pick the moment). */
-export async function injectHotplug(store: SimulatedHostStore, hostId: string, intoGroupOf: Bdf): Promise<SimulatedHostState> {
-  return store.update(hostId, (s) => withHotplug(s, intoGroupOf));
+export async function injectHotplug(store: SimulatedHostStore, hostId: string, intoGroupOf: Bdf): Promise<SimulatedHostSnapshot> {
+  return store.updateTopology(hostId, (snapshot) => withHotplug(snapshot, intoGroupOf));
 }
 
-function withHotplug(state: SimulatedHostState, intoGroupOf: Bdf): SimulatedHostState {
-  const { topology, added } = applyHotplug(state.topology, intoGroupOf);
-  state.topology = topology;
-  state.hotplugged.push(added);
-  return state;
+/** The new topology; the added device is noted in the host's record. */
+function withHotplug({ state, topology }: SimulatedHostSnapshot, intoGroupOf: Bdf): HostTopology {
+  const changed = applyHotplug(topology, intoGroupOf);
+  state.hotplugged.push(changed.added);
+  return changed.topology;
 }

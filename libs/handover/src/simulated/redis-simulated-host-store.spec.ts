@@ -26,12 +26,15 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
 
   const spec = (hostId: string) => ({ hostId, seed: 1, topology: twoGpuHost(), kernelRelease: OLD_KERNEL });
 
-  it('keeps one JSON value per host under the prefix, and lists the hosts', async () => {
+  it('keeps one hash per host under the prefix (record and topology apart), and lists the hosts', async () => {
     const store = new RedisSimulatedHostStore(a, PREFIX);
     await createSimulatedHost(store, spec('hv-1'));
     await createSimulatedHost(store, spec('hv-2'));
-    const raw = await a.get(`${PREFIX}:sim:host:{hv-1}`);
-    expect(JSON.parse(raw!)).toMatchObject({ hostId: 'hv-1', kernelRelease: OLD_KERNEL, version: 0 });
+    const raw = await a.hgetall(`${PREFIX}:sim:host:{hv-1}`);
+    expect(raw.version).toBe('0');
+    expect(JSON.parse(raw.state)).toMatchObject({ hostId: 'hv-1', kernelRelease: OLD_KERNEL, version: 0 });
+    expect(JSON.parse(raw.topology)).toEqual(twoGpuHost());
+    expect(await store.loadWithTopology('hv-1')).toMatchObject({ state: { hostId: 'hv-1' }, topology: twoGpuHost() });
     expect(await store.list()).toEqual(['hv-1', 'hv-2']);
     expect(await store.load('hv-3')).toBeNull();
   });
@@ -54,9 +57,13 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
   it('names the host or key it cannot use', async () => {
     const store = new RedisSimulatedHostStore(a, PREFIX);
     await expect(store.update('hv-none', (s) => s)).rejects.toBeInstanceOf(SimulatedHostNotFoundError);
-    await a.set(`${PREFIX}:sim:host:{hv-bad}`, 'not json');
+    await a.hset(`${PREFIX}:sim:host:{hv-bad}`, 'version', '0', 'state', 'not json', 'topology', '{}');
     await expect(store.load('hv-bad')).rejects.toThrow(SimulatedHostRecordError);
-    await expect(store.load('hv-bad')).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-bad}: not JSON`);
+    await expect(store.load('hv-bad')).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-bad} field state: not JSON`);
+    await expect(store.loadWithTopology('hv-bad')).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-bad} field state: not JSON`);
+    await a.set(`${PREFIX}:sim:host:{hv-str}`, '{"hostId":"hv-str"}');
+    await expect(store.load('hv-str')).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-str}: not a hash`);
+    await expect(store.update('hv-str', (s) => s)).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-str}: not a hash`);
   });
 
   it('lets a worker on another connection continue a host after the first one died', async () => {

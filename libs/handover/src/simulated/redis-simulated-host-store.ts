@@ -1,32 +1,47 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import type { HostTopology } from '@luo-fleet/topology';
 import type { SimulatedHostState } from './simulated-host-state';
 import {
   parseHostRecord,
+  parseHostTopology,
   SimulatedHostNotFoundError,
   SimulatedHostRecordError,
+  type SimulatedHostSnapshot,
   type SimulatedHostStore,
 } from './simulated-host-store';
 
 /*
  * Compare-and-set on the record's version. WATCH/MULTI would need a connection per writer (WATCH is
  * per connection, and a shared one is what workers have); a script is atomic on any connection.
+ * ARGV: expected version, new version, state JSON[, topology JSON].
  */
 const SET_IF_VERSION = `
-local cur = redis.call('GET', KEYS[1])
+local cur = redis.pcall('HGET', KEYS[1], 'version')
+if type(cur) == 'table' and cur.err then return -2 end
 if not cur then return -1 end
-local ok, rec = pcall(cjson.decode, cur)
-if not ok or type(rec) ~= 'table' then return -2 end
-if tostring(rec['version']) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2])
+if cur ~= ARGV[1] then return 0 end
+if ARGV[4] then
+  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'state', ARGV[3], 'topology', ARGV[4])
+else
+  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'state', ARGV[3])
+end
 return 1
 `;
 
-const SET_IF_VERSION_SHA = createHash('sha1').update(SET_IF_VERSION).digest('hex');
+/** Creates the host unless its key exists (ARGV: version, state JSON, topology JSON). */
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'state', ARGV[2], 'topology', ARGV[3])
+return 1
+`;
 
 const MAX_ATTEMPTS = 200;
 
-/** One JSON value per host at `${prefix}:sim:host:{hostId}` (the same key as FleetKeys.simulatedHost). */
+/**
+ * One hash per host at `${prefix}:sim:host:{hostId}` (the same key as FleetKeys.simulatedHost):
+ * `version`, `state` (the record as JSON) and `topology` (JSON), so a step moves only the record.
+ */
 export class RedisSimulatedHostStore implements SimulatedHostStore {
   constructor(
     private readonly redis: Redis | Cluster,
@@ -39,44 +54,92 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
 
   async load(hostId: string): Promise<SimulatedHostState | null> {
     const key = this.keyOf(hostId);
-    const text = await this.redis.get(key);
-    return text === null ? null : parseHostRecord(`redis key ${key}`, text);
+    const [version, state] = await this.read(key, 'version', 'state');
+    if (version === null && state === null) return null;
+    return this.parseState(key, version, state);
   }
 
-  async save(state: SimulatedHostState): Promise<void> {
-    await this.redis.set(this.keyOf(state.hostId), JSON.stringify(state));
+  async loadWithTopology(hostId: string): Promise<SimulatedHostSnapshot | null> {
+    const key = this.keyOf(hostId);
+    const [version, state, topology] = await this.read(key, 'version', 'state', 'topology');
+    if (version === null && state === null && topology === null) return null;
+    if (topology === null) throw new SimulatedHostRecordError(`redis key ${key}`, 'field topology missing');
+    return { state: this.parseState(key, version, state), topology: parseHostTopology(`redis key ${key} field topology`, topology) };
   }
 
-  async create(state: SimulatedHostState): Promise<SimulatedHostState> {
-    await this.redis.set(this.keyOf(state.hostId), JSON.stringify(state), 'NX');
-    return (await this.load(state.hostId))!;
+  async create(state: SimulatedHostState, topology: HostTopology): Promise<SimulatedHostSnapshot> {
+    const key = this.keyOf(state.hostId);
+    await this.script(CREATE, key, String(state.version), JSON.stringify(state), JSON.stringify(topology));
+    return (await this.loadWithTopology(state.hostId))!;
   }
 
   async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState> {
-    const key = this.keyOf(hostId);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return this.compareAndSet(hostId, false, async () => {
       const current = await this.load(hostId);
       if (current === null) throw new SimulatedHostNotFoundError(hostId);
       const expected = current.version;
       const next = fn(current);
       next.version = expected + 1;
-      const result = Number(await this.setIfVersion(key, String(expected), JSON.stringify(next)));
-      if (result === 1) return next;
+      return { expected, state: next, result: next };
+    });
+  }
+
+  async updateTopology(hostId: string, fn: (snapshot: SimulatedHostSnapshot) => HostTopology): Promise<SimulatedHostSnapshot> {
+    return this.compareAndSet(hostId, true, async () => {
+      const current = await this.loadWithTopology(hostId);
+      if (current === null) throw new SimulatedHostNotFoundError(hostId);
+      const expected = current.state.version;
+      const topology = fn(current);
+      current.state.version = expected + 1;
+      return { expected, state: current.state, topology, result: { state: current.state, topology } };
+    });
+  }
+
+  private async compareAndSet<T>(
+    hostId: string,
+    withTopology: boolean,
+    attempt: () => Promise<{ expected: number; state: SimulatedHostState; topology?: HostTopology; result: T }>,
+  ): Promise<T> {
+    const key = this.keyOf(hostId);
+    for (let n = 0; n < MAX_ATTEMPTS; n++) {
+      const next = await attempt();
+      const args = [String(next.expected), String(next.state.version), JSON.stringify(next.state)];
+      if (withTopology) args.push(JSON.stringify(next.topology));
+      const result = Number(await this.script(SET_IF_VERSION, key, ...args));
+      if (result === 1) return next.result;
       if (result === -1) throw new SimulatedHostNotFoundError(hostId);
-      if (result === -2) throw new SimulatedHostRecordError(`redis key ${key}`, 'not a JSON object');
+      if (result === -2) throw new SimulatedHostRecordError(`redis key ${key}`, 'not a hash');
       // Lost the race: back off a little more each time so two busy writers stop colliding.
-      if (attempt > 2) await new Promise((r) => setTimeout(r, Math.min(attempt, 20)));
+      if (n > 2) await new Promise((r) => setTimeout(r, Math.min(n, 20)));
     }
     throw new Error(`simulated host ${hostId}: gave up after ${MAX_ATTEMPTS} conflicting updates of ${key}`);
   }
 
-  /** By SHA; the script text goes over the wire only when Redis lacks it (first use, restart, SCRIPT FLUSH). */
-  private async setIfVersion(key: string, expected: string, next: string): Promise<unknown> {
+  private parseState(key: string, version: string | null, state: string | null): SimulatedHostState {
+    if (state === null || version === null) throw new SimulatedHostRecordError(`redis key ${key}`, `field ${state === null ? 'state' : 'version'} missing`);
+    const parsed = parseHostRecord(`redis key ${key} field state`, state);
+    // The hash field is what the compare-and-set checks; the copy inside the JSON follows it.
+    parsed.version = Number(version);
+    return parsed;
+  }
+
+  private async read(key: string, ...fields: string[]): Promise<(string | null)[]> {
     try {
-      return await this.redis.evalsha(SET_IF_VERSION_SHA, 1, key, expected, next);
+      return await this.redis.hmget(key, ...fields);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('WRONGTYPE')) throw new SimulatedHostRecordError(`redis key ${key}`, 'not a hash');
+      throw err;
+    }
+  }
+
+  /** By SHA; the script text goes over the wire only when Redis lacks it (first use, restart, SCRIPT FLUSH). */
+  private async script(text: string, key: string, ...args: string[]): Promise<unknown> {
+    const sha = (SHAS[text] ??= createHash('sha1').update(text).digest('hex'));
+    try {
+      return await this.redis.evalsha(sha, 1, key, ...args);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return this.redis.eval(SET_IF_VERSION, 1, key, expected, next);
+      return this.redis.eval(text, 1, key, ...args);
     }
   }
 
@@ -102,6 +165,8 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     return cluster.nodes('master');
   }
 }
+
+const SHAS: Record<string, string> = {};
 
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');

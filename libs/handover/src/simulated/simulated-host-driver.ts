@@ -18,7 +18,7 @@ import {
   type SimulatedHostState,
   type SimulatedStep,
 } from './simulated-host-state';
-import { SimulatedHostNotFoundError, type SimulatedHostStore } from './simulated-host-store';
+import { SimulatedHostNotFoundError, type SimulatedHostSnapshot, type SimulatedHostStore } from './simulated-host-store';
 
 export interface SimulatedHostDriverOptions {
   latency?: LatencyModel;
@@ -62,7 +62,7 @@ export class SimulatedHostDriver implements HostDriver {
   }
 
   async topology(): Promise<HostTopology> {
-    return (await this.read('topology')).topology;
+    return (await this.observe('topology', () => this.snapshotOrUnreachable(), (s) => s.state)).topology;
   }
 
   async incoming(_ctx: StepContext): Promise<RetrieveReport> {
@@ -203,13 +203,18 @@ export class SimulatedHostDriver implements HostDriver {
 
   // ---- plumbing -----------------------------------------------------------------------------
 
-  private async read(step: SimulatedStep): Promise<SimulatedHostState> {
+  private read(step: SimulatedStep): Promise<SimulatedHostState> {
+    return this.observe(step, () => this.loadOrUnreachable(), (s) => s);
+  }
+
+  /** A read call: what the host says after the step's latency, if it answers by then. */
+  private async observe<T>(step: SimulatedStep, load: () => Promise<T>, stateOf: (seen: T) => SimulatedHostState): Promise<T> {
     const call = (this.reads[step] = (this.reads[step] ?? 0) + 1);
-    let state = await this.loadOrUnreachable();
-    await this.wait(drawStepLatencyMs(this.latency, state.seed, this.hostId, step, call));
-    if (this.latency.scale !== 0) state = await this.loadOrUnreachable();
-    if (isDown(state, this.clock())) throw new HostUnreachableError(`simulated host ${this.hostId} does not answer`);
-    return state;
+    let seen = await load();
+    await this.wait(drawStepLatencyMs(this.latency, stateOf(seen).seed, this.hostId, step, call));
+    if (this.latency.scale !== 0) seen = await load();
+    if (isDown(stateOf(seen), this.clock())) throw new HostUnreachableError(`simulated host ${this.hostId} does not answer`);
+    return seen;
   }
 
   /**
@@ -268,8 +273,18 @@ export class SimulatedHostDriver implements HostDriver {
 
   private async loadOrUnreachable(): Promise<SimulatedHostState> {
     const state = await this.store.load(this.hostId);
-    if (state === null) throw new HostUnreachableError(`no simulated host ${JSON.stringify(this.hostId)} is registered`);
+    if (state === null) throw this.unregistered();
     return state;
+  }
+
+  private async snapshotOrUnreachable(): Promise<SimulatedHostSnapshot> {
+    const snapshot = await this.store.loadWithTopology(this.hostId);
+    if (snapshot === null) throw this.unregistered();
+    return snapshot;
+  }
+
+  private unregistered(): HostUnreachableError {
+    return new HostUnreachableError(`no simulated host ${JSON.stringify(this.hostId)} is registered`);
   }
 
   private async wait(ms: number): Promise<void> {

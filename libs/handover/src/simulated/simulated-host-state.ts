@@ -1,4 +1,4 @@
-import type { Bdf, HostTopology } from '@luo-fleet/topology';
+import type { Bdf } from '@luo-fleet/topology';
 import { HOST_STEPS } from '../phases';
 import type { FaultPlan } from './fault-plan';
 import { seededUuid, type SeedPart } from './seeded-random';
@@ -22,7 +22,9 @@ export interface SimulatedHistoryEntry {
 /**
  * The simulated host's own record: what the machine itself would say, kept outside any worker
  * process so that a worker killed mid-phase leaves the host exactly where a real one would be, and
- * the next worker (and the tests) find it there. Plain JSON.
+ * the next worker (and the tests) find it there. Plain JSON. The host's PCI topology is kept beside
+ * it (SimulatedHostStore.topology): hardware changes only by a hot-plug, while this record changes
+ * on every step, and it is read and rewritten on every step.
  */
 export interface SimulatedHostState {
   hostId: string;
@@ -34,8 +36,7 @@ export interface SimulatedHostState {
   /** Kernels this host ran before the current one, oldest first. */
   previousKernels: string[];
   luoEnabled: boolean;
-  topology: HostTopology;
-  /** Devices hot-plugged into the host (fault injection), already part of `topology`. */
+  /** Devices hot-plugged into the host (fault injection), already part of its topology. */
   hotplugged: Bdf[];
   /** The VMs' processes exist and their vCPUs may run (false while preserved across kexec, or lost). */
   vmsRunning: boolean;

@@ -1,21 +1,31 @@
+import type { HostTopology } from '@luo-fleet/topology';
 import type { SimulatedHostState } from './simulated-host-state';
 
+/** A host's record together with the PCI topology it reports, read at one moment. */
+export interface SimulatedHostSnapshot {
+  state: SimulatedHostState;
+  topology: HostTopology;
+}
+
 /**
- * Where simulated hosts keep their own records, outside any worker process. `update` is atomic per
- * host: a stale worker and the one that took over may touch a host at the same moment.
+ * Where simulated hosts keep their own records, outside any worker process. Each host has its
+ * record (changed on every step) and its topology (changed only by a hot-plug), kept apart so that
+ * a step does not read and rewrite the hardware. Updates are atomic per host: a stale worker and
+ * the one that took over may touch a host at the same moment.
  */
 export interface SimulatedHostStore {
   load(hostId: string): Promise<SimulatedHostState | null>;
-  /** Writes the record as given (creates or overwrites). */
-  save(state: SimulatedHostState): Promise<void>;
-  /** Stores `state` unless the host exists; returns what is stored afterwards. */
-  create(state: SimulatedHostState): Promise<SimulatedHostState>;
+  loadWithTopology(hostId: string): Promise<SimulatedHostSnapshot | null>;
+  /** Stores the host unless it exists; returns what is stored afterwards. */
+  create(state: SimulatedHostState, topology: HostTopology): Promise<SimulatedHostSnapshot>;
   /**
    * Applies `fn` to the current record and stores the result with `version` bumped. `fn` gets a
    * private copy it may change, and may run more than once (when another writer got in first), so
    * it must not have other effects. Throws SimulatedHostNotFoundError for an unknown host.
    */
   update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState>;
+  /** As `update`, for a change of hardware: `fn` returns the new topology and may change the record too. */
+  updateTopology(hostId: string, fn: (snapshot: SimulatedHostSnapshot) => HostTopology): Promise<SimulatedHostSnapshot>;
   /** Ids of every host in the store. */
   list(): Promise<string[]>;
 }
@@ -38,52 +48,76 @@ export class SimulatedHostRecordError extends Error {
   }
 }
 
-export function parseHostRecord(where: string, text: string): SimulatedHostState {
-  let value: unknown;
+function parseJson(where: string, text: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new SimulatedHostRecordError(where, `not JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  const v = value as Partial<SimulatedHostState> | null;
+}
+
+export function parseHostRecord(where: string, text: string): SimulatedHostState {
+  const v = parseJson(where, text) as Partial<SimulatedHostState> | null;
   if (typeof v !== 'object' || v === null) throw new SimulatedHostRecordError(where, 'not an object');
   for (const field of ['hostId', 'bootId', 'kernelRelease'] as const) {
     if (typeof v[field] !== 'string') throw new SimulatedHostRecordError(where, `field ${field} missing or not text`);
   }
   if (typeof v.version !== 'number') throw new SimulatedHostRecordError(where, 'field version missing or not a number');
-  if (typeof v.topology !== 'object' || v.topology === null || !Array.isArray(v.topology.devices)) {
-    throw new SimulatedHostRecordError(where, 'field topology missing or has no devices list');
-  }
   return v as SimulatedHostState;
+}
+
+export function parseHostTopology(where: string, text: string): HostTopology {
+  const v = parseJson(where, text) as Partial<HostTopology> | null;
+  if (typeof v !== 'object' || v === null || !Array.isArray(v.devices)) {
+    throw new SimulatedHostRecordError(where, 'topology is not an object with a devices list');
+  }
+  return v as HostTopology;
 }
 
 /** Store for tests and single-process runs; records are kept as JSON so callers never share objects with it. */
 export class InMemorySimulatedHostStore implements SimulatedHostStore {
-  private readonly records = new Map<string, string>();
+  private readonly records = new Map<string, { state: string; topology: string }>();
 
   async load(hostId: string): Promise<SimulatedHostState | null> {
-    const text = this.records.get(hostId);
-    return text === undefined ? null : parseHostRecord(`simulated host ${hostId}`, text);
+    const r = this.records.get(hostId);
+    return r === undefined ? null : parseHostRecord(`simulated host ${hostId}`, r.state);
   }
 
-  async save(state: SimulatedHostState): Promise<void> {
-    this.records.set(state.hostId, JSON.stringify(state));
+  async loadWithTopology(hostId: string): Promise<SimulatedHostSnapshot | null> {
+    const r = this.records.get(hostId);
+    if (r === undefined) return null;
+    return {
+      state: parseHostRecord(`simulated host ${hostId}`, r.state),
+      topology: parseHostTopology(`simulated host ${hostId} topology`, r.topology),
+    };
   }
 
-  async create(state: SimulatedHostState): Promise<SimulatedHostState> {
-    if (!this.records.has(state.hostId)) this.records.set(state.hostId, JSON.stringify(state));
-    return (await this.load(state.hostId))!;
+  async create(state: SimulatedHostState, topology: HostTopology): Promise<SimulatedHostSnapshot> {
+    if (!this.records.has(state.hostId)) {
+      this.records.set(state.hostId, { state: JSON.stringify(state), topology: JSON.stringify(topology) });
+    }
+    return (await this.loadWithTopology(state.hostId))!;
   }
 
   async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState> {
     // Load, apply and store with no await in between: atomic on one event loop.
-    const text = this.records.get(hostId);
-    if (text === undefined) throw new SimulatedHostNotFoundError(hostId);
-    const current = parseHostRecord(`simulated host ${hostId}`, text);
+    const r = this.records.get(hostId);
+    if (r === undefined) throw new SimulatedHostNotFoundError(hostId);
+    const current = parseHostRecord(`simulated host ${hostId}`, r.state);
     const next = fn(current);
     next.version = current.version + 1;
-    this.records.set(hostId, JSON.stringify(next));
-    return JSON.parse(this.records.get(hostId)!) as SimulatedHostState;
+    r.state = JSON.stringify(next);
+    return parseHostRecord(`simulated host ${hostId}`, r.state);
+  }
+
+  async updateTopology(hostId: string, fn: (snapshot: SimulatedHostSnapshot) => HostTopology): Promise<SimulatedHostSnapshot> {
+    const snapshot = await this.loadWithTopology(hostId);
+    if (snapshot === null) throw new SimulatedHostNotFoundError(hostId);
+    const version = snapshot.state.version;
+    const topology = fn(snapshot);
+    snapshot.state.version = version + 1;
+    this.records.set(hostId, { state: JSON.stringify(snapshot.state), topology: JSON.stringify(topology) });
+    return (await this.loadWithTopology(hostId))!;
   }
 
   async list(): Promise<string[]> {
