@@ -37,12 +37,21 @@ return 1
 `;
 
 const MAX_ATTEMPTS = 200;
+/** Hosts whose last seen record a store remembers (a worker drives a few hundred at a time). */
+const REMEMBERED_HOSTS = 4_096;
 
 /**
  * One hash per host at `${prefix}:sim:host:{hostId}` (the same key as FleetKeys.simulatedHost):
  * `version`, `state` (the record as JSON) and `topology` (JSON), so a step moves only the record.
  */
 export class RedisSimulatedHostStore implements SimulatedHostStore {
+  /**
+   * The record as this store last read or wrote it. An update starts from it instead of reading
+   * the host first: the compare-and-set refuses it if anyone wrote since, and then it reads. A
+   * host is driven by one worker at a time, so that is rare, and a step costs one round trip.
+   */
+  private readonly lastSeen = new Map<string, { version: string; state: string }>();
+
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly prefix: string,
@@ -55,16 +64,16 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   async load(hostId: string): Promise<SimulatedHostState | null> {
     const key = this.keyOf(hostId);
     const [version, state] = await this.read(key, 'version', 'state');
-    if (version === null && state === null) return null;
-    return this.parseState(key, version, state);
+    if (version === null && state === null) return this.forget(hostId);
+    return this.parseState(hostId, version, state);
   }
 
   async loadWithTopology(hostId: string): Promise<SimulatedHostSnapshot | null> {
     const key = this.keyOf(hostId);
     const [version, state, topology] = await this.read(key, 'version', 'state', 'topology');
-    if (version === null && state === null && topology === null) return null;
+    if (version === null && state === null && topology === null) return this.forget(hostId);
     if (topology === null) throw new SimulatedHostRecordError(`redis key ${key}`, 'field topology missing');
-    return { state: this.parseState(key, version, state), topology: parseHostTopology(`redis key ${key} field topology`, topology) };
+    return { state: this.parseState(hostId, version, state), topology: parseHostTopology(`redis key ${key} field topology`, topology) };
   }
 
   async create(state: SimulatedHostState, topology: HostTopology): Promise<SimulatedHostSnapshot> {
@@ -74,8 +83,9 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   }
 
   async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState> {
-    return this.compareAndSet(hostId, false, async () => {
-      const current = await this.load(hostId);
+    return this.compareAndSet(hostId, false, async (fresh) => {
+      const seen = fresh ? undefined : this.lastSeen.get(hostId);
+      const current = seen ? this.parseState(hostId, seen.version, seen.state) : await this.load(hostId);
       if (current === null) throw new SimulatedHostNotFoundError(hostId);
       const expected = current.version;
       const next = fn(current);
@@ -98,15 +108,21 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   private async compareAndSet<T>(
     hostId: string,
     withTopology: boolean,
-    attempt: () => Promise<{ expected: number; state: SimulatedHostState; topology?: HostTopology; result: T }>,
+    /** `fresh`: read the host, do not start from the record last seen (which proved stale). */
+    attempt: (fresh: boolean) => Promise<{ expected: number; state: SimulatedHostState; topology?: HostTopology; result: T }>,
   ): Promise<T> {
     const key = this.keyOf(hostId);
     for (let n = 0; n < MAX_ATTEMPTS; n++) {
-      const next = await attempt();
-      const args = [String(next.expected), String(next.state.version), JSON.stringify(next.state)];
+      const next = await attempt(n > 0);
+      const state = JSON.stringify(next.state);
+      const args = [String(next.expected), String(next.state.version), state];
       if (withTopology) args.push(JSON.stringify(next.topology));
       const result = Number(await this.script(SET_IF_VERSION, key, ...args));
-      if (result === 1) return next.result;
+      if (result === 1) {
+        this.remember(hostId, String(next.state.version), state);
+        return next.result;
+      }
+      this.lastSeen.delete(hostId);
       if (result === -1) throw new SimulatedHostNotFoundError(hostId);
       if (result === -2) throw new SimulatedHostRecordError(`redis key ${key}`, 'not a hash');
       // Lost the race: back off a little more each time so two busy writers stop colliding.
@@ -115,12 +131,26 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     throw new Error(`simulated host ${hostId}: gave up after ${MAX_ATTEMPTS} conflicting updates of ${key}`);
   }
 
-  private parseState(key: string, version: string | null, state: string | null): SimulatedHostState {
+  private parseState(hostId: string, version: string | null, state: string | null): SimulatedHostState {
+    const key = this.keyOf(hostId);
     if (state === null || version === null) throw new SimulatedHostRecordError(`redis key ${key}`, `field ${state === null ? 'state' : 'version'} missing`);
     const parsed = parseHostRecord(`redis key ${key} field state`, state);
     // The hash field is what the compare-and-set checks; the copy inside the JSON follows it.
     parsed.version = Number(version);
+    this.remember(hostId, version, state);
     return parsed;
+  }
+
+  private remember(hostId: string, version: string, state: string): void {
+    this.lastSeen.delete(hostId);
+    this.lastSeen.set(hostId, { version, state });
+    // Maps iterate in insertion order: the first key is the host seen longest ago.
+    if (this.lastSeen.size > REMEMBERED_HOSTS) this.lastSeen.delete(this.lastSeen.keys().next().value!);
+  }
+
+  private forget(hostId: string): null {
+    this.lastSeen.delete(hostId);
+    return null;
   }
 
   private async read(key: string, ...fields: string[]): Promise<(string | null)[]> {
