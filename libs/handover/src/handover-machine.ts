@@ -192,20 +192,16 @@ class HandoverRun {
     } catch (err) {
       return this.beginRollback('kexec', reasonsOf(err), messageOf(err));
     }
-    await this.append({
+    const started = this.clock();
+    const fence: Extract<JournalEntry, { type: 'kexec_fence' }> = {
       type: 'kexec_fence',
-      at: this.clock(),
-      bootIdBefore: identity.bootId,
-      kernelBefore: identity.kernelRelease,
-    });
-    this.progress.fence = {
-      type: 'kexec_fence',
-      at: this.clock(),
+      at: started,
       bootIdBefore: identity.bootId,
       kernelBefore: identity.kernelRelease,
     };
-    await this.append({ type: 'step_start', step: 'kexec', at: this.clock() });
-    const started = this.clock();
+    // The fence goes first: a journal that has the kexec's start always has the fence before it.
+    await this.append(fence, { type: 'step_start', step: 'kexec', at: started });
+    this.progress.fence = fence;
     try {
       await this.withTimeout('kexec', this.driver.kexec(this.ctx('kexec')));
     } catch (err) {
@@ -472,9 +468,9 @@ class HandoverRun {
     await this.options.checkpoint?.();
   }
 
-  /** Writes `entry`, after any step end held back for it. */
-  private async append(entry: JournalEntry): Promise<void> {
-    const entries = [...this.heldBack, entry];
+  /** Writes `written`, in order, after any step end held back for them. */
+  private async append(...written: JournalEntry[]): Promise<void> {
+    const entries = [...this.heldBack, ...written];
     this.heldBack = [];
     if (entries.length === 1 || !this.journal.appendMany) {
       for (const e of entries) await this.journal.append(this.plan.handoverId, e);

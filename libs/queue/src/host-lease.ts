@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis-connection';
 import type { FleetKeys } from './keys';
+import { LuaScript } from './lua-script';
 
 /**
  * At most one handover per host at any moment, across all workers and rollouts: a lease with an
@@ -33,8 +34,8 @@ export class HostLease {
   /** Extends both keys if still ours; marks the lease lost otherwise. */
   async renew(): Promise<boolean> {
     const [ours, ours2] = await Promise.all([
-      this.redis.eval(RENEW, 1, this.keys.hostLease(this.hostId), this.token, this.ttlMs),
-      this.redis.eval(RENEW, 1, this.keys.handoverLease(this.rolloutId, this.hostId), this.token, this.ttlMs),
+      RENEW.run(this.redis, [this.keys.hostLease(this.hostId)], [this.token, this.ttlMs]),
+      RENEW.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId)], [this.token, this.ttlMs]),
     ]);
     if (ours !== 1 || ours2 !== 1) this.lost = true;
     return !this.lost;
@@ -48,20 +49,20 @@ export class HostLease {
   async release(): Promise<void> {
     // Sent back to back (two slots in a cluster, so two scripts); Redis runs them in order.
     await Promise.all([
-      this.redis.eval(RELEASE, 1, this.keys.handoverLease(this.rolloutId, this.hostId), this.token),
-      this.redis.eval(RELEASE, 1, this.keys.hostLease(this.hostId), this.token),
+      RELEASE.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId)], [this.token]),
+      RELEASE.run(this.redis, [this.keys.hostLease(this.hostId)], [this.token]),
     ]);
   }
 }
 
-const RENEW = `
+const RENEW = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return 0`;
+return 0`);
 
-const RELEASE = `
+const RELEASE = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
-return 0`;
+return 0`);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { RedisClient } from './redis-connection';
 import { JournalFencedError, type HandoverJournal, type JournalEntry } from '@luo-fleet/handover';
 import {
@@ -9,6 +8,7 @@ import {
   type StatIncrement,
 } from '@luo-fleet/telemetry';
 import type { FleetKeys } from './keys';
+import { LuaScript } from './lua-script';
 
 export interface RedisJournalOptions {
   /** Lease token that must still own the host for an append to land; omit only in tools that read. */
@@ -53,16 +53,17 @@ export class RedisHandoverJournal implements HandoverJournal {
       const fields = streamFields(handoverId, this.hostId, entry);
       args.push(increments.length, ...increments.flat(), JSON.stringify(entry), stateAfter(entry), fields.length, ...fields);
     }
-    const result = await evalAppend(
+    const result = await APPEND.run(
       this.redis,
-      6,
-      k.handoverLease(this.rolloutId, this.hostId),
-      k.journal(this.rolloutId, this.hostId),
-      k.events(this.rolloutId),
-      k.stats(this.rolloutId),
-      k.hostStates(this.rolloutId),
-      k.stateCounts(this.rolloutId),
-      ...args,
+      [
+        k.handoverLease(this.rolloutId, this.hostId),
+        k.journal(this.rolloutId, this.hostId),
+        k.events(this.rolloutId),
+        k.stats(this.rolloutId),
+        k.hostStates(this.rolloutId),
+        k.stateCounts(this.rolloutId),
+      ],
+      args,
     );
     if (result === 0) {
       throw new JournalFencedError(`lease on host ${this.hostId} lost: another worker owns its handover now`);
@@ -71,20 +72,6 @@ export class RedisHandoverJournal implements HandoverJournal {
 
   append(handoverId: string, entry: JournalEntry): Promise<void> {
     return this.appendMany(handoverId, [entry]);
-  }
-}
-
-/**
- * Runs APPEND by its SHA (EVALSHA), sending the script text only when Redis does not have it
- * (first use, or after a restart or SCRIPT FLUSH): it runs on every journal write, and the text is
- * most of the bytes of each call.
- */
-async function evalAppend(redis: RedisClient, numKeys: number, ...args: (string | number)[]): Promise<unknown> {
-  try {
-    return await redis.evalsha(APPEND_SHA, numKeys, ...args);
-  } catch (err) {
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return redis.eval(APPEND, numKeys, ...args);
   }
 }
 
@@ -134,7 +121,7 @@ ARGV: token, hostId, maxlen, statePrefix, entryCount, then per entry:
   n, field1, by1, ..., fieldN, byN, entryJson, newState, fieldCount, streamField...
 (state sets are named from ARGV but carry the rollout's hash tag, so they share the slot)
 */
-const APPEND = `
+const APPEND = new LuaScript(`
 local token = ARGV[1]
 if token ~= '' and redis.call('GET', KEYS[1]) ~= token then
   return 0
@@ -174,6 +161,5 @@ if newState ~= '' then
   end
 end
 return 1
-`;
+`);
 
-const APPEND_SHA = createHash('sha1').update(APPEND).digest('hex');

@@ -1,3 +1,4 @@
+import { LuaScript } from './lua-script';
 /**
  * Lua run by Redis for a rollout's admission bookkeeping. Every key of one rollout shares its hash
  * tag, so each script touches one slot (Redis Cluster); per-state sets are named from ARGV with the
@@ -28,7 +29,7 @@ end
  * Returns the admitted host ids. Atomic: however many workers call it at once, in-flight hosts never
  * exceed maxConcurrent, the batch, or the failure-domain limit.
  */
-export const ADMIT = `${SET_STATE}
+export const ADMIT = new LuaScript(`${SET_STATE}
 local adm = KEYS[1]
 if redis.call('HGET', adm, 'status') ~= 'running' then return {} end
 local now = tonumber(ARGV[1])
@@ -63,7 +64,7 @@ for _, host in ipairs(candidates) do
   end
 end
 return out
-`;
+`);
 
 /**
  * KEYS: 1 adm, 2 admitted, 3 done(set), 4 domainInflight, 5 hostDomain, 6 results(hash), 7 plans(hash)
@@ -71,7 +72,7 @@ return out
  * Returns 1 the first time a host's outcome is recorded, 0 after (a re-run job reports again), -1
  * when there is no such rollout (a handover enqueued outside one).
  */
-export const RECORD_OUTCOME = `
+export const RECORD_OUTCOME = new LuaScript(`
 local adm = KEYS[1]
 local host = ARGV[1]
 if redis.call('EXISTS', adm) == 0 then return -1 end
@@ -95,7 +96,7 @@ if outcome == 'failed' or outcome == 'rolled_back' then
   end
 end
 return 1
-`;
+`);
 
 /**
  * Moves the rollout along when nothing is in flight: the next canary batch (waiting for approval if
@@ -103,7 +104,7 @@ return 1
  * KEYS: 1 adm, 2 pending   ARGV: 1 now
  * Returns the status after the call, whether the rollout just finished, and whether it is finished.
  */
-export const ADVANCE = `
+export const ADVANCE = new LuaScript(`
 local adm = KEYS[1]
 local now = tonumber(ARGV[1])
 local status = redis.call('HGET', adm, 'status')
@@ -143,13 +144,13 @@ end
 local finished = 0
 if redis.call('HGET', adm, 'finishedAt') then finished = 1 end
 return {status, finishedNow, finished}
-`;
+`);
 
 /**
  * Operator control. KEYS: 1 adm  ARGV: 1 action
  * Returns {ok(1|0), status}: 0 when the action does not apply to the current status.
  */
-export const CONTROL = `
+export const CONTROL = new LuaScript(`
 local adm = KEYS[1]
 local status = redis.call('HGET', adm, 'status')
 local action = ARGV[1]
@@ -169,4 +170,4 @@ if to == 'running' and status == 'paused' and redis.call('HGET', adm, 'pausedFro
 end
 redis.call('HSET', adm, 'status', to, 'statusReason', action .. ' by operator')
 return {1, to}
-`;
+`);

@@ -148,26 +148,17 @@ export class RolloutStore {
   }
 
   async control(id: string, action: RolloutAction): Promise<{ applied: boolean; status: string }> {
-    const [applied, status] = (await this.redis.eval(CONTROL, 1, this.keys.admission(id), action)) as [number, string];
+    const [applied, status] = (await CONTROL.run(this.redis, [this.keys.admission(id)], [action])) as [number, string];
     return { applied: applied === 1, status };
   }
 
   /** Atomically admits what the limits allow now; returns the jobs to enqueue. */
   async admit(id: string, now = Date.now()): Promise<HandoverJobData[]> {
     const k = this.keys;
-    const hosts = (await this.redis.eval(
-      ADMIT,
-      7,
-      k.admission(id),
-      k.pending(id),
-      k.admitted(id),
-      k.domainInflight(id),
-      k.hostDomains(id),
-      k.hostStates(id),
-      k.stateCounts(id),
-      now,
-      2_000,
-      k.hostStateSetPrefix(id),
+    const hosts = (await ADMIT.run(
+      this.redis,
+      [k.admission(id), k.pending(id), k.admitted(id), k.domainInflight(id), k.hostDomains(id), k.hostStates(id), k.stateCounts(id)],
+      [now, 2_000, k.hostStateSetPrefix(id)],
     )) as string[];
     return this.jobsOf(id, hosts);
   }
@@ -182,26 +173,16 @@ export class RolloutStore {
   async recordOutcome(id: string, hostId: string, outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'reasons' | 'error'>): Promise<boolean> {
     const k = this.keys;
     const result = JSON.stringify({ outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error });
-    const first = await this.redis.eval(
-      RECORD_OUTCOME,
-      7,
-      k.admission(id),
-      k.admitted(id),
-      k.done(id),
-      k.domainInflight(id),
-      k.hostDomains(id),
-      k.results(id),
-      k.plans(id),
-      hostId,
-      outcome.outcome,
-      result,
-      Date.now(),
+    const first = await RECORD_OUTCOME.run(
+      this.redis,
+      [k.admission(id), k.admitted(id), k.done(id), k.domainInflight(id), k.hostDomains(id), k.results(id), k.plans(id)],
+      [hostId, outcome.outcome, result, Date.now()],
     );
     return first === 1;
   }
 
   async advance(id: string, now = Date.now()): Promise<{ status: RolloutStatus; finished: boolean }> {
-    const [status, , finished] = (await this.redis.eval(ADVANCE, 2, this.keys.admission(id), this.keys.pending(id), now)) as [string, number, number];
+    const [status, , finished] = (await ADVANCE.run(this.redis, [this.keys.admission(id), this.keys.pending(id)], [now])) as [string, number, number];
     // Idempotent, so a coordinator that died right after finishing still removes it on its next pass.
     if (finished === 1) await this.redis.srem(this.keys.activeRollouts(), id);
     return { status: status as RolloutStatus, finished: finished === 1 };

@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto';
+import type { RedisClient } from './redis-connection';
+
+/**
+ * A Lua script run by its SHA (EVALSHA): the text crosses the wire only when Redis lacks it (first
+ * use, a restart, SCRIPT FLUSH, a new cluster node), not on every call. Scripts on the hot path of
+ * a handover run several times per host, and their text is most of the bytes of each call.
+ */
+export class LuaScript {
+  readonly sha: string;
+
+  constructor(readonly text: string) {
+    this.sha = createHash('sha1').update(text).digest('hex');
+  }
+
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[] = []): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(this.text, keys.length, ...keys, ...args);
+    }
+  }
+}
