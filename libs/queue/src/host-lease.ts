@@ -45,11 +45,14 @@ export class HostLease {
     return this.lost;
   }
 
-  /** The rollout's copy goes first, so the journal refuses a late append before the host is free. */
-  async release(): Promise<void> {
+  /**
+   * The rollout's copy goes first, so the journal refuses a late append before the host is free.
+   * `journalCopyDropped`: the journal's outcome script removed the copy already.
+   */
+  async release(opts: { journalCopyDropped?: boolean } = {}): Promise<void> {
     // Sent back to back (two slots in a cluster, so two scripts); Redis runs them in order.
     await Promise.all([
-      RELEASE.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId)], [this.token]),
+      opts.journalCopyDropped ? undefined : RELEASE.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId)], [this.token]),
       RELEASE.run(this.redis, [this.keys.hostLease(this.hostId)], [this.token]),
     ]);
   }

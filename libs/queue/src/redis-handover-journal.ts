@@ -1,5 +1,5 @@
 import type { RedisClient } from './redis-connection';
-import { JournalFencedError, type HandoverJournal, type JournalEntry } from '@luo-fleet/handover';
+import { JournalFencedError, type HandoverJournal, type JournalEntry, type OutcomeEntry } from '@luo-fleet/handover';
 import {
   blackoutStat,
   outcomeStat,
@@ -9,19 +9,35 @@ import {
 } from '@luo-fleet/telemetry';
 import type { FleetKeys } from './keys';
 import { LuaScript } from './lua-script';
+import { RECORD_OUTCOME_FUNCTION } from './rollout-scripts';
 
 export interface RedisJournalOptions {
   /** Lease token that must still own the host for an append to land; omit only in tools that read. */
   leaseToken?: string;
   /** Approximate cap of the rollout's event stream. */
   eventsMaxLen?: number;
+  /**
+   * An outcome appended here is also counted in its rollout (RECORD_OUTCOME's bookkeeping: done
+   * set, in-flight slot, failure budget) by the same script, so the rollout never lags its journals.
+   */
+  countOutcomes?: boolean;
+}
+
+/** What appending an outcome did to the rollout's counts: as RecordOutcome's 1, 0 and -1. */
+export type OutcomeCount = 'first' | 'again' | 'no-rollout';
+const OUTCOME_COUNTS: Record<number, OutcomeCount> = { 1: 'first', 0: 'again', [-1]: 'no-rollout' };
+
+/** The outcome as a rollout's results hash keeps it. */
+export function outcomeResultJson(outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'reasons' | 'error'>): string {
+  return JSON.stringify({ outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error });
 }
 
 /**
  * The handover journal in Redis (callers add the rollout to `FleetKeys.rolloutIndex()` once, outside
  * this script, since that key lives in another cluster slot). One script appends the entry, updates the host's state and the
  * fleet counters, and adds the event to the rollout's stream, atomically and only while the lease
- * is ours: the count of a fact exists exactly when the fact does.
+ * is ours: the count of a fact exists exactly when the fact does. Once the outcome is written the
+ * lease's copy is dropped with it: nothing may be appended after an outcome.
  */
 export class RedisHandoverJournal implements HandoverJournal {
   constructor(
@@ -31,6 +47,9 @@ export class RedisHandoverJournal implements HandoverJournal {
     private readonly hostId: string,
     private readonly options: RedisJournalOptions = {},
   ) {}
+
+  /** Set when this journal wrote an outcome with `countOutcomes`. */
+  outcomeCount?: OutcomeCount;
 
   async load(_handoverId: string): Promise<JournalEntry[]> {
     const raw = await this.redis.lrange(this.keys.journal(this.rolloutId, this.hostId), 0, -1);
@@ -53,21 +72,29 @@ export class RedisHandoverJournal implements HandoverJournal {
       const fields = streamFields(handoverId, this.hostId, entry);
       args.push(increments.length, ...increments.flat(), JSON.stringify(entry), stateAfter(entry), fields.length, ...fields);
     }
-    const result = await APPEND.run(
-      this.redis,
-      [
-        k.handoverLease(this.rolloutId, this.hostId),
-        k.journal(this.rolloutId, this.hostId),
-        k.events(this.rolloutId),
-        k.stats(this.rolloutId),
-        k.hostStates(this.rolloutId),
-        k.stateCounts(this.rolloutId),
-      ],
-      args,
-    );
+    const keys = [
+      k.handoverLease(this.rolloutId, this.hostId),
+      k.journal(this.rolloutId, this.hostId),
+      k.events(this.rolloutId),
+      k.stats(this.rolloutId),
+      k.hostStates(this.rolloutId),
+      k.stateCounts(this.rolloutId),
+    ];
+    const outcome = entries.find((e): e is OutcomeEntry => e.type === 'outcome');
+    if (outcome) {
+      if (this.options.countOutcomes) {
+        const id = this.rolloutId;
+        keys.push(k.admission(id), k.admitted(id), k.done(id), k.domainInflight(id), k.hostDomains(id), k.results(id), k.plans(id));
+        args.push(outcome.outcome, outcomeResultJson(outcome));
+      } else {
+        args.push('', '');
+      }
+    }
+    const result = (await APPEND.run(this.redis, keys, args)) as 0 | [1, number];
     if (result === 0) {
       throw new JournalFencedError(`lease on host ${this.hostId} lost: another worker owns its handover now`);
     }
+    if (outcome && this.options.countOutcomes) this.outcomeCount = OUTCOME_COUNTS[result[1]];
   }
 
   append(handoverId: string, entry: JournalEntry): Promise<void> {
@@ -119,9 +146,12 @@ function streamFields(handoverId: string, hostId: string, e: JournalEntry): stri
 KEYS: 1 lease, 2 journal, 3 events, 4 stats, 5 hoststate, 6 statecount (one slot: the rollout's tag)
 ARGV: token, hostId, maxlen, statePrefix, entryCount, then per entry:
   n, field1, by1, ..., fieldN, byN, entryJson, newState, fieldCount, streamField...
+and, when the entries hold an outcome: its name and result JSON ('' '' not to count it), with
+KEYS 7-13 as RECORD_OUTCOME_FUNCTION's k when counting.
+Returns 0 when the lease is not ours, else {1, count} (count: RECORD_OUTCOME's, -2 when not counted).
 (state sets are named from ARGV but carry the rollout's hash tag, so they share the slot)
 */
-const APPEND = new LuaScript(`
+const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}
 local token = ARGV[1]
 if token ~= '' and redis.call('GET', KEYS[1]) ~= token then
   return 0
@@ -160,6 +190,13 @@ if newState ~= '' then
     redis.call('SADD', statePrefix .. newState, host)
   end
 end
-return 1
+local counted = -2
+if ARGV[p] then
+  if token ~= '' then redis.call('DEL', KEYS[1]) end
+  if ARGV[p] ~= '' then
+    counted = recordOutcome({KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]}, host, ARGV[p], ARGV[p + 1])
+  end
+end
+return {1, counted}
 `);
 

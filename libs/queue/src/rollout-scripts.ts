@@ -67,35 +67,43 @@ return out
 `);
 
 /**
- * KEYS: 1 adm, 2 admitted, 3 done(set), 4 domainInflight, 5 hostDomain, 6 results(hash), 7 plans(hash)
- * ARGV: 1 host, 2 outcome, 3 resultJson, 4 now
- * Returns 1 the first time a host's outcome is recorded, 0 after (a re-run job reports again), -1
- * when there is no such rollout (a handover enqueued outside one).
+ * Counts a host's outcome in its rollout, once. k: 1 adm, 2 admitted, 3 done(set), 4 domainInflight,
+ * 5 hostDomain, 6 results(hash), 7 plans(hash). Returns 1 the first time a host's outcome is
+ * recorded, 0 after (a re-run job reports again), -1 when there is no such rollout (a handover
+ * enqueued outside one). Shared by RECORD_OUTCOME and the journal's append of an outcome.
  */
-export const RECORD_OUTCOME = new LuaScript(`
-local adm = KEYS[1]
-local host = ARGV[1]
-if redis.call('EXISTS', adm) == 0 then return -1 end
-if redis.call('SADD', KEYS[3], host) == 0 then return 0 end
-redis.call('HSET', KEYS[6], host, ARGV[3])
-redis.call('HDEL', KEYS[7], host)
-if redis.call('ZREM', KEYS[2], host) == 1 then
-  redis.call('HINCRBY', adm, 'inflight', -1)
-  local domain = redis.call('HGET', KEYS[5], host)
-  if domain then redis.call('HINCRBY', KEYS[4], domain, -1) end
-end
-redis.call('HINCRBY', adm, 'finished', 1)
-local outcome = ARGV[2]
-if outcome == 'failed' or outcome == 'rolled_back' then
-  local failures = redis.call('HINCRBY', adm, 'failures', 1)
-  local status = redis.call('HGET', adm, 'status')
-  if failures > tonumber(redis.call('HGET', adm, 'maxFailures'))
-     and (status == 'running' or status == 'paused' or status == 'awaiting_approval') then
-    redis.call('HSET', adm, 'status', 'halted', 'statusReason',
-      'failure budget exceeded: ' .. failures .. ' failed or rolled back, budget ' .. redis.call('HGET', adm, 'maxFailures'))
+export const RECORD_OUTCOME_FUNCTION = `
+local function recordOutcome(k, host, outcome, resultJson)
+  local adm = k[1]
+  if redis.call('EXISTS', adm) == 0 then return -1 end
+  if redis.call('SADD', k[3], host) == 0 then return 0 end
+  redis.call('HSET', k[6], host, resultJson)
+  redis.call('HDEL', k[7], host)
+  if redis.call('ZREM', k[2], host) == 1 then
+    redis.call('HINCRBY', adm, 'inflight', -1)
+    local domain = redis.call('HGET', k[5], host)
+    if domain then redis.call('HINCRBY', k[4], domain, -1) end
   end
+  redis.call('HINCRBY', adm, 'finished', 1)
+  if outcome == 'failed' or outcome == 'rolled_back' then
+    local failures = redis.call('HINCRBY', adm, 'failures', 1)
+    local status = redis.call('HGET', adm, 'status')
+    if failures > tonumber(redis.call('HGET', adm, 'maxFailures'))
+       and (status == 'running' or status == 'paused' or status == 'awaiting_approval') then
+      redis.call('HSET', adm, 'status', 'halted', 'statusReason',
+        'failure budget exceeded: ' .. failures .. ' failed or rolled back, budget ' .. redis.call('HGET', adm, 'maxFailures'))
+    end
+  end
+  return 1
 end
-return 1
+`;
+
+/**
+ * KEYS: as RECORD_OUTCOME_FUNCTION's k.   ARGV: 1 host, 2 outcome, 3 resultJson
+ * For outcomes written without a journal script of ours (reconciliation of an older journal).
+ */
+export const RECORD_OUTCOME = new LuaScript(`${RECORD_OUTCOME_FUNCTION}
+return recordOutcome(KEYS, ARGV[1], ARGV[2], ARGV[3])
 `);
 
 /**

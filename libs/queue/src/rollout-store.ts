@@ -4,7 +4,7 @@ import { validationStat } from '@luo-fleet/telemetry';
 import type { Rollout, RolloutStatus } from '@luo-fleet/rollout';
 import type { HandoverJobData } from './handover-job';
 import type { FleetKeys } from './keys';
-import { RedisHandoverJournal } from './redis-handover-journal';
+import { outcomeResultJson, RedisHandoverJournal } from './redis-handover-journal';
 import { ADMIT, ADVANCE, CONTROL, RECORD_OUTCOME } from './rollout-scripts';
 
 /** One host of a new rollout: either a handover to run, or a skip with the plan's reasons. */
@@ -172,11 +172,10 @@ export class RolloutStore {
   /** Counts a host's outcome once (true the first time); frees its in-flight slot; may halt the rollout. */
   async recordOutcome(id: string, hostId: string, outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'reasons' | 'error'>): Promise<boolean> {
     const k = this.keys;
-    const result = JSON.stringify({ outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error });
     const first = await RECORD_OUTCOME.run(
       this.redis,
       [k.admission(id), k.admitted(id), k.done(id), k.domainInflight(id), k.hostDomains(id), k.results(id), k.plans(id)],
-      [hostId, outcome.outcome, result, Date.now()],
+      [hostId, outcome.outcome, outcomeResultJson(outcome)],
     );
     return first === 1;
   }
@@ -193,8 +192,7 @@ export class RolloutStore {
     const hosts = (await this.redis.lpop(this.keys.pending(id), max)) ?? [];
     for (const hostId of hosts) {
       const outcome: OutcomeEntry = { type: 'outcome', at: Date.now(), outcome: 'cancelled', reasons: [], error: reason };
-      await new RedisHandoverJournal(this.redis, this.keys, id, hostId).append(`${id}.${hostId}`, outcome);
-      await this.recordOutcome(id, hostId, outcome);
+      await new RedisHandoverJournal(this.redis, this.keys, id, hostId, { countOutcomes: true }).append(`${id}.${hostId}`, outcome);
     }
     return hosts.length;
   }

@@ -5,7 +5,7 @@ import {
   type HostDriver,
   type OutcomeEntry,
 } from '@luo-fleet/handover';
-import { FleetKeys, HostLease, RedisHandoverJournal, type HandoverJobData } from '@luo-fleet/queue';
+import { FleetKeys, HostLease, RedisHandoverJournal, type HandoverJobData, type OutcomeCount } from '@luo-fleet/queue';
 
 export interface HandoverRunnerSettings {
   leaseTtlMs: number;
@@ -19,6 +19,12 @@ export class HostBusyError extends Error {
 
 export class LeaseLostError extends Error {
   override name = 'LeaseLostError';
+}
+
+export interface HandoverRun {
+  outcome: OutcomeEntry;
+  /** How this run's outcome was counted in its rollout; undefined when an earlier run wrote it. */
+  counted?: OutcomeCount;
 }
 
 /**
@@ -50,32 +56,36 @@ export class HandoverRunner {
     return status === 'aborted';
   }
 
-  async run(job: HandoverJobData): Promise<OutcomeEntry> {
+  async run(job: HandoverJobData): Promise<HandoverRun> {
     const { plan } = job;
     const lease = new HostLease(this.redis, this.keys, plan.hostId, plan.rolloutId, this.settings.leaseTtlMs);
     if (!(await lease.acquire())) throw new HostBusyError(`host ${plan.hostId} is in another handover`);
     const renewal = setInterval(() => {
       lease.renew().catch(() => undefined);
     }, Math.max(100, Math.floor(this.settings.leaseTtlMs / 3)));
+    let journal: RedisHandoverJournal | undefined;
     try {
       if (!this.indexedRollouts.has(plan.rolloutId)) {
         // Once per rollout per process: the metrics app finds the rollout's counters through it.
         await this.redis.sadd(this.keys.rolloutIndex(), plan.rolloutId);
         this.indexedRollouts.add(plan.rolloutId);
       }
-      const journal = new RedisHandoverJournal(this.redis, this.keys, plan.rolloutId, plan.hostId, {
+      journal = new RedisHandoverJournal(this.redis, this.keys, plan.rolloutId, plan.hostId, {
         leaseToken: lease.token,
+        countOutcomes: true,
       });
-      return await runHandover(this.driverFor(job), journal, plan, {
+      const outcome = await runHandover(this.driverFor(job), journal, plan, {
         ...this.settings.machine,
         checkpoint: () => {
           if (lease.isLost) throw new LeaseLostError(`lease on ${plan.hostId} lost`);
         },
         abortRequested: () => this.abortRequested(plan.rolloutId),
       });
+      return { outcome, counted: journal.outcomeCount };
     } finally {
       clearInterval(renewal);
-      await lease.release().catch(() => undefined);
+      // Writing the outcome dropped the journal's copy of the lease already.
+      await lease.release({ journalCopyDropped: journal?.outcomeCount !== undefined }).catch(() => undefined);
     }
   }
 }

@@ -28,10 +28,12 @@ export class HandoverProcessor extends WorkerHost {
 
   async process(job: Job<HandoverJobData>, token?: string): Promise<HandoverJobResult> {
     try {
-      const outcome = await this.runner.run(job.data);
+      const { outcome, counted } = await this.runner.run(job.data);
       this.logger.log(`${job.data.plan.hostId}: ${outcome.outcome}${outcome.phase ? ` at ${outcome.phase}` : ''}`);
       const result = { outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error };
-      await this.coordinator.handoverFinished(job.data, result);
+      // This run's outcome was counted with its journal entry; one written by an earlier run is counted (once) here.
+      if (counted === 'first') await this.coordinator.admit(job.data.plan.rolloutId);
+      else if (counted === undefined) await this.coordinator.handoverFinished(job.data, result);
       return result;
     } catch (err) {
       if (err instanceof HostBusyError && token) {
