@@ -325,12 +325,15 @@ describe('runHandover', () => {
 
   describe('resuming from a journal (a worker died)', () => {
     /** Run until `step` starts, then throw as if the process died there. */
-    async function crashAt(step: HandoverStep, host: ScriptedHost, journal: InMemoryHandoverJournal, plan: HandoverPlan) {
+    /** Dies right after journaling the start of `step` (for kexec: its fence, the last write before the reboot). */
+    async function crashAt(step: HandoverStep | 'kexec_start', host: ScriptedHost, journal: InMemoryHandoverJournal, plan: HandoverPlan) {
       const dying = {
         load: (id: string) => journal.load(id),
         append: async (id: string, e: JournalEntry) => {
           await journal.append(id, e);
-          if (e.type === 'step_start' && e.step === step) throw new Error('SIGKILL');
+          if (step === 'kexec' ? e.type === 'kexec_fence' : e.type === 'step_start' && (e.step === step || (step === 'kexec_start' && e.step === 'kexec'))) {
+            throw new Error('SIGKILL');
+          }
         },
       };
       await expect(runHandover(host, dying, plan, fast)).rejects.toThrow('SIGKILL');
@@ -355,6 +358,16 @@ describe('runHandover', () => {
         expect(progress.outcome?.outcome).toBe(outcome.outcome);
       });
     }
+
+    it('goes on after a crash between the kexec\'s start and its fence (no reboot was issued), and kexecs once', async () => {
+      const host = new ScriptedHost();
+      const journal = new InMemoryHandoverJournal();
+      const plan = planFor(host);
+      await crashAt('kexec_start', host, journal, plan);
+      expect(host.calls.filter((c) => c === 'kexec')).toHaveLength(0);
+      expect((await runHandover(host, journal, plan, fast)).outcome).toBe('updated');
+      expect(host.calls.filter((c) => c === 'kexec')).toHaveLength(1);
+    });
 
     it('returns the recorded outcome without touching the host again', async () => {
       const host = new ScriptedHost();

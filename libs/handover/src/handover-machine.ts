@@ -185,22 +185,23 @@ class HandoverRun {
 
   private async kexec(): Promise<OutcomeEntry> {
     await this.checkpoint();
-    // Learn the boot id *before* the fence: it is what tells, later, whether the kexec took effect.
+    // The phase starts by learning the boot id (a read, no side effect, so nothing is journaled
+    // for it): it is what tells, later, whether the kexec took effect.
+    const started = this.clock();
     let identity: HostIdentity;
     try {
       identity = await this.driver.identity();
     } catch (err) {
       return this.beginRollback('kexec', reasonsOf(err), messageOf(err));
     }
-    const started = this.clock();
     const fence: Extract<JournalEntry, { type: 'kexec_fence' }> = {
       type: 'kexec_fence',
-      at: started,
+      at: this.clock(),
       bootIdBefore: identity.bootId,
       kernelBefore: identity.kernelRelease,
     };
-    // The fence goes first: a journal that has the kexec's start always has the fence before it.
-    await this.append(fence, { type: 'step_start', step: 'kexec', at: started });
+    // One write, before the reboot: a journal that has the kexec's start has its fence.
+    await this.append({ type: 'step_start', step: 'kexec', at: started }, fence);
     this.progress.fence = fence;
     try {
       await this.withTimeout('kexec', this.driver.kexec(this.ctx('kexec')));

@@ -23,6 +23,8 @@ import type { InventoryStore } from './inventory-store';
 import type { FleetKeys } from './keys';
 import type { DeviceValidationCount, RolloutHostInput, RolloutStore } from './rollout-store';
 
+const SIMULATED_HOSTS_AT_ONCE = 200;
+
 /** A rollout request that is well-formed but cannot be carried out as asked; names the field. */
 export class RolloutInputError extends Error {
   override name = 'RolloutInputError';
@@ -161,15 +163,20 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
   };
   if (spec.dryRun) return { rollout, plan: planSummary };
 
-  for (const { host, set } of simulated) {
-    const preservable = set.devices.filter((d) => d.preservable).map((d) => d.bdf);
-    await createSimulatedHost(deps.simulatedHosts, {
-      hostId: host.id,
-      seed: opts.seed ?? 1,
-      topology: host.topology!,
-      kernelRelease: host.labels.kernel ?? opts.simulatedKernel ?? '6.12.0-lts',
-      faults: faults ? drawFaultPlan(faults, opts.seed ?? 1, host.id, host.topology!, preservable) : undefined,
-    });
+  // Registered SIMULATED_HOSTS_AT_ONCE at a time: their round trips overlap instead of queueing behind each other.
+  for (let i = 0; i < simulated.length; i += SIMULATED_HOSTS_AT_ONCE) {
+    await Promise.all(
+      simulated.slice(i, i + SIMULATED_HOSTS_AT_ONCE).map(({ host, set }) => {
+        const preservable = set.devices.filter((d) => d.preservable).map((d) => d.bdf);
+        return createSimulatedHost(deps.simulatedHosts, {
+          hostId: host.id,
+          seed: opts.seed ?? 1,
+          topology: host.topology!,
+          kernelRelease: host.labels.kernel ?? opts.simulatedKernel ?? '6.12.0-lts',
+          faults: faults ? drawFaultPlan(faults, opts.seed ?? 1, host.id, host.topology!, preservable) : undefined,
+        });
+      }),
+    );
   }
   await deps.rollouts.create(rollout, ordered, [...validations.values()]);
   await deps.enqueueCoordinator(id, Math.max(0, spec.window.startAt - now));
