@@ -3,7 +3,8 @@
  * maxConcurrent 200, one batch, two workers (concurrency 100 each), created through the planner's
  * HTTP API. Wall time from the create call to the last outcome against the ideal
  * hosts x handover time / concurrency (target: within 10%). Meanwhile 50 clients poll
- * GET /v1/rollouts/:id on the (spawned) planner; p50/p99 of that.
+ * GET /v1/rollouts/:id on the (spawned) planner, each pausing 100 ms between polls; p50/p99 of
+ * that. Then the same again with clients that never pause (a stress figure: they keep a core busy).
  */
 import { performance } from 'node:perf_hooks';
 import { FleetKeys } from '@luo-fleet/queue';
@@ -18,6 +19,12 @@ const HOSTS = Number(process.env.BENCH_HOSTS ?? 2_000);
 const CONCURRENCY = 200;
 const WORKERS = 2;
 const POLLERS = Number(process.env.BENCH_POLLERS ?? 50);
+/**
+ * Pause of each status client between two polls. `luo-fleet rollout watch` polls once a second; 100
+ * ms is ten times that. BENCH_STRESS=0 skips the second rollout, whose clients never pause.
+ */
+const POLL_PAUSE_MS = Number(process.env.BENCH_POLL_PAUSE_MS ?? 100);
+const STRESS = process.env.BENCH_STRESS !== '0';
 const HANDOVER_MS = 2_000;
 /** A happy simulated handover: 7 reads (identity x4, topology x2, incoming) and 6 mutating calls; the boot hides in the first await_boot read. */
 const DRIVER_CALLS = 13;
@@ -59,6 +66,72 @@ async function meanHandoverSeconds(redis: ReturnType<typeof benchNamespace>['red
   return phaseSeconds / Math.max(1, Number(stats['h|updated'] ?? 0));
 }
 
+/**
+ * Creates the rollout over `group` through the API while POLLERS clients poll its status, each
+ * pausing `pauseMs` between calls; prints and returns the makespan ratio and the status p99.
+ */
+async function measuredRollout(
+  planner: BenchPlanner,
+  ns: ReturnType<typeof benchNamespace>,
+  keys: FleetKeys,
+  group: string,
+  handoverMs: number,
+  pauseMs: number,
+): Promise<{ ratio: number; p99: number }> {
+  const latencies: number[] = [];
+  let polling = true;
+  // Set once the create call answers; the pollers wait for it.
+  const current: { id?: string } = {};
+  let pollErrors = 0;
+  const pollers = [...Array(POLLERS)].map(async () => {
+    while (polling) {
+      if (!current.id) {
+        await new Promise((r) => setTimeout(r, 5));
+        continue;
+      }
+      const t = performance.now();
+      const res = await planner.call('GET', `/v1/rollouts/${current.id}`).catch(() => ({ status: 0 }));
+      latencies.push(performance.now() - t);
+      if (res.status !== 200) pollErrors++;
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  });
+
+  const t0 = performance.now();
+  const created = await createBenchRollout(planner, group, CONCURRENCY);
+  const createSeconds = (performance.now() - t0) / 1000;
+  const rolloutId = (current.id = created.rollout.id);
+  // In flight as the admission script counts it, sampled from Redis (independent of the pollers).
+  const admitted: number[] = [];
+  await until('rollout outcomes', async () => {
+    admitted.push(Number(await ns.redis.hget(keys.admission(rolloutId), 'inflight')));
+    return (await outcomeCount(ns.redis, keys.stats(rolloutId))) >= created.plan.hosts;
+  }, 170_000, 20);
+  const wall = (performance.now() - t0) / 1000;
+  polling = false;
+  await Promise.all(pollers);
+
+  const updated = Number(await ns.redis.hget(keys.stats(rolloutId), 'h|updated'));
+  const ideal = (created.plan.eligible * handoverMs) / 1000 / CONCURRENCY;
+  const ratio = wall / ideal;
+  const pace = pauseMs > 0 ? `each pausing ${pauseMs} ms between polls` : 'polling without pause';
+  console.log(`rollout of ${created.plan.hosts} hosts (${created.plan.eligible} eligible, ${updated} updated), ${POLLERS} status clients ${pace}: create call ${createSeconds.toFixed(2)} s`);
+  console.log(`makespan ${wall.toFixed(1)} s, ideal ${ideal.toFixed(1)} s (${created.plan.eligible} x ${(handoverMs / 1000).toFixed(2)} s / ${CONCURRENCY}), ratio ${ratio.toFixed(3)}`);
+  // Where a gap to the ideal comes from: fewer hosts in flight than allowed, or slower handovers under load.
+  const meanSpan = await meanHandoverSeconds(ns.redis, keys, rolloutId);
+  const meanAdmitted = admitted.reduce((a, b) => a + b, 0) / Math.max(1, admitted.length);
+  console.log(`under load: mean handover ${meanSpan.toFixed(2)} s (phase time, all updated hosts), mean in flight ${meanAdmitted.toFixed(0)} of ${CONCURRENCY}`);
+  latencies.sort((a, b) => a - b);
+  const p99 = latencies.length > 0 ? percentile(latencies, 0.99) : NaN;
+  if (latencies.length > 0) {
+    console.log(
+      `GET /v1/rollouts/:id by ${POLLERS} concurrent clients: ${latencies.length} calls (${Math.round(latencies.length / wall)}/s), p50 ${percentile(latencies, 0.5).toFixed(1)} ms, ` +
+        `p99 ${p99.toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms, errors ${pollErrors}`,
+    );
+  }
+  return { ratio, p99 };
+}
+
 export async function run(): Promise<void> {
   const ns = benchNamespace('makespan');
   const keys = new FleetKeys(ns.prefix);
@@ -81,59 +154,14 @@ export async function run(): Promise<void> {
 
     const registerSeconds = await registerHosts(planner, SEED, 'makespan', 0, HOSTS, 'eligible');
     console.log(`registered ${HOSTS} hosts through POST /v1/hosts:batch in ${registerSeconds.toFixed(1)} s`);
-
-    const latencies: number[] = [];
-    let polling = true;
-    // Set once the create call answers; the pollers wait for it.
-    const current: { id?: string } = {};
-    let pollErrors = 0;
-    const inflight: number[] = [];
-    const pollers = [...Array(POLLERS)].map(async () => {
-      while (polling) {
-        if (!current.id) {
-          await new Promise((r) => setTimeout(r, 5));
-          continue;
-        }
-        const t = performance.now();
-        const res = await planner!.call<{ inflight: number }>('GET', `/v1/rollouts/${current.id}`).catch(() => ({ status: 0, body: { inflight: 0 } }));
-        latencies.push(performance.now() - t);
-        if (res.status !== 200) pollErrors++;
-        else inflight.push(res.body.inflight);
-      }
-    });
-
-    const t0 = performance.now();
-    const created = await createBenchRollout(planner, 'makespan', CONCURRENCY);
-    const createSeconds = (performance.now() - t0) / 1000;
-    const rolloutId = (current.id = created.rollout.id);
-    // In flight as the admission script counts it, sampled from Redis (independent of the pollers).
-    const admitted: number[] = [];
-    await until('rollout outcomes', async () => {
-      admitted.push(Number(await ns.redis.hget(keys.admission(rolloutId), 'inflight')));
-      return (await outcomeCount(ns.redis, keys.stats(rolloutId))) >= created.plan.hosts;
-    }, 170_000, 20);
-    const wall = (performance.now() - t0) / 1000;
-    polling = false;
-    await Promise.all(pollers);
-
-    const updated = Number(await ns.redis.hget(keys.stats(rolloutId), 'h|updated'));
-    const ideal = (created.plan.eligible * handoverMs) / 1000 / CONCURRENCY;
-    console.log(`rollout of ${created.plan.hosts} hosts (${created.plan.eligible} eligible, ${updated} updated): create call ${createSeconds.toFixed(2)} s`);
-    console.log(`makespan ${wall.toFixed(1)} s, ideal ${ideal.toFixed(1)} s (${created.plan.eligible} x ${(handoverMs / 1000).toFixed(2)} s / ${CONCURRENCY}), ratio ${(wall / ideal).toFixed(3)}`);
-    // Where a gap to the ideal comes from: fewer hosts in flight than allowed, or slower handovers under load.
-    const meanSpan = await meanHandoverSeconds(ns.redis, keys, rolloutId);
-    const meanInflight = inflight.reduce((a, b) => a + b, 0) / Math.max(1, inflight.length);
-    const meanAdmitted = admitted.reduce((a, b) => a + b, 0) / Math.max(1, admitted.length);
-    console.log(
-      `under load: mean handover ${meanSpan.toFixed(2)} s (phase time, all updated hosts), mean in flight ${meanAdmitted.toFixed(0)} of ${CONCURRENCY} ` +
-        `from the create call's answer to the last outcome${inflight.length > 0 ? ` (${meanInflight.toFixed(0)} as the pollers saw it)` : ''}`,
-    );
-    latencies.sort((a, b) => a - b);
-    if (latencies.length > 0) console.log(
-      `GET /v1/rollouts/:id by ${POLLERS} concurrent clients: ${latencies.length} calls, p50 ${percentile(latencies, 0.5).toFixed(1)} ms, ` +
-        `p99 ${percentile(latencies, 0.99).toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms, errors ${pollErrors}`,
-    );
-    console.log(`${wall <= ideal * 1.1 ? 'PASS' : 'MISS'} makespan within 10% of ideal`);
+    const paced = await measuredRollout(planner, ns, keys, 'makespan', handoverMs, POLL_PAUSE_MS);
+    console.log(`${paced.ratio <= 1.1 ? 'PASS' : 'MISS'} makespan within 10% of ideal (ratio ${paced.ratio.toFixed(3)}, clients pausing ${POLL_PAUSE_MS} ms between polls)`);
+    if (STRESS) {
+      // The same rollout again with clients that never pause: the planner then takes a whole core of this machine.
+      await registerHosts(planner, SEED, 'stress', HOSTS, 2 * HOSTS, 'eligible');
+      const stress = await measuredRollout(planner, ns, keys, 'stress', handoverMs, 0);
+      console.log(`stress (clients without pause): makespan ratio ${stress.ratio.toFixed(3)}, status p99 ${stress.p99.toFixed(1)} ms`);
+    }
   } catch (err) {
     for (const w of workers) console.error(w.output().slice(-2_000));
     if (planner) console.error(planner.child.output().slice(-2_000));
