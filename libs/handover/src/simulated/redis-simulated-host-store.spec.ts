@@ -35,6 +35,10 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
     expect(JSON.parse(raw.state)).toMatchObject({ hostId: 'hv-1', kernelRelease: OLD_KERNEL, version: 0 });
     expect(JSON.parse(raw.topology)).toEqual(twoGpuHost());
     expect(await store.loadWithTopology('hv-1')).toMatchObject({ state: { hostId: 'hv-1' }, topology: twoGpuHost() });
+    // Creating it again leaves it as it was, and answers with what is stored.
+    const again = await createSimulatedHost(new RedisSimulatedHostStore(b, PREFIX), { ...spec('hv-1'), kernelRelease: 'other' });
+    expect(again.kernelRelease).toBe(OLD_KERNEL);
+    expect((await store.load('hv-1'))!.kernelRelease).toBe(OLD_KERNEL);
     expect(await store.list()).toEqual(['hv-1', 'hv-2']);
     expect(await store.load('hv-3')).toBeNull();
   });

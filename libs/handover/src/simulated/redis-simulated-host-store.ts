@@ -29,11 +29,14 @@ end
 return 1
 `;
 
-/** Creates the host unless its key exists (ARGV: version, state JSON, topology JSON). */
+/**
+ * Creates the host unless its key exists (ARGV: version, state JSON, topology JSON). Returns what
+ * was there ({version, state, topology}), or nothing when it created the host.
+ */
 const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HMGET', KEYS[1], 'version', 'state', 'topology') end
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'state', ARGV[2], 'topology', ARGV[3])
-return 1
+return nil
 `;
 
 const MAX_ATTEMPTS = 200;
@@ -68,6 +71,11 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     return this.parseState(hostId, version, state);
   }
 
+  async peek(hostId: string): Promise<SimulatedHostState | null> {
+    const seen = this.lastSeen.get(hostId);
+    return seen ? this.parseState(hostId, seen.version, seen.state) : this.load(hostId);
+  }
+
   async loadWithTopology(hostId: string): Promise<SimulatedHostSnapshot | null> {
     const key = this.keyOf(hostId);
     const [version, state, topology] = await this.read(key, 'version', 'state', 'topology');
@@ -78,14 +86,20 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
 
   async create(state: SimulatedHostState, topology: HostTopology): Promise<SimulatedHostSnapshot> {
     const key = this.keyOf(state.hostId);
-    await this.script(CREATE, key, String(state.version), JSON.stringify(state), JSON.stringify(topology));
-    return (await this.loadWithTopology(state.hostId))!;
+    const text = JSON.stringify(state);
+    const existing = (await this.script(CREATE, key, String(state.version), text, JSON.stringify(topology))) as (string | null)[] | null;
+    if (existing === null) {
+      this.remember(state.hostId, String(state.version), text);
+      return { state, topology };
+    }
+    const [version, stored, storedTopology] = existing;
+    if (storedTopology === null) throw new SimulatedHostRecordError(`redis key ${key}`, 'field topology missing');
+    return { state: this.parseState(state.hostId, version, stored), topology: parseHostTopology(`redis key ${key} field topology`, storedTopology) };
   }
 
   async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState> {
     return this.compareAndSet(hostId, false, async (fresh) => {
-      const seen = fresh ? undefined : this.lastSeen.get(hostId);
-      const current = seen ? this.parseState(hostId, seen.version, seen.state) : await this.load(hostId);
+      const current = fresh ? await this.load(hostId) : await this.peek(hostId);
       if (current === null) throw new SimulatedHostNotFoundError(hostId);
       const expected = current.version;
       const next = fn(current);

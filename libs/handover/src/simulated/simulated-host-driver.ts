@@ -210,9 +210,11 @@ export class SimulatedHostDriver implements HostDriver {
   /** A read call: what the host says after the step's latency, if it answers by then. */
   private async observe<T>(step: SimulatedStep, load: () => Promise<T>, stateOf: (seen: T) => SimulatedHostState): Promise<T> {
     const call = (this.reads[step] = (this.reads[step] ?? 0) + 1);
-    let seen = await load();
-    await this.wait(drawStepLatencyMs(this.latency, stateOf(seen).seed, this.hostId, step, call));
-    if (this.latency.scale !== 0) seen = await load();
+    if (this.latency.scale !== 0) {
+      const { seed } = await this.peekOrUnreachable();
+      await this.wait(drawStepLatencyMs(this.latency, seed, this.hostId, step, call));
+    }
+    const seen = await load();
     if (isDown(stateOf(seen), this.clock())) throw new HostUnreachableError(`simulated host ${this.hostId} does not answer`);
     return seen;
   }
@@ -223,7 +225,8 @@ export class SimulatedHostDriver implements HostDriver {
    */
   private async mutate(step: MutatingStep, apply: (s: SimulatedHostState, now: number) => Outcome): Promise<void> {
     if (this.latency.scale === 0) return this.mutateAtOnce(step, apply);
-    const before = await this.loadOrUnreachable();
+    // Seed, faults and call counts do not change under us, and `update` checks the present state.
+    const before = await this.peekOrUnreachable();
     if (isDown(before, this.clock())) throw new HostUnreachableError(`simulated host ${this.hostId} does not answer`);
     if (before.faults.hangStep === step) {
       await this.update(step, () => ({ result: 'hung' }));
@@ -273,6 +276,12 @@ export class SimulatedHostDriver implements HostDriver {
 
   private async loadOrUnreachable(): Promise<SimulatedHostState> {
     const state = await this.store.load(this.hostId);
+    if (state === null) throw this.unregistered();
+    return state;
+  }
+
+  private async peekOrUnreachable(): Promise<SimulatedHostState> {
+    const state = await this.store.peek(this.hostId);
     if (state === null) throw this.unregistered();
     return state;
   }

@@ -15,6 +15,12 @@ export interface SimulatedHostSnapshot {
  */
 export interface SimulatedHostStore {
   load(hostId: string): Promise<SimulatedHostState | null>;
+  /**
+   * The record as this store last saw it, read only when it saw none: for what a step does not
+   * change under another writer's feet (seed, faults, call counts for the latency draws, a boot
+   * that ends at a fixed time). Decisions that need the present state go through `update`.
+   */
+  peek(hostId: string): Promise<SimulatedHostState | null>;
   loadWithTopology(hostId: string): Promise<SimulatedHostSnapshot | null>;
   /** Stores the host unless it exists; returns what is stored afterwards. */
   create(state: SimulatedHostState, topology: HostTopology): Promise<SimulatedHostSnapshot>;
@@ -81,6 +87,10 @@ export class InMemorySimulatedHostStore implements SimulatedHostStore {
   async load(hostId: string): Promise<SimulatedHostState | null> {
     const r = this.records.get(hostId);
     return r === undefined ? null : parseHostRecord(`simulated host ${hostId}`, r.state);
+  }
+
+  peek(hostId: string): Promise<SimulatedHostState | null> {
+    return this.load(hostId);
   }
 
   async loadWithTopology(hostId: string): Promise<SimulatedHostSnapshot | null> {
