@@ -24,9 +24,9 @@ end
 `;
 
 /**
- * KEYS: 1 adm, 2 pending, 3 admitted(zset), 4 domainInflight, 5 hostDomain, 6 hostStates, 7 stateCounts
+ * KEYS: 1 adm, 2 pending, 3 admitted(zset), 4 domainInflight, 5 hostDomain, 6 hostStates, 7 stateCounts, 8 plans
  * ARGV: 1 now, 2 maxScan, 3 statePrefix
- * Returns the admitted host ids. Atomic: however many workers call it at once, in-flight hosts never
+ * Returns the admitted hosts as id, plan JSON ('' if none), id, plan... Atomic: however many workers call it at once, in-flight hosts never
  * exceed maxConcurrent, the batch, or the failure-domain limit.
  */
 export const ADMIT = new LuaScript(`${SET_STATE}
@@ -60,6 +60,7 @@ for _, host in ipairs(candidates) do
     if domain then redis.call('HINCRBY', KEYS[4], domain, 1) end
     setState(KEYS[6], KEYS[7], ARGV[3], host, 'queued')
     out[#out + 1] = host
+    out[#out + 1] = redis.call('HGET', KEYS[8], host) or ''
     cap = cap - 1
   end
 end

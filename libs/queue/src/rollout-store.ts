@@ -155,12 +155,15 @@ export class RolloutStore {
   /** Atomically admits what the limits allow now; returns the jobs to enqueue. */
   async admit(id: string, now = Date.now()): Promise<HandoverJobData[]> {
     const k = this.keys;
-    const hosts = (await ADMIT.run(
+    const admitted = (await ADMIT.run(
       this.redis,
-      [k.admission(id), k.pending(id), k.admitted(id), k.domainInflight(id), k.hostDomains(id), k.hostStates(id), k.stateCounts(id)],
+      [k.admission(id), k.pending(id), k.admitted(id), k.domainInflight(id), k.hostDomains(id), k.hostStates(id), k.stateCounts(id), k.plans(id)],
       [now, 2_000, k.hostStateSetPrefix(id)],
     )) as string[];
-    return this.jobsOf(id, hosts);
+    // Pairs of host id and plan; a host without a plan is left to reconciliation, as jobsOf does.
+    const jobs: HandoverJobData[] = [];
+    for (let i = 0; i + 1 < admitted.length; i += 2) if (admitted[i + 1] !== '') jobs.push(JSON.parse(admitted[i + 1]) as HandoverJobData);
+    return jobs;
   }
 
   async jobsOf(id: string, hosts: string[]): Promise<HandoverJobData[]> {
