@@ -23,7 +23,7 @@ import type { InventoryStore } from './inventory-store';
 import type { FleetKeys } from './keys';
 import type { DeviceValidationCount, RolloutHostInput, RolloutStore } from './rollout-store';
 
-const SIMULATED_HOSTS_AT_ONCE = 200;
+const SIMULATED_HOSTS_AT_ONCE = 1_000;
 
 /** A rollout request that is well-formed but cannot be carried out as asked; names the field. */
 export class RolloutInputError extends Error {
