@@ -26,8 +26,8 @@ const POLLERS = Number(process.env.BENCH_POLLERS ?? 50);
 const POLL_PAUSE_MS = Number(process.env.BENCH_POLL_PAUSE_MS ?? 100);
 const STRESS = process.env.BENCH_STRESS !== '0';
 const HANDOVER_MS = 2_000;
-/** A happy simulated handover: 7 reads (identity x4, topology x2, incoming) and 6 mutating calls; the boot hides in the first await_boot read. */
-const DRIVER_CALLS = 13;
+/** A happy simulated handover: 6 reads (identity x3, topology x2, incoming) and 6 mutating calls; the boot hides in await_boot's read. */
+const DRIVER_CALLS = 12;
 const SEED = 11;
 
 function startWorkers(prefix: string, latencyMs: number): BenchChild[] {

@@ -6,6 +6,7 @@ import {
   createSimulatedHost,
   drawFaultPlan,
   parseFleetFaultProfile,
+  type FleetFaultProfile,
   type SimulatedHostStore,
 } from '@luo-fleet/handover';
 import {
@@ -163,7 +164,20 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
   };
   if (spec.dryRun) return { rollout, plan: planSummary };
 
-  // Registered SIMULATED_HOSTS_AT_ONCE at a time: their round trips overlap instead of queueing behind each other.
+  // The simulated hosts and the rollout's own keys are written side by side; nothing reads either
+  // before the coordinator is enqueued.
+  await Promise.all([registerSimulatedHosts(deps, simulated, faults, opts), deps.rollouts.create(rollout, ordered, [...validations.values()])]);
+  await deps.enqueueCoordinator(id, Math.max(0, spec.window.startAt - now));
+  return { rollout, plan: planSummary };
+}
+
+/** Registered SIMULATED_HOSTS_AT_ONCE at a time: their round trips overlap instead of queueing behind each other. */
+async function registerSimulatedHosts(
+  deps: RolloutCreationDeps,
+  simulated: { host: InventoryHost; set: PreservationSet }[],
+  faults: FleetFaultProfile | undefined,
+  opts: RolloutCreationOptions,
+): Promise<void> {
   for (let i = 0; i < simulated.length; i += SIMULATED_HOSTS_AT_ONCE) {
     await Promise.all(
       simulated.slice(i, i + SIMULATED_HOSTS_AT_ONCE).map(({ host, set }) => {
@@ -178,7 +192,4 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
       }),
     );
   }
-  await deps.rollouts.create(rollout, ordered, [...validations.values()]);
-  await deps.enqueueCoordinator(id, Math.max(0, spec.window.startAt - now));
-  return { rollout, plan: planSummary };
 }
