@@ -73,7 +73,8 @@ export async function createSimulatedHost(store: SimulatedHostStore, spec: Simul
     calls: {},
     history: [],
   };
-  let topology = structuredClone(spec.topology);
+  // Not copied: the stores keep JSON, and a hot-plug builds a new topology rather than changing this one.
+  let topology = spec.topology;
   if (faults.hotplugIntoGroupOf) topology = withHotplug({ state, topology }, faults.hotplugIntoGroupOf);
   return (await store.create(state, topology)).state;
 }
