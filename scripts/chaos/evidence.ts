@@ -19,7 +19,8 @@ export async function readHosts(
     const p = redis.pipeline();
     for (const h of chunk) {
       p.lrange(keys.journal(rolloutId, h.id), 0, -1);
-      p.get(keys.simulatedHost(h.id));
+      // The host's record; its topology is a field of its own (RedisSimulatedHostStore).
+      p.hget(keys.simulatedHost(h.id), 'state');
     }
     const replies = (await p.exec()) ?? [];
     chunk.forEach((h, j) => {

@@ -93,7 +93,7 @@ export class FleetKeys {
   hostLease(hostId: string): string {
     return `${this.prefix}:host:{h:${hostId}}:lease`;
   }
-  /** State of a simulated host (the host's own record, not the orchestrator's). */
+  /** A simulated host's hash: its own record and its topology (the host's view, not the orchestrator's). */
   simulatedHost(hostId: string): string {
     return `${this.prefix}:sim:host:{${hostId}}`;
   }
