@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type IORedis from 'ioredis';
+import { JournalFencedError, type JournalEntry } from '@luo-fleet/handover';
+import { connectRedis, unlinkMatching } from './redis-connection';
+import { FleetKeys } from './keys';
+import { RedisHandoverJournal } from './redis-handover-journal';
+
+const ROLLOUT = 'r-journal';
+
+describe('RedisHandoverJournal (real Redis)', () => {
+  const prefix = `luo-test-journal-${randomBytes(4).toString('hex')}`;
+  const keys = new FleetKeys(prefix);
+  let redis: IORedis;
+
+  beforeAll(async () => {
+    redis = connectRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix });
+    // A running rollout with two hosts admitted in rack r1 and a budget of one failure.
+    await redis.hset(keys.admission(ROLLOUT), { status: 'running', inflight: 2, finished: 0, failures: 0, maxFailures: 1 });
+    await redis.zadd(keys.admitted(ROLLOUT), 1, 'h1', 1, 'h2');
+    await redis.hset(keys.hostDomains(ROLLOUT), { h1: 'r1', h2: 'r1' });
+    await redis.hset(keys.domainInflight(ROLLOUT), { r1: 2 });
+    await redis.hset(keys.plans(ROLLOUT), { h1: '{}', h2: '{}' });
+  });
+
+  afterAll(async () => {
+    await unlinkMatching(redis, [`${prefix}:*`]);
+    await redis.quit();
+  });
+
+  async function leased(host: string): Promise<RedisHandoverJournal> {
+    const token = randomBytes(8).toString('hex');
+    await redis.set(keys.handoverLease(ROLLOUT, host), token);
+    return new RedisHandoverJournal(redis, keys, ROLLOUT, host, { leaseToken: token, countOutcomes: true });
+  }
+
+  it('writes several entries in one script, in order, with one stream event each', async () => {
+    const journal = await leased('h1');
+    const entries: JournalEntry[] = [
+      { type: 'step_start', step: 'precheck', at: 1 },
+      { type: 'step_end', step: 'precheck', at: 2, ok: true, durationMs: 1 },
+      { type: 'step_start', step: 'kexec_load', at: 2 },
+    ];
+    await journal.appendMany(`${ROLLOUT}.h1`, entries);
+    expect(await journal.load(`${ROLLOUT}.h1`)).toEqual(entries);
+    const events = await redis.xrange(keys.events(ROLLOUT), '-', '+');
+    expect(events.map(([, f]) => f[f.indexOf('type') + 1])).toEqual(['step_start', 'step_end', 'step_start']);
+    expect(await redis.hget(keys.hostStates(ROLLOUT), 'h1')).toBe('kexec_load');
+    expect(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count')).toBe('1');
+    expect(journal.outcomeCount).toBeUndefined();
+  });
+
+  it('counts an outcome in the rollout with the entry that records it, once, and then refuses more appends', async () => {
+    const journal = await leased('h1');
+    await journal.append(`${ROLLOUT}.h1`, { type: 'outcome', at: 3, outcome: 'rolled_back', phase: 'kexec_load', reasons: [] });
+    expect(journal.outcomeCount).toBe('first');
+    const adm = await redis.hgetall(keys.admission(ROLLOUT));
+    expect(adm).toMatchObject({ inflight: '1', finished: '1', failures: '1', status: 'running' });
+    expect(await redis.hget(keys.domainInflight(ROLLOUT), 'r1')).toBe('1');
+    expect(await redis.sismember(keys.done(ROLLOUT), 'h1')).toBe(1);
+    expect(JSON.parse((await redis.hget(keys.results(ROLLOUT), 'h1'))!)).toMatchObject({ outcome: 'rolled_back', phase: 'kexec_load' });
+    expect(await redis.hexists(keys.plans(ROLLOUT), 'h1')).toBe(0);
+    // The lease's copy went with the outcome: nothing may follow it.
+    expect(await redis.exists(keys.handoverLease(ROLLOUT, 'h1'))).toBe(0);
+    await expect(journal.append(`${ROLLOUT}.h1`, { type: 'step_start', step: 'thaw', at: 4 })).rejects.toBeInstanceOf(JournalFencedError);
+
+    // A re-run job that writes the outcome again is not counted twice.
+    const again = await leased('h1');
+    await again.append(`${ROLLOUT}.h1`, { type: 'outcome', at: 5, outcome: 'rolled_back', phase: 'kexec_load', reasons: [] });
+    expect(again.outcomeCount).toBe('again');
+    expect(await redis.hget(keys.admission(ROLLOUT), 'failures')).toBe('1');
+  });
+
+  it('halts the rollout when the outcome exceeds the failure budget', async () => {
+    const journal = await leased('h2');
+    await journal.append(`${ROLLOUT}.h2`, { type: 'outcome', at: 6, outcome: 'failed', phase: 'retrieve', reasons: ['NOT_INCOMING'] });
+    expect(journal.outcomeCount).toBe('first');
+    expect(await redis.hgetall(keys.admission(ROLLOUT))).toMatchObject({ inflight: '0', failures: '2', status: 'halted' });
+  });
+
+  it('refuses an append once another worker holds the lease, writing nothing', async () => {
+    const journal = await leased('h3');
+    await leased('h3'); // another worker took the host over
+    await expect(journal.append(`${ROLLOUT}.h3`, { type: 'step_start', step: 'precheck', at: 7 })).rejects.toBeInstanceOf(JournalFencedError);
+    expect(await journal.load(`${ROLLOUT}.h3`)).toEqual([]);
+  });
+
+  it('reports an outcome outside any rollout as such', async () => {
+    const token = 't';
+    await redis.set(keys.handoverLease('no-rollout', 'h9'), token);
+    const journal = new RedisHandoverJournal(redis, keys, 'no-rollout', 'h9', { leaseToken: token, countOutcomes: true });
+    await journal.append('no-rollout.h9', { type: 'outcome', at: 8, outcome: 'updated', reasons: [] });
+    expect(journal.outcomeCount).toBe('no-rollout');
+  });
+});
