@@ -62,13 +62,17 @@ async function emptyJobRate(): Promise<number> {
     await workersReady(queue, WORKERS);
     const jobs = [...Array(HOSTS)].map((_, i) => ({ name: 'empty', data: { i }, // Kept until counted (handover jobs keep fewer; their completions are counted from the stats hash).
       opts: { ...HANDOVER_JOB_OPTIONS, removeOnComplete: { count: HOSTS }, jobId: `e.${i}` } }));
-    const cpu0 = await redisCpuSeconds(ns.redis);
+    const cpu0 = { redis: await redisCpuSeconds(ns.redis), workers: children.map((c) => c.cpuSeconds()) };
     const t0 = performance.now();
     await addInBatches(queue, jobs);
     await until('empty jobs', async () => (await queue.getCompletedCount()) >= HOSTS, 120_000, 10);
     const seconds = (performance.now() - t0) / 1000;
-    const redisCpu = (await redisCpuSeconds(ns.redis)) - cpu0;
-    console.log(`empty jobs: ${HOSTS} in ${seconds.toFixed(2)} s = ${Math.round(HOSTS / seconds)}/s (${WORKERS} workers x concurrency ${CONCURRENCY}); Redis CPU ${((redisCpu / HOSTS) * 1e6).toFixed(0)} us/job`);
+    const redisCpu = (await redisCpuSeconds(ns.redis)) - cpu0.redis;
+    const workerCpu = children.reduce((sum, c, i) => sum + c.cpuSeconds() - cpu0.workers[i], 0);
+    console.log(
+      `empty jobs: ${HOSTS} in ${seconds.toFixed(2)} s = ${Math.round(HOSTS / seconds)}/s (${WORKERS} workers x concurrency ${CONCURRENCY}); ` +
+        `CPU per job: Redis ${((redisCpu / HOSTS) * 1e6).toFixed(0)} us, workers ${((workerCpu / HOSTS) * 1e6).toFixed(0)} us`,
+    );
     return HOSTS / seconds;
   } finally {
     await Promise.all(children.map((c) => c.stop()));
