@@ -53,7 +53,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
    * the host first: the compare-and-set refuses it if anyone wrote since, and then it reads. A
    * host is driven by one worker at a time, so that is rare, and a step costs one round trip.
    */
-  private readonly lastSeen = new Map<string, { version: string; state: string }>();
+  private readonly lastSeen = new Map<string, { version: string; state: string; shared?: SimulatedHostState }>();
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -71,9 +71,11 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     return this.parseState(hostId, version, state);
   }
 
+  /** The record last seen, parsed once and shared by every peek until the host changes: read it, never change it. */
   async peek(hostId: string): Promise<SimulatedHostState | null> {
     const seen = this.lastSeen.get(hostId);
-    return seen ? this.parseState(hostId, seen.version, seen.state) : this.load(hostId);
+    if (!seen) return this.load(hostId);
+    return (seen.shared ??= this.parseRecord(hostId, seen.version, seen.state));
   }
 
   async loadWithTopology(hostId: string): Promise<SimulatedHostSnapshot | null> {
@@ -99,7 +101,9 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
 
   async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState> {
     return this.compareAndSet(hostId, false, async (fresh) => {
-      const current = fresh ? await this.load(hostId) : await this.peek(hostId);
+      // A private copy: `fn` changes it.
+      const seen = fresh ? undefined : this.lastSeen.get(hostId);
+      const current = seen ? this.parseRecord(hostId, seen.version, seen.state) : await this.load(hostId);
       if (current === null) throw new SimulatedHostNotFoundError(hostId);
       const expected = current.version;
       const next = fn(current);
@@ -145,13 +149,19 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     throw new Error(`simulated host ${hostId}: gave up after ${MAX_ATTEMPTS} conflicting updates of ${key}`);
   }
 
+  /** Parses a record read from Redis and remembers it as the host's last seen one. */
   private parseState(hostId: string, version: string | null, state: string | null): SimulatedHostState {
+    const parsed = this.parseRecord(hostId, version, state);
+    this.remember(hostId, version!, state!);
+    return parsed;
+  }
+
+  private parseRecord(hostId: string, version: string | null, state: string | null): SimulatedHostState {
     const key = this.keyOf(hostId);
     if (state === null || version === null) throw new SimulatedHostRecordError(`redis key ${key}`, `field ${state === null ? 'state' : 'version'} missing`);
     const parsed = parseHostRecord(`redis key ${key} field state`, state);
     // The hash field is what the compare-and-set checks; the copy inside the JSON follows it.
     parsed.version = Number(version);
-    this.remember(hostId, version, state);
     return parsed;
   }
 

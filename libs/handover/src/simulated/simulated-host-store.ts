@@ -18,7 +18,8 @@ export interface SimulatedHostStore {
   /**
    * The record as this store last saw it, read only when it saw none: for what a step does not
    * change under another writer's feet (seed, faults, call counts for the latency draws, a boot
-   * that ends at a fixed time). Decisions that need the present state go through `update`.
+   * that ends at a fixed time). Decisions that need the present state go through `update`. The
+   * answer may be shared with other callers: read it, never change it.
    */
   peek(hostId: string): Promise<SimulatedHostState | null>;
   loadWithTopology(hostId: string): Promise<SimulatedHostSnapshot | null>;
