@@ -23,7 +23,7 @@ export interface RedisJournalOptions {
   countOutcomes?: boolean;
 }
 
-/** What appending an outcome did to the rollout's counts: as RecordOutcome's 1, 0 and -1. */
+/** What appending an outcome did to the rollout's counts (RECORD_OUTCOME's 1, 0 and -1). */
 export type OutcomeCount = 'first' | 'again' | 'no-rollout';
 const OUTCOME_COUNTS: Record<number, OutcomeCount> = { 1: 'first', 0: 'again', [-1]: 'no-rollout' };
 
@@ -34,10 +34,11 @@ export function outcomeResultJson(outcome: Pick<OutcomeEntry, 'outcome' | 'phase
 
 /**
  * The handover journal in Redis (callers add the rollout to `FleetKeys.rolloutIndex()` once, outside
- * this script, since that key lives in another cluster slot). One script appends the entry, updates the host's state and the
- * fleet counters, and adds the event to the rollout's stream, atomically and only while the lease
- * is ours: the count of a fact exists exactly when the fact does. Once the outcome is written the
- * lease's copy is dropped with it: nothing may be appended after an outcome.
+ * this script, since that key lives in another cluster slot). One script appends the entries,
+ * updates the host's state and the fleet counters, and adds the events to the rollout's stream,
+ * atomically and only while the lease is ours: the count of a fact exists exactly when the fact
+ * does. Once the outcome is written the lease's copy is dropped with it: nothing may be appended
+ * after an outcome.
  */
 export class RedisHandoverJournal implements HandoverJournal {
   constructor(
