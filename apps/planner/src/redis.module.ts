@@ -18,11 +18,10 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * A connection for request handling: a request fails fast (and the client gets an error) rather
- * than waiting forever while Redis is away, unlike the workers' connections. Commands issued in
- * the same tick (concurrent requests, a rollout's thousands of simulated hosts) share one write.
+ * than waiting forever while Redis is away, unlike the workers' connections.
  */
 export async function connectPlannerRedis(settings: RedisSettings): Promise<RedisClient> {
-  const redis = connectRedis(settings, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS, enableAutoPipelining: true });
+  const redis = connectRedis(settings, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS });
   let started = false;
   // Without a listener ioredis prints every failed reconnect; log each distinct problem once instead.
   const logger = new Logger('Redis');

