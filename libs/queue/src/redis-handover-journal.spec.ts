@@ -85,6 +85,30 @@ describe('RedisHandoverJournal (real Redis)', () => {
     expect(await journal.load(`${ROLLOUT}.h3`)).toEqual([]);
   });
 
+  it('lands a write sent twice (a client resending after a lost answer) once, and refuses a write on a journal that changed', async () => {
+    const token = randomBytes(8).toString('hex');
+    await redis.set(keys.handoverLease(ROLLOUT, 'h4'), token);
+    const first = new RedisHandoverJournal(redis, keys, ROLLOUT, 'h4', { leaseToken: token });
+    const resent = new RedisHandoverJournal(redis, keys, ROLLOUT, 'h4', { leaseToken: token });
+    await first.load(`${ROLLOUT}.h4`);
+    await resent.load(`${ROLLOUT}.h4`);
+    const write: JournalEntry[] = [
+      { type: 'step_start', step: 'precheck', at: 10 },
+      { type: 'step_end', step: 'precheck', at: 11, ok: true, durationMs: 1 },
+    ];
+    const before = Number(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count'));
+    const events = await redis.xlen(keys.events(ROLLOUT));
+    await first.appendMany(`${ROLLOUT}.h4`, write);
+    await resent.appendMany(`${ROLLOUT}.h4`, write);
+    expect(await first.load(`${ROLLOUT}.h4`)).toEqual(write);
+    expect(Number(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count'))).toBe(before + 1);
+    expect(await redis.xlen(keys.events(ROLLOUT))).toBe(events + 2);
+    // Both go on from the same length; a different write from a stale view is refused, and writes nothing.
+    await resent.append(`${ROLLOUT}.h4`, { type: 'step_start', step: 'kexec_load', at: 12 });
+    await expect(first.append(`${ROLLOUT}.h4`, { type: 'step_start', step: 'preserve', at: 13 })).rejects.toThrow(/changed under this worker/);
+    expect((await first.load(`${ROLLOUT}.h4`)).map((e) => e.type === 'step_start' && e.step)).toEqual(['precheck', false, 'kexec_load']);
+  });
+
   it('reports an outcome outside any rollout as such', async () => {
     const token = 't';
     await redis.set(keys.handoverLease('no-rollout', 'h9'), token);

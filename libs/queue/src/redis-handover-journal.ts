@@ -52,27 +52,39 @@ export class RedisHandoverJournal implements HandoverJournal {
   /** Set when this journal wrote an outcome with `countOutcomes`. */
   outcomeCount?: OutcomeCount;
 
+  /** Entries in Redis as far as this object knows (after `load`): what the next write expects to find. */
+  private length?: number;
+
   async load(_handoverId: string): Promise<JournalEntry[]> {
     const raw = await this.redis.lrange(this.keys.journal(this.rolloutId, this.hostId), 0, -1);
+    this.length = raw.length;
     return raw.map((r) => JSON.parse(r) as JournalEntry);
   }
 
-  /** All entries in one script run: one round trip, one lease check, and they land together or not at all. */
+  /**
+   * All entries in one script run: one round trip, one lease check, and they land together or not
+   * at all. After `load`, a write also names the journal's length it expects: ioredis sends a
+   * command again when the connection dropped before its answer came (Redis restarting), and the
+   * script recognises a write that already landed instead of appending it twice.
+   */
   async appendMany(handoverId: string, entries: JournalEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const k = this.keys;
+    const texts = entries.map((e) => JSON.stringify(e));
     const args: (string | number)[] = [
       this.options.leaseToken ?? '',
       this.hostId,
       this.options.eventsMaxLen ?? 200_000,
       k.hostStateSetPrefix(this.rolloutId),
       entries.length,
+      this.length ?? -1,
+      texts[texts.length - 1],
     ];
-    for (const entry of entries) {
+    entries.forEach((entry, i) => {
       const increments = statIncrementsFor(entry);
       const fields = streamFields(handoverId, this.hostId, entry);
-      args.push(increments.length, ...increments.flat(), JSON.stringify(entry), stateAfter(entry), fields.length, ...fields);
-    }
+      args.push(increments.length, ...increments.flat(), texts[i], stateAfter(entry), fields.length, ...fields);
+    });
     const keys = [
       k.handoverLease(this.rolloutId, this.hostId),
       k.journal(this.rolloutId, this.hostId),
@@ -91,10 +103,14 @@ export class RedisHandoverJournal implements HandoverJournal {
         args.push('', '');
       }
     }
-    const result = (await APPEND.run(this.redis, keys, args)) as 0 | [1, number];
+    const result = (await APPEND.run(this.redis, keys, args)) as 0 | -1 | [1, number];
     if (result === 0) {
       throw new JournalFencedError(`lease on host ${this.hostId} lost: another worker owns its handover now`);
     }
+    if (result === -1) {
+      throw new JournalFencedError(`journal of host ${this.hostId} changed under this worker (expected ${this.length} entries)`);
+    }
+    if (this.length !== undefined) this.length += entries.length;
     if (outcome && this.options.countOutcomes) this.outcomeCount = OUTCOME_COUNTS[result[1]];
   }
 
@@ -145,23 +161,32 @@ function streamFields(handoverId: string, hostId: string, e: JournalEntry): stri
 
 /*
 KEYS: 1 lease, 2 journal, 3 events, 4 stats, 5 hoststate, 6 statecount (one slot: the rollout's tag)
-ARGV: token, hostId, maxlen, statePrefix, entryCount, then per entry:
+ARGV: token, hostId, maxlen, statePrefix, entryCount, expected length (-1: unknown), last entry's JSON, then per entry:
   n, field1, by1, ..., fieldN, byN, entryJson, newState, fieldCount, streamField...
 and, when the entries hold an outcome: its name and result JSON ('' '' not to count it), with
 KEYS 7-13 as RECORD_OUTCOME_FUNCTION's k when counting.
-Returns 0 when the lease is not ours, else {1, count} (count: RECORD_OUTCOME's, -2 when not counted).
+Returns 0 when the lease is not ours, -1 when the journal does not have the expected length, else
+{1, count} (count: RECORD_OUTCOME's, -2 when not counted); {1, 0} for a write that had landed already.
 (state sets are named from ARGV but carry the rollout's hash tag, so they share the slot)
 */
 const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}
 local token = ARGV[1]
+local count = tonumber(ARGV[5])
+local expected = tonumber(ARGV[6])
+local len = -1
+if expected >= 0 then
+  len = redis.call('LLEN', KEYS[2])
+  -- The same write sent again (its answer was lost): it landed, with its counts and events, once.
+  if len == expected + count and redis.call('LINDEX', KEYS[2], -1) == ARGV[7] then return {1, 0} end
+end
 if token ~= '' and redis.call('GET', KEYS[1]) ~= token then
   return 0
 end
+if expected >= 0 and len ~= expected then return -1 end
 local host = ARGV[2]
 local maxlen = ARGV[3]
 local statePrefix = ARGV[4]
-local count = tonumber(ARGV[5])
-local p = 6
+local p = 8
 local entries = {}
 local newState = ''
 for e = 1, count do

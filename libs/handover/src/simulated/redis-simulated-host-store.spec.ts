@@ -4,6 +4,7 @@ import { createSimulatedHost } from './create-simulated-host';
 import { RedisSimulatedHostStore } from './redis-simulated-host-store';
 import { SimulatedHostDriver } from './simulated-host-driver';
 import { SimulatedHostNotFoundError, SimulatedHostRecordError } from './simulated-host-store';
+import type { SimulatedHostState } from './simulated-host-state';
 import { contextFor, GPU_A, NEW_KERNEL, OLD_KERNEL, preservationSetOf, twoGpuHost } from './test-topology.fixture';
 
 const PREFIX = `test-sim-${process.pid}-${Date.now().toString(36)}`;
@@ -56,6 +57,30 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
     const s = (await two.load('hv-race'))!;
     expect(s.calls.freeze).toBe(60);
     expect(s.version).toBe(60);
+  });
+
+  it('applies a change once when the client sends it twice (its answer lost to a dropped connection)', async () => {
+    const bump = (s: SimulatedHostState) => {
+      s.calls.freeze = (s.calls.freeze ?? 0) + 1;
+      return s;
+    };
+    const plain = new RedisSimulatedHostStore(a, PREFIX);
+    await createSimulatedHost(plain, spec('hv-resend'));
+    await plain.update('hv-resend', bump); // loads the script, so the resent call below is a real EVALSHA
+    // What ioredis does after a reconnect: the same command again, and only the second answer is seen.
+    const resending = {
+      isCluster: false,
+      hmget: (...args: Parameters<IORedis['hmget']>) => a.hmget(...args),
+      eval: (...args: Parameters<IORedis['eval']>) => a.eval(...args),
+      evalsha: async (...args: Parameters<IORedis['evalsha']>) => {
+        await a.evalsha(...args);
+        return a.evalsha(...args);
+      },
+    } as unknown as IORedis;
+    await new RedisSimulatedHostStore(resending, PREFIX).update('hv-resend', bump);
+    const s = (await new RedisSimulatedHostStore(b, PREFIX).load('hv-resend'))!;
+    expect(s.calls.freeze).toBe(2);
+    expect(s.version).toBe(2);
   });
 
   it('names the host or key it cannot use', async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { HostTopology } from '@luo-fleet/topology';
 import type { SimulatedHostState } from './simulated-host-state';
@@ -14,17 +14,23 @@ import {
 /*
  * Compare-and-set on the record's version. WATCH/MULTI would need a connection per writer (WATCH is
  * per connection, and a shared one is what workers have); a script is atomic on any connection.
- * ARGV: expected version, new version, state JSON[, topology JSON].
+ * Each write carries its own id: ioredis sends a command again when the connection dropped before
+ * the answer came, and a write that already landed must not look like a lost race (the step would
+ * then be applied a second time).
+ * ARGV: expected version, new version, write id, state JSON[, topology JSON].
  */
 const SET_IF_VERSION = `
 local cur = redis.pcall('HGET', KEYS[1], 'version')
 if type(cur) == 'table' and cur.err then return -2 end
 if not cur then return -1 end
-if cur ~= ARGV[1] then return 0 end
-if ARGV[4] then
-  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'state', ARGV[3], 'topology', ARGV[4])
+if cur ~= ARGV[1] then
+  if cur == ARGV[2] and redis.call('HGET', KEYS[1], 'writer') == ARGV[3] then return 1 end
+  return 0
+end
+if ARGV[5] then
+  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'writer', ARGV[3], 'state', ARGV[4], 'topology', ARGV[5])
 else
-  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'state', ARGV[3])
+  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'writer', ARGV[3], 'state', ARGV[4])
 end
 return 1
 `;
@@ -54,6 +60,10 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
    * host is driven by one worker at a time, so that is rare, and a step costs one round trip.
    */
   private readonly lastSeen = new Map<string, { version: string; state: string; shared?: SimulatedHostState }>();
+
+  /** Names this store's writes (with `writes`), so that a resent one is recognised. */
+  private readonly id = randomBytes(6).toString('hex');
+  private writes = 0;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -133,7 +143,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     for (let n = 0; n < MAX_ATTEMPTS; n++) {
       const next = await attempt(n > 0);
       const state = JSON.stringify(next.state);
-      const args = [String(next.expected), String(next.state.version), state];
+      const args = [String(next.expected), String(next.state.version), `${this.id}:${++this.writes}`, state];
       if (withTopology) args.push(JSON.stringify(next.topology));
       const result = Number(await this.script(SET_IF_VERSION, key, ...args));
       if (result === 1) {
