@@ -109,6 +109,15 @@ describe('RedisHandoverJournal (real Redis)', () => {
     expect((await first.load(`${ROLLOUT}.h4`)).map((e) => e.type === 'step_start' && e.step)).toEqual(['precheck', false, 'kexec_load']);
   });
 
+  it('takes `empty` as the length a first write expects', async () => {
+    const outcome: JournalEntry = { type: 'outcome', at: 14, outcome: 'cancelled', reasons: [] };
+    await new RedisHandoverJournal(redis, keys, ROLLOUT, 'h5', { empty: true }).append(`${ROLLOUT}.h5`, outcome);
+    // Sent again: lands once.
+    await new RedisHandoverJournal(redis, keys, ROLLOUT, 'h5', { empty: true }).append(`${ROLLOUT}.h5`, outcome);
+    expect(await redis.llen(keys.journal(ROLLOUT, 'h5'))).toBe(1);
+    await expect(new RedisHandoverJournal(redis, keys, ROLLOUT, 'h5', { empty: true }).append(`${ROLLOUT}.h5`, { ...outcome, at: 15 })).rejects.toThrow(/changed under this worker/);
+  });
+
   it('reports an outcome outside any rollout as such', async () => {
     const token = 't';
     await redis.set(keys.handoverLease('no-rollout', 'h9'), token);

@@ -21,6 +21,11 @@ export interface RedisJournalOptions {
    * set, in-flight slot, failure budget) by the same script, so the rollout never lags its journals.
    */
   countOutcomes?: boolean;
+  /**
+   * The journal is known to be empty (a host that never started): its first write is then as safe
+   * to resend as one made after `load`.
+   */
+  empty?: boolean;
 }
 
 /** What appending an outcome did to the rollout's counts (RECORD_OUTCOME's 1, 0 and -1). */
@@ -47,7 +52,9 @@ export class RedisHandoverJournal implements HandoverJournal {
     private readonly rolloutId: string,
     private readonly hostId: string,
     private readonly options: RedisJournalOptions = {},
-  ) {}
+  ) {
+    if (options.empty) this.length = 0;
+  }
 
   /** Set when this journal wrote an outcome with `countOutcomes`. */
   outcomeCount?: OutcomeCount;

@@ -77,7 +77,7 @@ export class RolloutStore {
     const skipped = hosts.filter((h): h is Extract<RolloutHostInput, { skip: unknown }> => 'skip' in h);
     for (const h of skipped) {
       const outcome: OutcomeEntry = { type: 'outcome', at: now, outcome: 'skipped', reasons: h.skip.reasons as OutcomeEntry['reasons'], error: h.skip.error };
-      await new RedisHandoverJournal(this.redis, k, id, h.hostId).append(`${id}.${h.hostId}`, outcome);
+      await new RedisHandoverJournal(this.redis, k, id, h.hostId, { empty: true }).append(`${id}.${h.hostId}`, outcome);
     }
     const skipResults = this.redis.pipeline();
     for (const h of skipped) {
@@ -195,7 +195,8 @@ export class RolloutStore {
     const hosts = (await this.redis.lpop(this.keys.pending(id), max)) ?? [];
     for (const hostId of hosts) {
       const outcome: OutcomeEntry = { type: 'outcome', at: Date.now(), outcome: 'cancelled', reasons: [], error: reason };
-      await new RedisHandoverJournal(this.redis, this.keys, id, hostId, { countOutcomes: true }).append(`${id}.${hostId}`, outcome);
+      // A pending host never started: its journal is empty.
+      await new RedisHandoverJournal(this.redis, this.keys, id, hostId, { countOutcomes: true, empty: true }).append(`${id}.${hostId}`, outcome);
     }
     return hosts.length;
   }
