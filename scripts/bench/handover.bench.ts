@@ -9,8 +9,8 @@ import { Queue } from 'bullmq';
 import { buildPreservationSet } from '@luo-fleet/preservation';
 import { buildHandoverPlan, createSimulatedHost, RedisSimulatedHostStore, type HandoverPlan } from '@luo-fleet/handover';
 import { FleetKeys, HANDOVER_JOB_OPTIONS, HANDOVER_QUEUE, type HandoverJobData } from '@luo-fleet/queue';
-import { ACS_ENABLED, TopologyBuilder } from '@luo-fleet/topology';
-import { BENCH_REDIS_URL, benchNamespace, redisCpuSeconds } from './bench-redis';
+import { eligibleGpuHostTopology } from '../../test/support/eligible-host';
+import { BENCH_REDIS_URL, benchNamespace, redisCpuSeconds, type BenchNamespace } from './bench-redis';
 import { spawnBuilt, until, workerEnv, type BenchChild } from './bench-processes';
 
 export const name = 'handover';
@@ -23,15 +23,15 @@ const ROLLOUT = 'bench';
 /** Extra node flags for the handover workers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const WORKER_NODE_ARGS = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-/** A GPU host: two GPUs each alone in its group behind ACS-enabled root ports, plus a SATA controller. */
-function gpuHost() {
-  const b = new TopologyBuilder();
-  b.add('0000:00:01.0', { pcieType: 'root_port', acs: ACS_ENABLED, group: 1, class: 0x060400 });
-  b.add('0000:00:02.0', { pcieType: 'root_port', acs: ACS_ENABLED, group: 2, class: 0x060400 });
-  b.add('0000:01:00.0', { parent: '0000:00:01.0', vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint', group: 10 });
-  b.add('0000:02:00.0', { parent: '0000:00:02.0', vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint', group: 11 });
-  b.add('0000:00:1f.2', { class: 0x010601, driver: 'ahci', group: 20 });
-  return b.build();
+/** CPU used from now on by Redis and the given children, per operation once `ops` have run. */
+async function cpuMeter(redis: BenchNamespace['redis'], children: BenchChild[]): Promise<(ops: number) => Promise<{ redisUs: number; workersUs: number; redisSeconds: number; workerSeconds: number }>> {
+  const redis0 = await redisCpuSeconds(redis);
+  const workers0 = children.map((c) => c.cpuSeconds());
+  return async (ops) => {
+    const redisSeconds = (await redisCpuSeconds(redis)) - redis0;
+    const workerSeconds = children.reduce((sum, c, i) => sum + c.cpuSeconds() - workers0[i], 0);
+    return { redisUs: (redisSeconds / ops) * 1e6, workersUs: (workerSeconds / ops) * 1e6, redisSeconds, workerSeconds };
+  };
 }
 
 async function addInBatches<T>(queue: Queue<T>, jobs: { name: string; data: T; opts: object }[]): Promise<void> {
@@ -62,16 +62,15 @@ async function emptyJobRate(): Promise<number> {
     await workersReady(queue, WORKERS);
     const jobs = [...Array(HOSTS)].map((_, i) => ({ name: 'empty', data: { i }, // Kept until counted (handover jobs keep fewer; their completions are counted from the stats hash).
       opts: { ...HANDOVER_JOB_OPTIONS, removeOnComplete: { count: HOSTS }, jobId: `e.${i}` } }));
-    const cpu0 = { redis: await redisCpuSeconds(ns.redis), workers: children.map((c) => c.cpuSeconds()) };
+    const cpu = await cpuMeter(ns.redis, children);
     const t0 = performance.now();
     await addInBatches(queue, jobs);
     await until('empty jobs', async () => (await queue.getCompletedCount()) >= HOSTS, 120_000, 10);
     const seconds = (performance.now() - t0) / 1000;
-    const redisCpu = (await redisCpuSeconds(ns.redis)) - cpu0.redis;
-    const workerCpu = children.reduce((sum, c, i) => sum + c.cpuSeconds() - cpu0.workers[i], 0);
+    const used = await cpu(HOSTS);
     console.log(
       `empty jobs: ${HOSTS} in ${seconds.toFixed(2)} s = ${Math.round(HOSTS / seconds)}/s (${WORKERS} workers x concurrency ${CONCURRENCY}); ` +
-        `CPU per job: Redis ${((redisCpu / HOSTS) * 1e6).toFixed(0)} us, workers ${((workerCpu / HOSTS) * 1e6).toFixed(0)} us`,
+        `CPU per job: Redis ${used.redisUs.toFixed(0)} us, workers ${used.workersUs.toFixed(0)} us`,
     );
     return HOSTS / seconds;
   } finally {
@@ -88,7 +87,7 @@ async function handoverRate(): Promise<number> {
   const queue = new Queue<HandoverJobData>(HANDOVER_QUEUE, { connection: { url: BENCH_REDIS_URL }, prefix: keys.bullPrefix() });
   const children: BenchChild[] = [];
   try {
-    const topology = gpuHost();
+    const topology = eligibleGpuHostTopology();
     const preservationSet = buildPreservationSet(topology, undefined);
     const plans: HandoverPlan[] = [];
     const t0 = performance.now();
@@ -120,7 +119,7 @@ async function handoverRate(): Promise<number> {
     }
     await workersReady(queue, WORKERS);
     const jobs = plans.map((plan) => ({ name: 'handover', data: { plan, driver: { kind: 'simulated' as const } }, opts: { ...HANDOVER_JOB_OPTIONS, jobId: plan.handoverId } }));
-    const cpu0 = { redis: await redisCpuSeconds(ns.redis), workers: children.map((c) => c.cpuSeconds()) };
+    const cpu = await cpuMeter(ns.redis, children);
     const t1 = performance.now();
     await addInBatches(queue, jobs);
     const enqueued = performance.now() - t1;
@@ -133,11 +132,10 @@ async function handoverRate(): Promise<number> {
     const seconds = (performance.now() - t1) / 1000;
     const updated = Number(await ns.redis.hget(keys.stats(ROLLOUT), 'h|updated'));
     console.log(`handovers: ${HOSTS} in ${seconds.toFixed(2)} s = ${Math.round(HOSTS / seconds)}/s (${updated} updated; enqueue took ${(enqueued / 1000).toFixed(2)} s)`);
-    const redisCpu = (await redisCpuSeconds(ns.redis)) - cpu0.redis;
-    const workerCpu = children.reduce((sum, c, i) => sum + c.cpuSeconds() - cpu0.workers[i], 0);
+    const used = await cpu(HOSTS);
     console.log(
-      `CPU per handover: Redis ${((redisCpu / HOSTS) * 1e6).toFixed(0)} us, workers ${((workerCpu / HOSTS) * 1e6).toFixed(0)} us ` +
-        `(Redis busy ${((100 * redisCpu) / seconds).toFixed(0)}% of the run, workers ${((100 * workerCpu) / seconds / WORKERS).toFixed(0)}% each)`,
+      `CPU per handover: Redis ${used.redisUs.toFixed(0)} us, workers ${used.workersUs.toFixed(0)} us ` +
+        `(Redis busy ${((100 * used.redisSeconds) / seconds).toFixed(0)}% of the run, workers ${((100 * used.workerSeconds) / seconds / WORKERS).toFixed(0)}% each)`,
     );
     const rss = children.map((c) => Math.round(c.peakRssKiB() / 1024));
     console.log(`worker peak RSS: ${rss.join(', ')} MiB`);

@@ -110,7 +110,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   }
 
   async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState> {
-    return this.compareAndSet(hostId, false, async (fresh) => {
+    return this.compareAndSet(hostId, async (fresh) => {
       // A private copy: `fn` changes it.
       const seen = fresh ? undefined : this.lastSeen.get(hostId);
       const current = seen ? this.parseRecord(hostId, seen.version, seen.state) : await this.load(hostId);
@@ -123,7 +123,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   }
 
   async updateTopology(hostId: string, fn: (snapshot: SimulatedHostSnapshot) => HostTopology): Promise<SimulatedHostSnapshot> {
-    return this.compareAndSet(hostId, true, async () => {
+    return this.compareAndSet(hostId, async () => {
       const current = await this.loadWithTopology(hostId);
       if (current === null) throw new SimulatedHostNotFoundError(hostId);
       const expected = current.state.version;
@@ -135,7 +135,6 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
 
   private async compareAndSet<T>(
     hostId: string,
-    withTopology: boolean,
     /** `fresh`: read the host, do not start from the record last seen (which proved stale). */
     attempt: (fresh: boolean) => Promise<{ expected: number; state: SimulatedHostState; topology?: HostTopology; result: T }>,
   ): Promise<T> {
@@ -144,7 +143,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
       const next = await attempt(n > 0);
       const state = JSON.stringify(next.state);
       const args = [String(next.expected), String(next.state.version), `${this.id}:${++this.writes}`, state];
-      if (withTopology) args.push(JSON.stringify(next.topology));
+      if (next.topology !== undefined) args.push(JSON.stringify(next.topology));
       const result = Number(await this.script(SET_IF_VERSION, key, ...args));
       if (result === 1) {
         this.remember(hostId, String(next.state.version), state);
