@@ -79,11 +79,6 @@ export async function createSimulatedHost(store: SimulatedHostStore, spec: Simul
   return (await store.create(state, topology)).state;
 }
 
-/** A device appears in the IOMMU group of `intoGroupOf` now (for tests and chaos runs that pick the moment). */
-export async function injectHotplug(store: SimulatedHostStore, hostId: string, intoGroupOf: Bdf): Promise<SimulatedHostSnapshot> {
-  return store.updateTopology(hostId, (snapshot) => withHotplug(snapshot, intoGroupOf));
-}
-
 /** The new topology; the added device is noted in the host's record. */
 function withHotplug({ state, topology }: SimulatedHostSnapshot, intoGroupOf: Bdf): HostTopology {
   const changed = applyHotplug(topology, intoGroupOf);

@@ -17,7 +17,7 @@ import {
  * Each write carries its own id: ioredis sends a command again when the connection dropped before
  * the answer came, and a write that already landed must not look like a lost race (the step would
  * then be applied a second time).
- * ARGV: expected version, new version, write id, state JSON[, topology JSON].
+ * ARGV: expected version, new version, write id, state JSON.
  */
 const SET_IF_VERSION = `
 local cur = redis.pcall('HGET', KEYS[1], 'version')
@@ -27,11 +27,7 @@ if cur ~= ARGV[1] then
   if cur == ARGV[2] and redis.call('HGET', KEYS[1], 'writer') == ARGV[3] then return 1 end
   return 0
 end
-if ARGV[5] then
-  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'writer', ARGV[3], 'state', ARGV[4], 'topology', ARGV[5])
-else
-  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'writer', ARGV[3], 'state', ARGV[4])
-end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'writer', ARGV[3], 'state', ARGV[4])
 return 1
 `;
 
@@ -110,44 +106,20 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   }
 
   async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState> {
-    return this.compareAndSet(hostId, async (fresh) => {
-      // A private copy: `fn` changes it.
-      const seen = fresh ? undefined : this.lastSeen.get(hostId);
+    const key = this.keyOf(hostId);
+    for (let n = 0; n < MAX_ATTEMPTS; n++) {
+      // A private copy, since `fn` changes it; after a lost race, read the host (the last seen record proved stale).
+      const seen = n === 0 ? this.lastSeen.get(hostId) : undefined;
       const current = seen ? this.parseRecord(hostId, seen.version, seen.state) : await this.load(hostId);
       if (current === null) throw new SimulatedHostNotFoundError(hostId);
       const expected = current.version;
       const next = fn(current);
       next.version = expected + 1;
-      return { expected, state: next, result: next };
-    });
-  }
-
-  async updateTopology(hostId: string, fn: (snapshot: SimulatedHostSnapshot) => HostTopology): Promise<SimulatedHostSnapshot> {
-    return this.compareAndSet(hostId, async () => {
-      const current = await this.loadWithTopology(hostId);
-      if (current === null) throw new SimulatedHostNotFoundError(hostId);
-      const expected = current.state.version;
-      const topology = fn(current);
-      current.state.version = expected + 1;
-      return { expected, state: current.state, topology, result: { state: current.state, topology } };
-    });
-  }
-
-  private async compareAndSet<T>(
-    hostId: string,
-    /** `fresh`: read the host, do not start from the record last seen (which proved stale). */
-    attempt: (fresh: boolean) => Promise<{ expected: number; state: SimulatedHostState; topology?: HostTopology; result: T }>,
-  ): Promise<T> {
-    const key = this.keyOf(hostId);
-    for (let n = 0; n < MAX_ATTEMPTS; n++) {
-      const next = await attempt(n > 0);
-      const state = JSON.stringify(next.state);
-      const args = [String(next.expected), String(next.state.version), `${this.id}:${++this.writes}`, state];
-      if (next.topology !== undefined) args.push(JSON.stringify(next.topology));
-      const result = Number(await this.script(SET_IF_VERSION, key, ...args));
+      const state = JSON.stringify(next);
+      const result = Number(await this.script(SET_IF_VERSION, key, String(expected), String(next.version), `${this.id}:${++this.writes}`, state));
       if (result === 1) {
-        this.remember(hostId, String(next.state.version), state);
-        return next.result;
+        this.remember(hostId, String(next.version), state);
+        return next;
       }
       this.lastSeen.delete(hostId);
       if (result === -1) throw new SimulatedHostNotFoundError(hostId);

@@ -23,8 +23,8 @@ export interface SimulatedHistoryEntry {
  * The simulated host's own record: what the machine itself would say, kept outside any worker
  * process so that a worker killed mid-phase leaves the host exactly where a real one would be, and
  * the next worker (and the tests) find it there. Plain JSON. The host's PCI topology is kept beside
- * it (SimulatedHostStore.loadWithTopology, updateTopology): hardware changes only by a hot-plug,
- * while this record is read and rewritten on every step.
+ * it (SimulatedHostStore.loadWithTopology): it is set when the host is created, while this record
+ * is read and rewritten on every step.
  */
 export interface SimulatedHostState {
   hostId: string;

@@ -9,8 +9,8 @@ export interface SimulatedHostSnapshot {
 
 /**
  * Where simulated hosts keep their own records, outside any worker process. Each host has its
- * record (changed on every step) and its topology (changed only by a hot-plug), kept apart so that
- * a step does not read and rewrite the hardware. Updates are atomic per host: a stale worker and
+ * record (changed on every step) and its topology (set when the host is created, a hot-plug fault
+ * included), kept apart so that a step does not read and rewrite the hardware. Updates are atomic per host: a stale worker and
  * the one that took over may touch a host at the same moment.
  */
 export interface SimulatedHostStore {
@@ -31,8 +31,6 @@ export interface SimulatedHostStore {
    * it must not have other effects. Throws SimulatedHostNotFoundError for an unknown host.
    */
   update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState>;
-  /** As `update`, for a change of hardware: `fn` returns the new topology and may change the record too. */
-  updateTopology(hostId: string, fn: (snapshot: SimulatedHostSnapshot) => HostTopology): Promise<SimulatedHostSnapshot>;
   /** Ids of every host in the store. */
   list(): Promise<string[]>;
 }
@@ -119,16 +117,6 @@ export class InMemorySimulatedHostStore implements SimulatedHostStore {
     next.version = current.version + 1;
     r.state = JSON.stringify(next);
     return parseHostRecord(`simulated host ${hostId}`, r.state);
-  }
-
-  async updateTopology(hostId: string, fn: (snapshot: SimulatedHostSnapshot) => HostTopology): Promise<SimulatedHostSnapshot> {
-    const snapshot = await this.loadWithTopology(hostId);
-    if (snapshot === null) throw new SimulatedHostNotFoundError(hostId);
-    const version = snapshot.state.version;
-    const topology = fn(snapshot);
-    snapshot.state.version = version + 1;
-    this.records.set(hostId, { state: JSON.stringify(snapshot.state), topology: JSON.stringify(topology) });
-    return (await this.loadWithTopology(hostId))!;
   }
 
   async list(): Promise<string[]> {
