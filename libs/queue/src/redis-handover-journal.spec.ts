@@ -44,7 +44,8 @@ describe('RedisHandoverJournal (real Redis)', () => {
     await journal.appendMany(`${ROLLOUT}.h1`, entries);
     expect(await journal.load(`${ROLLOUT}.h1`)).toEqual(entries);
     const events = await redis.xrange(keys.events(ROLLOUT), '-', '+');
-    expect(events.map(([, f]) => f[f.indexOf('type') + 1])).toEqual(['step_start', 'step_end', 'step_start']);
+    // One event per entry: the host, the handover and the entry itself.
+    expect(events.map(([, f]) => f)).toEqual(entries.map((e) => ['host', 'h1', 'handover', `${ROLLOUT}.h1`, 'entry', JSON.stringify(e)]));
     expect(await redis.hget(keys.hostStates(ROLLOUT), 'h1')).toBe('kexec_load');
     expect(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count')).toBe('1');
     expect(journal.outcomeCount).toBeUndefined();

@@ -77,21 +77,24 @@ export class RedisHandoverJournal implements HandoverJournal {
   async appendMany(handoverId: string, entries: JournalEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const k = this.keys;
+    // Packed into a few strings: ioredis and Redis both pay per argument, and a write with its
+    // events and counters spelled out as separate arguments cost as much as the rest of the step.
+    // JSON never holds a raw newline, and counter names hold no tab or newline.
     const texts = entries.map((e) => JSON.stringify(e));
+    const counters = entries.flatMap(statIncrementsFor).map(([field, by]) => `${field}\t${by}`);
+    let newState = '';
+    for (const e of entries) newState = stateAfter(e) || newState;
     const args: (string | number)[] = [
       this.options.leaseToken ?? '',
       this.hostId,
       this.options.eventsMaxLen ?? 200_000,
       k.hostStateSetPrefix(this.rolloutId),
-      entries.length,
       this.length ?? -1,
-      texts[texts.length - 1],
+      handoverId,
+      texts.join('\n'),
+      counters.join('\n'),
+      newState,
     ];
-    entries.forEach((entry, i) => {
-      const increments = statIncrementsFor(entry);
-      const fields = streamFields(handoverId, this.hostId, entry);
-      args.push(increments.length, ...increments.flat(), texts[i], stateAfter(entry), fields.length, ...fields);
-    });
     const keys = [
       k.handoverLease(this.rolloutId, this.hostId),
       k.journal(this.rolloutId, this.hostId),
@@ -147,44 +150,28 @@ function stateAfter(entry: JournalEntry): string {
   return '';
 }
 
-function streamFields(handoverId: string, hostId: string, e: JournalEntry): string[] {
-  const f: string[] = ['host', hostId, 'handover', handoverId, 'type', e.type, 'at', String(e.at)];
-  if (e.type === 'step_start' || e.type === 'step_end') f.push('step', e.step);
-  if (e.type === 'step_end') {
-    f.push('ok', e.ok ? '1' : '0', 'ms', String(e.durationMs));
-    if (e.reasons?.length) f.push('reasons', e.reasons.join(','));
-    if (e.error) f.push('error', e.error.slice(0, 300));
-  }
-  if (e.type === 'outcome') {
-    f.push('outcome', e.outcome);
-    if (e.phase) f.push('step', e.phase);
-    if (e.reasons.length) f.push('reasons', e.reasons.join(','));
-    if (e.error) f.push('error', e.error.slice(0, 300));
-  }
-  if (e.type === 'rollback_begin') f.push('step', e.phase, 'reasons', e.reasons.join(','));
-  if (e.type === 'validation') f.push('stage', e.stage, 'counts', JSON.stringify(e.counts));
-  return f;
-}
-
 /*
 KEYS: 1 lease, 2 journal, 3 events, 4 stats, 5 hoststate, 6 statecount (one slot: the rollout's tag)
-ARGV: token, hostId, maxlen, statePrefix, entryCount, expected length (-1: unknown), last entry's JSON, then per entry:
-  n, field1, by1, ..., fieldN, byN, entryJson, newState, fieldCount, streamField...
-and, when the entries hold an outcome: its name and result JSON ('' '' not to count it), with
-KEYS 7-13 as RECORD_OUTCOME_FUNCTION's k when counting.
+ARGV: 1 token, 2 hostId, 3 events maxlen, 4 state set prefix, 5 expected length (-1: unknown),
+  6 handover id, 7 the entries' JSON joined by newlines, 8 counter increments ("field<TAB>by"
+  joined by newlines), 9 the host's new state ('' leaves it), and, when the entries hold an outcome:
+  10 its name and 11 its result JSON ('' '' not to count it), with KEYS 7-13 as RECORD_OUTCOME's.
 Returns 0 when the lease is not ours, -1 when the journal does not have the expected length, else
 {1, count} (count: RECORD_OUTCOME's, -2 when not counted); {1, 0} for a write that had landed already.
 (state sets are named from ARGV but carry the rollout's hash tag, so they share the slot)
+Each entry is also one event of the rollout's stream: host, handover and the entry's JSON.
 */
 const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}
 local token = ARGV[1]
-local count = tonumber(ARGV[5])
-local expected = tonumber(ARGV[6])
+local expected = tonumber(ARGV[5])
+local entries = {}
+for entry in string.gmatch(ARGV[7], '[^\\n]+') do entries[#entries + 1] = entry end
+local count = #entries
 local len = -1
 if expected >= 0 then
   len = redis.call('LLEN', KEYS[2])
   -- The same write sent again (its answer was lost): it landed, with its counts and events, once.
-  if len == expected + count and redis.call('LINDEX', KEYS[2], -1) == ARGV[7] then return {1, 0} end
+  if len == expected + count and redis.call('LINDEX', KEYS[2], -1) == entries[count] then return {1, 0} end
 end
 if token ~= '' and redis.call('GET', KEYS[1]) ~= token then
   return 0
@@ -193,24 +180,14 @@ if expected >= 0 and len ~= expected then return -1 end
 local host = ARGV[2]
 local maxlen = ARGV[3]
 local statePrefix = ARGV[4]
-local p = 8
-local entries = {}
-local newState = ''
+for field, by in string.gmatch(ARGV[8], '([^\\t\\n]+)\\t([^\\n]+)') do
+  redis.call('HINCRBY', KEYS[4], field, by)
+end
 for e = 1, count do
-  local n = tonumber(ARGV[p])
-  p = p + 1
-  for j = 1, n do
-    redis.call('HINCRBY', KEYS[4], ARGV[p], ARGV[p + 1])
-    p = p + 2
-  end
-  entries[e] = ARGV[p]
-  if ARGV[p + 1] ~= '' then newState = ARGV[p + 1] end
-  local nf = tonumber(ARGV[p + 2])
-  p = p + 3
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, p, p + nf - 1))
-  p = p + nf
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'host', host, 'handover', ARGV[6], 'entry', entries[e])
 end
 redis.call('RPUSH', KEYS[2], unpack(entries))
+local newState = ARGV[9]
 if newState ~= '' then
   local old = redis.call('HGET', KEYS[5], host)
   if old ~= newState then
@@ -224,12 +201,11 @@ if newState ~= '' then
   end
 end
 local counted = -2
-if ARGV[p] then
+if ARGV[10] then
   if token ~= '' then redis.call('DEL', KEYS[1]) end
-  if ARGV[p] ~= '' then
-    counted = recordOutcome({KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]}, host, ARGV[p], ARGV[p + 1])
+  if ARGV[10] ~= '' then
+    counted = recordOutcome({KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]}, host, ARGV[10], ARGV[11])
   end
 end
 return {1, counted}
 `);
-

@@ -55,7 +55,13 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
    * the host first: the compare-and-set refuses it if anyone wrote since, and then it reads. A
    * host is driven by one worker at a time, so that is rare, and a step costs one round trip.
    */
-  private readonly lastSeen = new Map<string, { version: string; state: string; shared?: SimulatedHostState }>();
+  private readonly lastSeen = new Map<string, LastSeen>();
+
+  /**
+   * Each host's topology as last read, parsed: it is set when the host is created and then only
+   * read, at precheck and at retrieve; an equal text is not parsed again.
+   */
+  private readonly topologies = new Map<string, { text: string; parsed: HostTopology }>();
 
   /** Names this store's writes (with `writes`), so that a resent one is recognised. */
   private readonly id = randomBytes(6).toString('hex');
@@ -89,7 +95,11 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     const [version, state, topology] = await this.read(key, 'version', 'state', 'topology');
     if (version === null && state === null && topology === null) return this.forget(hostId);
     if (topology === null) throw new SimulatedHostRecordError(`redis key ${key}`, 'field topology missing');
-    return { state: this.parseState(hostId, version, state), topology: parseHostTopology(`redis key ${key} field topology`, topology) };
+    const parsedState = this.parseState(hostId, version, state);
+    const known = this.topologies.get(hostId);
+    const parsed = known?.text === topology ? known.parsed : parseHostTopology(`redis key ${key} field topology`, topology);
+    this.rememberTopology(hostId, topology, parsed);
+    return { state: parsedState, topology: parsed };
   }
 
   async create(state: SimulatedHostState, topology: HostTopology): Promise<SimulatedHostSnapshot> {
@@ -105,12 +115,19 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     return { state: this.parseState(state.hostId, version, stored), topology: parseHostTopology(`redis key ${key} field topology`, storedTopology) };
   }
 
-  async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState> {
+  async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<void> {
     const key = this.keyOf(hostId);
     for (let n = 0; n < MAX_ATTEMPTS; n++) {
-      // A private copy, since `fn` changes it; after a lost race, read the host (the last seen record proved stale).
+      // `fn` changes what it gets: the store's own copy of its last write (taken, so nobody else
+      // holds it), else a fresh parse; after a lost race, read the host (the last seen record proved stale).
       const seen = n === 0 ? this.lastSeen.get(hostId) : undefined;
-      const current = seen ? this.parseRecord(hostId, seen.version, seen.state) : await this.load(hostId);
+      let current: SimulatedHostState | null;
+      if (seen?.written) {
+        current = seen.written;
+        seen.written = undefined;
+      } else {
+        current = seen ? this.parseRecord(hostId, seen.version, seen.state) : await this.load(hostId);
+      }
       if (current === null) throw new SimulatedHostNotFoundError(hostId);
       const expected = current.version;
       const next = fn(current);
@@ -119,7 +136,9 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
       const result = Number(await this.script(SET_IF_VERSION, key, String(expected), String(next.version), `${this.id}:${++this.writes}`, state));
       if (result === 1) {
         this.remember(hostId, String(next.version), state);
-        return next;
+        // The base of this host's next update: no parse of what was just serialised.
+        this.lastSeen.get(hostId)!.written = next;
+        return;
       }
       this.lastSeen.delete(hostId);
       if (result === -1) throw new SimulatedHostNotFoundError(hostId);
@@ -153,8 +172,15 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     if (this.lastSeen.size > REMEMBERED_HOSTS) this.lastSeen.delete(this.lastSeen.keys().next().value!);
   }
 
+  private rememberTopology(hostId: string, text: string, parsed: HostTopology): void {
+    this.topologies.delete(hostId);
+    this.topologies.set(hostId, { text, parsed });
+    if (this.topologies.size > REMEMBERED_HOSTS) this.topologies.delete(this.topologies.keys().next().value!);
+  }
+
   private forget(hostId: string): null {
     this.lastSeen.delete(hostId);
+    this.topologies.delete(hostId);
     return null;
   }
 
@@ -202,6 +228,15 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
 }
 
 const SHAS: Record<string, string> = {};
+
+interface LastSeen {
+  version: string;
+  state: string;
+  /** Parsed for `peek`, shared by its callers: never changed. */
+  shared?: SimulatedHostState;
+  /** The object this store last wrote as this version, owned by the store until an update takes it. */
+  written?: SimulatedHostState;
+}
 
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');

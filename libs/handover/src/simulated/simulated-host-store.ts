@@ -22,15 +22,17 @@ export interface SimulatedHostStore {
    * answer may be shared with other callers: read it, never change it.
    */
   peek(hostId: string): Promise<SimulatedHostState | null>;
+  /** The topology in the answer may be shared with other callers (it never changes): read it, never change it. */
   loadWithTopology(hostId: string): Promise<SimulatedHostSnapshot | null>;
   /** Stores the host unless it exists; returns what is stored afterwards. */
   create(state: SimulatedHostState, topology: HostTopology): Promise<SimulatedHostSnapshot>;
   /**
    * Applies `fn` to the current record and stores the result with `version` bumped. `fn` gets a
    * private copy it may change, and may run more than once (when another writer got in first), so
-   * it must not have other effects. Throws SimulatedHostNotFoundError for an unknown host.
+   * it must not have other effects, nor keep the object it returns (a store may start the host's
+   * next update from it). Throws SimulatedHostNotFoundError for an unknown host.
    */
-  update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState>;
+  update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<void>;
   /** Ids of every host in the store. */
   list(): Promise<string[]>;
 }
@@ -108,7 +110,7 @@ export class InMemorySimulatedHostStore implements SimulatedHostStore {
     return (await this.loadWithTopology(state.hostId))!;
   }
 
-  async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<SimulatedHostState> {
+  async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<void> {
     // Load, apply and store with no await in between: atomic on one event loop.
     const r = this.records.get(hostId);
     if (r === undefined) throw new SimulatedHostNotFoundError(hostId);
@@ -116,7 +118,6 @@ export class InMemorySimulatedHostStore implements SimulatedHostStore {
     const next = fn(current);
     next.version = current.version + 1;
     r.state = JSON.stringify(next);
-    return parseHostRecord(`simulated host ${hostId}`, r.state);
   }
 
   async list(): Promise<string[]> {
