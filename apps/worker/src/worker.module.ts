@@ -1,7 +1,7 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { connectRedis, FleetKeys, HANDOVER_QUEUE, ROLLOUT_QUEUE, RolloutStore, type RedisClient } from '@luo-fleet/queue';
+import { coalesceWrites, connectRedis, FleetKeys, HANDOVER_QUEUE, ROLLOUT_QUEUE, RolloutStore, type RedisClient } from '@luo-fleet/queue';
 import { RolloutCoordinator } from './rollout/rollout-coordinator';
 import { RolloutProcessor } from './rollout/rollout.processor';
 import { CoordinatorWatchdog } from './rollout/coordinator-watchdog';
@@ -41,10 +41,11 @@ function bullConnection(c: WorkerConfig) {
     {
       provide: WORKER_REDIS,
       inject: [WORKER_CONFIG],
-      // No auto-pipelining: when a hundred handovers step at the same moment it holds every
-      // command until the whole burst is built, so each host waits for all the others (measured:
-      // 2,000-host makespan ratio 1.08 with it, 1.05 without; handover throughput the same).
-      useFactory: (c: WorkerConfig) => connectRedis(c.redis),
+      // Each turn's commands in one write (see coalesceWrites; measured: 568 -> 628 handovers/s,
+      // worker CPU per handover 2.02 -> 1.74 ms). Not ioredis's auto-pipelining: with a hundred
+      // handovers stepping at once its one-pipeline-in-flight rule made each host wait for the
+      // others (2,000-host makespan ratio 1.08 with it, 1.05 without, on a faster machine).
+      useFactory: (c: WorkerConfig) => coalesceWrites(connectRedis(c.redis)),
     },
     {
       provide: RolloutStore,

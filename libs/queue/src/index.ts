@@ -1,4 +1,5 @@
 export * from './redis-connection';
+export * from './coalesced-writes';
 export * from './keys';
 export * from './host-lease';
 export * from './redis-handover-journal';

@@ -42,6 +42,8 @@ export class SimulatedHostDriver implements HostDriver {
   private readonly sleep: (ms: number) => Promise<void>;
   /** Reads are not recorded in the store, so their latency draws are numbered per driver. */
   private readonly reads: Partial<Record<SimulatedStep, number>> = {};
+  /** This driver changed the host (see `read`). */
+  private wrote = false;
 
   constructor(
     readonly hostId: string,
@@ -203,8 +205,14 @@ export class SimulatedHostDriver implements HostDriver {
 
   // ---- plumbing -----------------------------------------------------------------------------
 
+  /**
+   * Identity and incoming devices change only with a kexec, which only the worker holding the
+   * host's fence issues; the rest (booting) is a matter of time, judged at each call. So once this
+   * driver has changed the host, the record its store last saw (its own write, or a fresher one)
+   * answers them as a fresh read would, without one. Before that, a read asks the host.
+   */
   private read(step: SimulatedStep): Promise<SimulatedHostState> {
-    return this.observe(step, () => this.loadOrUnreachable(), (s) => s);
+    return this.observe(step, () => (this.wrote ? this.peekOrUnreachable() : this.loadOrUnreachable()), (s) => s);
   }
 
   /** A read call: what the host says after the step's latency, if it answers by then. */
@@ -267,6 +275,7 @@ export class SimulatedHostDriver implements HostDriver {
         recordHistory(s, { step, at: now, result: outcome.result, ...(error ? { detail: error.message } : {}) });
         return s;
       });
+      this.wrote = true;
     } catch (err) {
       if (err instanceof SimulatedHostNotFoundError) throw new HostUnreachableError(err.message);
       throw err;
