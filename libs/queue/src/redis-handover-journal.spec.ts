@@ -110,6 +110,20 @@ describe('RedisHandoverJournal (real Redis)', () => {
     expect((await first.load(`${ROLLOUT}.h4`)).map((e) => e.type === 'step_start' && e.step)).toEqual(['precheck', false, 'kexec_load']);
   });
 
+  it('installs the lease copy with its first read when asked, so the next write is accepted', async () => {
+    const entry: JournalEntry = { type: 'step_start', step: 'precheck', at: 20 };
+    // Without the copy (a plain read), the write is fenced off.
+    await expect(new RedisHandoverJournal(redis, keys, ROLLOUT, 'h6', { leaseToken: 'mine' }).append(`${ROLLOUT}.h6`, entry)).rejects.toBeInstanceOf(JournalFencedError);
+    const journal = new RedisHandoverJournal(redis, keys, ROLLOUT, 'h6', { leaseToken: 'mine', installLeaseCopyMs: 30_000 });
+    expect(await journal.load(`${ROLLOUT}.h6`)).toEqual([]);
+    expect(await redis.get(keys.handoverLease(ROLLOUT, 'h6'))).toBe('mine');
+    const ttl = await redis.pttl(keys.handoverLease(ROLLOUT, 'h6'));
+    expect(ttl).toBeGreaterThan(25_000);
+    expect(ttl).toBeLessThanOrEqual(30_000);
+    await journal.append(`${ROLLOUT}.h6`, entry);
+    expect(await journal.load(`${ROLLOUT}.h6`)).toEqual([entry]);
+  });
+
   it('takes `empty` as the length a first write expects', async () => {
     const outcome: JournalEntry = { type: 'outcome', at: 14, outcome: 'cancelled', reasons: [] };
     await new RedisHandoverJournal(redis, keys, ROLLOUT, 'h5', { empty: true }).append(`${ROLLOUT}.h5`, outcome);

@@ -14,6 +14,11 @@ import { RECORD_OUTCOME_FUNCTION } from './rollout-scripts';
 export interface RedisJournalOptions {
   /** Lease token that must still own the host for an append to land; omit only in tools that read. */
   leaseToken?: string;
+  /**
+   * `load` also installs the lease's copy (HostLease's per-rollout key) with this expiry, in the
+   * same script as the read: the host's lease is taken, its copy not yet (`acquire({ copy: false })`).
+   */
+  installLeaseCopyMs?: number;
   /** Approximate cap of the rollout's event stream. */
   eventsMaxLen?: number;
   /**
@@ -63,7 +68,12 @@ export class RedisHandoverJournal implements HandoverJournal {
   private length?: number;
 
   async load(_handoverId: string): Promise<JournalEntry[]> {
-    const raw = await this.redis.lrange(this.keys.journal(this.rolloutId, this.hostId), 0, -1);
+    const journal = this.keys.journal(this.rolloutId, this.hostId);
+    const { leaseToken, installLeaseCopyMs } = this.options;
+    const raw =
+      leaseToken && installLeaseCopyMs !== undefined
+        ? ((await INSTALL_COPY_AND_READ.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId), journal], [leaseToken, installLeaseCopyMs])) as string[])
+        : await this.redis.lrange(journal, 0, -1);
     this.length = raw.length;
     return raw.map((r) => JSON.parse(r) as JournalEntry);
   }
@@ -149,6 +159,12 @@ function stateAfter(entry: JournalEntry): string {
   if (entry.type === 'outcome') return entry.outcome;
   return '';
 }
+
+/** KEYS: 1 the lease's copy, 2 journal. ARGV: token, expiry ms. Returns the journal. */
+const INSTALL_COPY_AND_READ = new LuaScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return redis.call('LRANGE', KEYS[2], 0, -1)
+`);
 
 /*
 KEYS: 1 lease, 2 journal, 3 events, 4 stats, 5 hoststate, 6 statecount (one slot: the rollout's tag)
