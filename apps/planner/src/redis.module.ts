@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { connectRedis, describeRedis, type RedisClient, type RedisSettings } from '@luo-fleet/queue';
+import { coalesceWrites, connectRedis, describeRedis, type RedisClient, type RedisSettings } from '@luo-fleet/queue';
 import type { PlannerSettings } from './planner-settings';
 
 export const PLANNER_SETTINGS = Symbol('PLANNER_SETTINGS');
@@ -21,7 +21,8 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * than waiting forever while Redis is away, unlike the workers' connections.
  */
 export async function connectPlannerRedis(settings: RedisSettings): Promise<RedisClient> {
-  const redis = connectRedis(settings, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS });
+  // Coalesced: a rollout's creation sends a command per simulated host, a thousand at a time.
+  const redis = coalesceWrites(connectRedis(settings, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS }));
   let started = false;
   // Without a listener ioredis prints every failed reconnect; log each distinct problem once instead.
   const logger = new Logger('Redis');
