@@ -75,9 +75,15 @@ export class RolloutStore {
     await this.redis.sadd(k.rolloutIndex(), id);
     const now = Date.now();
     const skipped = hosts.filter((h): h is Extract<RolloutHostInput, { skip: unknown }> => 'skip' in h);
-    for (const h of skipped) {
-      const outcome: OutcomeEntry = { type: 'outcome', at: now, outcome: 'skipped', reasons: h.skip.reasons as OutcomeEntry['reasons'], error: h.skip.error };
-      await new RedisHandoverJournal(this.redis, k, id, h.hostId, { empty: true }).append(`${id}.${h.hostId}`, outcome);
+    // A thousand journals at a time, not one round trip each: two thirds of a 100,000-host fleet
+    // can be skipped, and one by one their outcomes took most of the create call.
+    for (let i = 0; i < skipped.length; i += CHUNK) {
+      await Promise.all(
+        skipped.slice(i, i + CHUNK).map((h) => {
+          const outcome: OutcomeEntry = { type: 'outcome', at: now, outcome: 'skipped', reasons: h.skip.reasons as OutcomeEntry['reasons'], error: h.skip.error };
+          return new RedisHandoverJournal(this.redis, k, id, h.hostId, { empty: true }).append(`${id}.${h.hostId}`, outcome);
+        }),
+      );
     }
     const skipResults = this.redis.pipeline();
     for (const h of skipped) {

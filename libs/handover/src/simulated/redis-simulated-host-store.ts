@@ -44,6 +44,12 @@ return nil
 const MAX_ATTEMPTS = 200;
 /** Hosts whose last seen record a store remembers (a worker drives a few hundred at a time). */
 const REMEMBERED_HOSTS = 4_096;
+/**
+ * Hosts whose parsed topology a store remembers: enough for the hosts one worker has between
+ * precheck and retrieve, and no more, since a 32-device host's takes tens of KiB (4,096 of them
+ * doubled a worker's memory in the 100,000-host benchmark).
+ */
+const REMEMBERED_TOPOLOGIES = 512;
 
 /**
  * One hash per host at `${prefix}:sim:host:{hostId}` (the same key as FleetKeys.simulatedHost):
@@ -175,7 +181,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   private rememberTopology(hostId: string, text: string, parsed: HostTopology): void {
     this.topologies.delete(hostId);
     this.topologies.set(hostId, { text, parsed });
-    if (this.topologies.size > REMEMBERED_HOSTS) this.topologies.delete(this.topologies.keys().next().value!);
+    if (this.topologies.size > REMEMBERED_TOPOLOGIES) this.topologies.delete(this.topologies.keys().next().value!);
   }
 
   private forget(hostId: string): null {
