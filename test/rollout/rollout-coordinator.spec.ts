@@ -26,7 +26,7 @@ describe('rollout coordinator', () => {
     const first = new Map<string, number>();
     for (const [, fields] of await ns.redis.xrange(h.keys.events(rolloutId), '-', '+')) {
       const f = Object.fromEntries(fields.flatMap((v, i) => (i % 2 === 0 ? [[v, fields[i + 1]]] : [])));
-      if (!first.has(f.host)) first.set(f.host, Number((JSON.parse(f.entry) as { at: number }).at));
+      if (!first.has(f.host)) first.set(f.host, Number((JSON.parse(f.entries.split('\n')[0]) as { at: number }).at));
     }
     return first;
   }

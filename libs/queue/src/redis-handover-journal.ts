@@ -175,7 +175,8 @@ ARGV: 1 token, 2 hostId, 3 events maxlen, 4 state set prefix, 5 expected length 
 Returns 0 when the lease is not ours, -1 when the journal does not have the expected length, else
 {1, count} (count: RECORD_OUTCOME's, -2 when not counted); {1, 0} for a write that had landed already.
 (state sets are named from ARGV but carry the rollout's hash tag, so they share the slot)
-Each entry is also one event of the rollout's stream: host, handover and the entry's JSON.
+The write is also one entry of the rollout's event stream: host, handover and the entries as
+sent (one JSON per line), so every journal entry is an event without an XADD each.
 */
 const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}
 local token = ARGV[1]
@@ -199,9 +200,7 @@ local statePrefix = ARGV[4]
 for field, by in string.gmatch(ARGV[8], '([^\\t\\n]+)\\t([^\\n]+)') do
   redis.call('HINCRBY', KEYS[4], field, by)
 end
-for e = 1, count do
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'host', host, 'handover', ARGV[6], 'entry', entries[e])
-end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'host', host, 'handover', ARGV[6], 'entries', ARGV[7])
 redis.call('RPUSH', KEYS[2], unpack(entries))
 local newState = ARGV[9]
 if newState ~= '' then

@@ -19,24 +19,34 @@ export interface RolloutEvent {
   [field: string]: unknown;
 }
 
-function eventOf(id: string, flat: string[]): RolloutEvent {
+/**
+ * The events of one stream entry, oldest first: a journal write's entries (one JSON per line), or
+ * one event written a field each by older versions. Ids are the stream id and the entry's place in
+ * the write.
+ */
+function eventsOf(id: string, flat: string[]): RolloutEvent[] {
   const fields = new Map<string, string>();
   for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i], flat[i + 1]);
-  const event: RolloutEvent = { id, host: fields.get('host'), handover: fields.get('handover') };
-  const text = fields.get('entry');
-  if (text === undefined) return { ...event, ...olderEventFields(fields) };
-  let entry: Record<string, unknown>;
-  try {
-    entry = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return { ...event, entry: text };
-  }
-  // The names this API has always used: a step's duration is `ms`, the phase of an outcome or a rollback is `step`.
-  const { durationMs, phase, ...rest } = entry;
-  return { ...event, ...rest, ...(durationMs === undefined ? {} : { ms: durationMs as number }), ...(phase === undefined ? {} : { step: phase as string }) };
+  const host = fields.get('host');
+  const handover = fields.get('handover');
+  const text = fields.get('entries');
+  if (text === undefined) return [{ id, host, handover, ...olderEventFields(fields) }];
+  return text.split('\n').map((line, i) => ({ id: `${id}.${i}`, host, handover, ...entryFields(line) }));
 }
 
-/** Events written before entries were stored whole: one stream field per event field. */
+/** A journal entry in the names this API has always used: a step's duration is `ms`, the phase of an outcome or a rollback is `step`. */
+function entryFields(line: string): Partial<RolloutEvent> {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return { entry: line };
+  }
+  const { durationMs, phase, ...rest } = entry;
+  return { ...rest, ...(durationMs === undefined ? {} : { ms: durationMs as number }), ...(phase === undefined ? {} : { step: phase as string }) };
+}
+
+/** An event written by older versions: one stream field per event field. */
 function olderEventFields(fields: Map<string, string>): Partial<RolloutEvent> {
   const event: Partial<RolloutEvent> = {};
   for (const [name, value] of fields) {
@@ -57,6 +67,7 @@ function olderEventFields(fields: Map<string, string>): Partial<RolloutEvent> {
 
 /** The newest `limit` events of a rollout, newest first. */
 export async function newestEvents(redis: RedisClient, keys: FleetKeys, rolloutId: string, limit: number): Promise<RolloutEvent[]> {
+  // A stream entry holds at least one event, so `limit` entries hold enough.
   const rows = await redis.xrevrange(keys.events(rolloutId), '+', '-', 'COUNT', limit);
-  return rows.map(([id, fields]) => eventOf(id, fields));
+  return rows.flatMap(([id, fields]) => eventsOf(id, fields).reverse()).slice(0, limit);
 }
