@@ -38,13 +38,17 @@ export class HostLease {
     return this.ttlMs;
   }
 
-  /** Extends both keys if still ours; marks the lease lost otherwise. */
+  /**
+   * Extends both keys if still ours; marks the lease lost otherwise. A missing copy is not a loss:
+   * the journal may not have installed it yet (`copy: false`), or has dropped it with the outcome;
+   * and if it expired, the journal refuses the next append anyway (the copy is what fences it).
+   */
   async renew(): Promise<boolean> {
-    const [ours, ours2] = await Promise.all([
+    const [ours, copy] = await Promise.all([
       RENEW.run(this.redis, [this.keys.hostLease(this.hostId)], [this.token, this.ttlMs]),
       RENEW.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId)], [this.token, this.ttlMs]),
     ]);
-    if (ours !== 1 || ours2 !== 1) this.lost = true;
+    if (ours !== 1 || copy === 0) this.lost = true;
     return !this.lost;
   }
 
@@ -65,10 +69,13 @@ export class HostLease {
   }
 }
 
+/** 1: extended; 0: held by another token; 2: no such key. */
 const RENEW = new LuaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
+if not holder then return 2 end
 return 0`);
 
 const RELEASE = new LuaScript(`
