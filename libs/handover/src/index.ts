@@ -6,3 +6,4 @@ export * from './journal';
 export * from './handover-machine';
 export * from './simulated';
 export * from './agent';
+export * from './lua-script';

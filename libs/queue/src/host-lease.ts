@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis-connection';
 import type { FleetKeys } from './keys';
-import { LuaScript } from './lua-script';
+import { LuaScript } from '@luo-fleet/handover';
 
 /**
  * At most one handover per host at any moment, across all workers and rollouts: a lease with an

@@ -8,7 +8,7 @@ import {
   type StatIncrement,
 } from '@luo-fleet/telemetry';
 import type { FleetKeys } from './keys';
-import { LuaScript } from './lua-script';
+import { LuaScript } from '@luo-fleet/handover';
 import { RECORD_OUTCOME_FUNCTION } from './rollout-scripts';
 
 export interface RedisJournalOptions {

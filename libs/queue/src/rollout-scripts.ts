@@ -1,4 +1,4 @@
-import { LuaScript } from './lua-script';
+import { LuaScript } from '@luo-fleet/handover';
 /**
  * Lua run by Redis for a rollout's admission bookkeeping. Every key of one rollout shares its hash
  * tag, so each script touches one slot (Redis Cluster); per-state sets are named from ARGV with the

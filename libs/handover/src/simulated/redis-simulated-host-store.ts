@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { HostTopology } from '@luo-fleet/topology';
+import { LuaScript } from '../lua-script';
 import type { SimulatedHostState } from './simulated-host-state';
 import {
   parseHostRecord,
@@ -19,7 +20,7 @@ import {
  * then be applied a second time).
  * ARGV: expected version, new version, write id, state JSON.
  */
-const SET_IF_VERSION = `
+const SET_IF_VERSION = new LuaScript(`
 local cur = redis.pcall('HGET', KEYS[1], 'version')
 if type(cur) == 'table' and cur.err then return -2 end
 if not cur then return -1 end
@@ -29,17 +30,17 @@ if cur ~= ARGV[1] then
 end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'writer', ARGV[3], 'state', ARGV[4])
 return 1
-`;
+`);
 
 /**
  * Creates the host unless its key exists (ARGV: version, state JSON, topology JSON). Returns what
  * was there ({version, state, topology}), or nothing when it created the host.
  */
-const CREATE = `
+const CREATE = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HMGET', KEYS[1], 'version', 'state', 'topology') end
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'state', ARGV[2], 'topology', ARGV[3])
 return nil
-`;
+`);
 
 const MAX_ATTEMPTS = 200;
 /** Hosts whose last seen record a store remembers (a worker drives a few hundred at a time). */
@@ -111,7 +112,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   async create(state: SimulatedHostState, topology: HostTopology): Promise<SimulatedHostSnapshot> {
     const key = this.keyOf(state.hostId);
     const text = JSON.stringify(state);
-    const existing = (await this.script(CREATE, key, String(state.version), text, JSON.stringify(topology))) as (string | null)[] | null;
+    const existing = (await CREATE.run(this.redis, [key], [String(state.version), text, JSON.stringify(topology)])) as (string | null)[] | null;
     if (existing === null) {
       this.remember(state.hostId, String(state.version), text);
       return { state, topology };
@@ -139,7 +140,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
       const next = fn(current);
       next.version = expected + 1;
       const state = JSON.stringify(next);
-      const result = Number(await this.script(SET_IF_VERSION, key, String(expected), String(next.version), `${this.id}:${++this.writes}`, state));
+      const result = Number(await SET_IF_VERSION.run(this.redis, [key], [String(expected), String(next.version), `${this.id}:${++this.writes}`, state]));
       if (result === 1) {
         this.remember(hostId, String(next.version), state);
         // The base of this host's next update: no parse of what was just serialised.
@@ -199,17 +200,6 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     }
   }
 
-  /** By SHA; the script text goes over the wire only when Redis lacks it (first use, restart, SCRIPT FLUSH). */
-  private async script(text: string, key: string, ...args: string[]): Promise<unknown> {
-    const sha = (SHAS[text] ??= createHash('sha1').update(text).digest('hex'));
-    try {
-      return await this.redis.evalsha(sha, 1, key, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return this.redis.eval(text, 1, key, ...args);
-    }
-  }
-
   async list(): Promise<string[]> {
     const ids: string[] = [];
     const head = `${this.prefix}:sim:host:{`;
@@ -232,8 +222,6 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     return cluster.nodes('master');
   }
 }
-
-const SHAS: Record<string, string> = {};
 
 interface LastSeen {
   version: string;

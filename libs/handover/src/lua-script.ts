@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { RedisClient } from './redis-connection';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * A Lua script run by its SHA (EVALSHA): the text crosses the wire only when Redis lacks it (first
  * use, a restart, SCRIPT FLUSH, a new cluster node), not on every call. Scripts on the hot path of
  * a handover run several times per host, and their text is most of the bytes of each call.
+ * Here, below libs/queue, so that the simulated host store in this lib uses it too.
  */
 export class LuaScript {
   readonly sha: string;
@@ -13,7 +14,7 @@ export class LuaScript {
     this.sha = createHash('sha1').update(text).digest('hex');
   }
 
-  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[] = []): Promise<unknown> {
+  async run(redis: Redis | Cluster, keys: readonly string[], args: readonly (string | number)[] = []): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
