@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { spawnBuilt, until, type BenchChild } from './bench-processes';
+import type { BenchNamespace } from './bench-redis';
 
 export interface BenchPlanner {
   readonly base: string;
@@ -52,4 +53,29 @@ export async function startBenchPlanner(redisUrl: string, prefix: string): Promi
     throw err;
   }
   return { base, child, call, stop: () => child.stop() };
+}
+
+/** What a benchmark body started: recorded so that it is stopped whatever happens. */
+export interface BenchApps {
+  planner?: BenchPlanner;
+  workers: BenchChild[];
+}
+
+/**
+ * Runs a benchmark that starts a planner and workers: on failure prints the end of their output,
+ * and always stops them and drops the benchmark's namespace.
+ */
+export async function withBenchApps(ns: BenchNamespace, body: (apps: BenchApps) => Promise<void>): Promise<void> {
+  const apps: BenchApps = { workers: [] };
+  try {
+    await body(apps);
+  } catch (err) {
+    for (const w of apps.workers) console.error(w.output().slice(-2_000));
+    if (apps.planner) console.error(apps.planner.child.output().slice(-2_000));
+    throw err;
+  } finally {
+    await Promise.all(apps.workers.map((w) => w.stop()));
+    await apps.planner?.stop();
+    await ns.drop();
+  }
 }

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { FleetKeys } from '@luo-fleet/queue';
 import { BENCH_REDIS_URL, benchNamespace, percentile } from './bench-redis';
 import { spawnBuilt, until, workerEnv, type BenchChild } from './bench-processes';
-import { startBenchPlanner, type BenchPlanner } from './bench-planner';
+import { startBenchPlanner, withBenchApps, type BenchPlanner } from './bench-planner';
 import { createBenchRollout, outcomeCount, registerHosts } from './bench-fleet';
 
 export const name = 'makespan';
@@ -135,19 +135,17 @@ async function measuredRollout(
 export async function run(): Promise<void> {
   const ns = benchNamespace('makespan');
   const keys = new FleetKeys(ns.prefix);
-  let workers: BenchChild[] = [];
-  let planner: BenchPlanner | undefined;
-  try {
-    planner = await startBenchPlanner(BENCH_REDIS_URL, ns.prefix);
+  await withBenchApps(ns, async (apps) => {
+    const planner = (apps.planner = await startBenchPlanner(BENCH_REDIS_URL, ns.prefix));
     // Measure one handover first; correct the per-call latency once if the sum is off by more than 5%.
     let latencyMs = Math.round(HANDOVER_MS / DRIVER_CALLS);
-    workers = startWorkers(ns.prefix, latencyMs);
+    apps.workers = startWorkers(ns.prefix, latencyMs);
     let handoverMs = await calibrate(planner, ns, keys, 'calib0');
     console.log(`one handover at ${latencyMs} ms per driver call: ${handoverMs} ms`);
     if (Math.abs(handoverMs - HANDOVER_MS) > HANDOVER_MS * 0.05) {
       latencyMs = Math.round((latencyMs * HANDOVER_MS) / handoverMs);
-      await Promise.all(workers.map((w) => w.stop()));
-      workers = startWorkers(ns.prefix, latencyMs);
+      await Promise.all(apps.workers.map((w) => w.stop()));
+      apps.workers = startWorkers(ns.prefix, latencyMs);
       handoverMs = await calibrate(planner, ns, keys, 'calib1');
       console.log(`one handover at ${latencyMs} ms per driver call: ${handoverMs} ms`);
     }
@@ -162,13 +160,5 @@ export async function run(): Promise<void> {
       const stress = await measuredRollout(planner, ns, keys, 'stress', handoverMs, 0);
       console.log(`stress (clients without pause): makespan ratio ${stress.ratio.toFixed(3)}, status p99 ${stress.p99.toFixed(1)} ms`);
     }
-  } catch (err) {
-    for (const w of workers) console.error(w.output().slice(-2_000));
-    if (planner) console.error(planner.child.output().slice(-2_000));
-    throw err;
-  } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-    await planner?.stop();
-    await ns.drop();
-  }
+  });
 }

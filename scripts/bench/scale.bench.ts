@@ -9,8 +9,8 @@
 import { performance } from 'node:perf_hooks';
 import { compactFinishedRollout, FleetKeys } from '@luo-fleet/queue';
 import { BENCH_REDIS_URL, benchNamespace, usedMemory } from './bench-redis';
-import { spawnBuilt, until, workerEnv, type BenchChild } from './bench-processes';
-import { startBenchPlanner, type BenchPlanner } from './bench-planner';
+import { spawnBuilt, until, workerEnv } from './bench-processes';
+import { startBenchPlanner, withBenchApps } from './bench-planner';
 import { createBenchRollout, outcomeCount, registerHosts } from './bench-fleet';
 import { keyCensus, mib, printCensus, type KeyKind } from './key-census';
 
@@ -38,15 +38,13 @@ function report(title: string, census: KeyKind[], hosts: number): number {
 export async function run(): Promise<void> {
   const ns = benchNamespace('scale');
   const keys = new FleetKeys(ns.prefix);
-  let workers: BenchChild[] = [];
-  let planner: BenchPlanner | undefined;
-  try {
-    planner = await startBenchPlanner(BENCH_REDIS_URL, ns.prefix);
+  await withBenchApps(ns, async (apps) => {
+    const planner = (apps.planner = await startBenchPlanner(BENCH_REDIS_URL, ns.prefix));
     const register = await registerHosts(planner, SEED, 'scale', 0, HOSTS, { devices: 32 });
     console.log(`register: ${HOSTS} hosts (32 devices) through POST /v1/hosts:batch in ${register.toFixed(1)} s = ${Math.round(HOSTS / register)} hosts/s`);
     const memBefore = usedMemory(await ns.redis.info('memory'));
 
-    workers = [...Array(WORKERS)].map(() =>
+    apps.workers = [...Array(WORKERS)].map(() =>
       spawnBuilt(
         'apps/worker/src/main.js',
         workerEnv(BENCH_REDIS_URL, ns.prefix, {
@@ -70,7 +68,7 @@ export async function run(): Promise<void> {
     await until('rollout finished', async () => (await ns.redis.hget(keys.admission(id), 'finishedAt')) !== null, 30_000, 50);
     const updated = Number(await ns.redis.hget(keys.stats(id), 'h|updated'));
     console.log(`run: ${created.plan.hosts} outcomes (${updated} updated) in ${runSeconds.toFixed(1)} s = ${Math.round(created.plan.hosts / runSeconds)} hosts/s, ${Math.round(created.plan.eligible / runSeconds)} handovers/s`);
-    console.log(`worker peak RSS (VmHWM): ${workers.map((w) => `${Math.round(w.peakRssKiB() / 1024)} MiB`).join(', ')}`);
+    console.log(`worker peak RSS (VmHWM): ${apps.workers.map((w) => `${Math.round(w.peakRssKiB() / 1024)} MiB`).join(', ')}`);
     // The shared Redis also serves others, so used_memory is only indicative; the census is ours alone.
     const memAfter = usedMemory(await ns.redis.info('memory'));
     console.log(`used_memory delta (create..finished, shared Redis): ${mib(memAfter - memBefore)} = ${((memAfter - memBefore) / HOSTS / 1024).toFixed(2)} KiB per host`);
@@ -83,13 +81,5 @@ export async function run(): Promise<void> {
     console.log(`compactFinishedRollout: ${JSON.stringify(compaction)} in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
     const after = report('after compaction', await keyCensus(ns.redis, ns.prefix, [id]), HOSTS);
     console.log(`${after < KIB_TARGET ? 'PASS' : 'MISS'} under ${KIB_TARGET} KiB of Redis per finished host after compaction (${after.toFixed(2)} KiB)`);
-  } catch (err) {
-    for (const w of workers) console.error(w.output().slice(-2_000));
-    if (planner) console.error(planner.child.output().slice(-2_000));
-    throw err;
-  } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-    await planner?.stop();
-    await ns.drop();
-  }
+  });
 }
