@@ -19,7 +19,10 @@ export interface RedisJournalOptions {
    * same script as the read: the host's lease is taken, its copy not yet (`acquire({ copy: false })`).
    */
   installLeaseCopyMs?: number;
-  /** Approximate cap of the rollout's event stream. */
+  /**
+   * Approximate cap of the rollout's event stream, in stream entries (DEFAULT_EVENTS_MAXLEN): one
+   * per write, which holds two or three journal entries.
+   */
   eventsMaxLen?: number;
   /**
    * An outcome appended here is also counted in its rollout (RECORD_OUTCOME's bookkeeping: done
@@ -32,6 +35,12 @@ export interface RedisJournalOptions {
    */
   empty?: boolean;
 }
+
+/**
+ * A running rollout's event stream keeps about its last 100,000 writes (some 250,000 journal
+ * entries, ~30 MiB): a 100,000-host rollout then stays under 2 KiB of Redis per host.
+ */
+export const DEFAULT_EVENTS_MAXLEN = 100_000;
 
 /** What appending an outcome did to the rollout's counts (RECORD_OUTCOME's 1, 0 and -1). */
 export type OutcomeCount = 'first' | 'again' | 'no-rollout';
@@ -97,7 +106,7 @@ export class RedisHandoverJournal implements HandoverJournal {
     const args: (string | number)[] = [
       this.options.leaseToken ?? '',
       this.hostId,
-      this.options.eventsMaxLen ?? 200_000,
+      this.options.eventsMaxLen ?? DEFAULT_EVENTS_MAXLEN,
       k.hostStateSetPrefix(this.rolloutId),
       this.length ?? -1,
       handoverId,
