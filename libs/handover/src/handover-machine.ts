@@ -1,4 +1,5 @@
 import { buildPreservationSet, type DeviceReason, type DeviceVerdict } from '@luo-fleet/preservation';
+import type { HostTopology } from '@luo-fleet/topology';
 import { findDrift } from './drift';
 import { preservedBdfs, type HandoverPlan } from './handover-plan';
 import {
@@ -174,13 +175,16 @@ class HandoverRun {
 
   /** The host answers, LUO is on, and every preserved device still passes the rules and matches the plan. */
   private async precheck(): Promise<void> {
-    const identity = await this.driver.identity();
-    if (!identity.luoEnabled) {
+    // Both questions at once (a real host answers each over the network), judged in this order.
+    const [identity, topology] = await Promise.allSettled([this.driver.identity(), this.driver.topology()]);
+    if (identity.status === 'rejected') throw identity.reason;
+    if (!identity.value.luoEnabled) {
       throw new StepRejectedError('/dev/liveupdate missing or liveupdate=on kho=on not on the kernel command line', [
         'LUO_DISABLED',
       ]);
     }
-    await this.revalidate('precheck', []);
+    if (topology.status === 'rejected') throw topology.reason;
+    await this.revalidate('precheck', [], topology.value);
   }
 
   private async kexec(): Promise<OutcomeEntry> {
@@ -305,15 +309,16 @@ class HandoverRun {
   /** The new kernel's check, done first by us: every preserved device came in, and still passes. */
   private async retrieve(): Promise<void> {
     const ctx = this.ctx('retrieve');
-    const report = await this.driver.incoming(ctx);
-    const notIncoming = preservedBdfs(this.plan).filter((b) => !report.incoming.includes(b));
-    await this.revalidate('retrieve', notIncoming);
+    const [report, topology] = await Promise.allSettled([this.driver.incoming(ctx), this.driver.topology()]);
+    if (report.status === 'rejected') throw report.reason;
+    if (topology.status === 'rejected') throw topology.reason;
+    const notIncoming = preservedBdfs(this.plan).filter((b) => !report.value.incoming.includes(b));
+    await this.revalidate('retrieve', notIncoming, topology.value);
     await this.driver.retrieve(ctx);
   }
 
-  /** Re-read the topology, re-apply the plan's rules and compare with the plan (precheck and retrieve). */
-  private async revalidate(stage: 'precheck' | 'retrieve', notIncoming: string[]): Promise<void> {
-    const topology = await this.driver.topology();
+  /** Re-apply the plan's rules to the topology the host just reported and compare with the plan (precheck and retrieve). */
+  private async revalidate(stage: 'precheck' | 'retrieve', notIncoming: string[], topology: HostTopology): Promise<void> {
     const bdfs = preservedBdfs(this.plan);
     const set = buildPreservationSet(topology, bdfs, { profile: this.plan.profile, strictAcs: this.plan.strictAcs });
     const drift = new Map(findDrift(this.plan.plannedDevices, topology).map((d) => [d.bdf, d.detail]));
