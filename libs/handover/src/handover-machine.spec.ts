@@ -394,4 +394,31 @@ describe('runHandover', () => {
       expect(host.calls).not.toContain('kexec');
     });
   });
+
+  it('asks for identity and topology at once at precheck, and still reports LUO_DISABLED first', async () => {
+    const host = new ScriptedHost();
+    const plan = planFor(host);
+    // Identity answers only once the topology was asked: a precheck asking one after the other would hang.
+    let topologyAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (topologyAsked = resolve));
+    const identity = host.identity.bind(host);
+    host.identity = async () => {
+      await asked;
+      return identity();
+    };
+    const topology = host.topology.bind(host);
+    host.topology = async () => {
+      topologyAsked();
+      return topology();
+    };
+    expect((await runHandover(host, new InMemoryHandoverJournal(), plan, { ...fast, stepTimeoutMs: 2_000 })).outcome).toBe('updated');
+
+    const off = new ScriptedHost();
+    off.luo = false;
+    off.topology = async () => {
+      throw new HostUnreachableError('topology read timed out');
+    };
+    const outcome = await runHandover(off, new InMemoryHandoverJournal(), planFor(new ScriptedHost()), fast);
+    expect(outcome).toMatchObject({ outcome: 'rolled_back', phase: 'precheck', reasons: ['LUO_DISABLED'] });
+  });
 });
