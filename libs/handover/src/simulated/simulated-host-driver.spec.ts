@@ -336,6 +336,15 @@ describe('createSimulatedHost', () => {
     const base = { hostId: 'hv-1', seed: 1, topology: twoGpuHost(), kernelRelease: OLD_KERNEL };
     await expect(createSimulatedHost(store, { ...base, hostId: 'a{b}' })).rejects.toThrow(/^host\.hostId: .*braces/);
     await expect(createSimulatedHost(store, { ...base, kernelRelease: '' })).rejects.toBeInstanceOf(SimulatedHostInputError);
+    const topology = twoGpuHost();
+    for (const bad of [
+      { ...topology, devices: [...topology.devices, { vendor: 1 }] },
+      { ...topology, iommuGroups: { 10: ['0000:3b:00.0', 7] } },
+      { devices: topology.devices },
+      null,
+    ]) {
+      await expect(createSimulatedHost(store, { ...base, topology: bad as never }), JSON.stringify(bad)?.slice(0, 80)).rejects.toThrow(/^host\.topology: expected \{devices/);
+    }
     await expect(createSimulatedHost(store, { ...base, faults: { failStep: 'reboot' } as never })).rejects.toThrow(
       /^host\.faults\.failStep: /,
     );
