@@ -1,4 +1,4 @@
-import type { RedisClient } from './redis-connection';
+import { fieldsOf, type RedisClient } from './redis-connection';
 
 /** What a mutating call was aimed at, e.g. `{ host: 'hv-001' }` or `{ rollout: 'r-7' }` or `{ hosts: 500 }`. */
 export type AuditTarget = Record<string, string | number>;
@@ -76,8 +76,7 @@ export class AuditLog {
 }
 
 function toEntry(id: string, fields: string[]): AuditEntry {
-  const f = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i], fields[i + 1]);
+  const f = fieldsOf(fields);
   let target: AuditTarget = {};
   try {
     target = JSON.parse(f.get('target') ?? '{}') as AuditTarget;

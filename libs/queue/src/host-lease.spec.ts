@@ -1,22 +1,22 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type IORedis from 'ioredis';
-import { connectRedis, unlinkMatching } from './redis-connection';
+import { redisNamespace, type RedisNamespace } from '../../../test/support/redis-namespace';
 import { FleetKeys } from './keys';
 import { HostLease } from './host-lease';
 
 describe('HostLease (real Redis)', () => {
-  const prefix = `luo-test-lease-${randomBytes(4).toString('hex')}`;
-  const keys = new FleetKeys(prefix);
+  let ns: RedisNamespace;
+  let keys: FleetKeys;
   let redis: IORedis;
 
   beforeAll(() => {
-    redis = connectRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix });
+    ns = redisNamespace('lease');
+    keys = new FleetKeys(ns.prefix);
+    redis = ns.redis;
   });
 
   afterAll(async () => {
-    await unlinkMatching(redis, [`${prefix}:*`]);
-    await redis.quit();
+    await ns.drop();
   });
 
   it('is held by one handover at a time, across rollouts, until released', async () => {

@@ -98,6 +98,13 @@ function credentialsOf(url: string): Pick<RedisOptions, 'username' | 'password' 
   };
 }
 
+/** A flat field-value reply (a stream entry's fields, HGETALL from a script) as a map. */
+export function fieldsOf(flat: readonly string[]): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i], flat[i + 1]);
+  return fields;
+}
+
 export function isRedisCluster(redis: RedisClient): redis is Cluster {
   return (redis as { isCluster?: boolean }).isCluster === true;
 }

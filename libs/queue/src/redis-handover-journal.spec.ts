@@ -2,19 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type IORedis from 'ioredis';
 import { JournalFencedError, type JournalEntry } from '@luo-fleet/handover';
-import { connectRedis, unlinkMatching } from './redis-connection';
+import { redisNamespace, type RedisNamespace } from '../../../test/support/redis-namespace';
 import { FleetKeys } from './keys';
 import { RedisHandoverJournal } from './redis-handover-journal';
 
 const ROLLOUT = 'r-journal';
 
 describe('RedisHandoverJournal (real Redis)', () => {
-  const prefix = `luo-test-journal-${randomBytes(4).toString('hex')}`;
-  const keys = new FleetKeys(prefix);
+  let ns: RedisNamespace;
+  let keys: FleetKeys;
   let redis: IORedis;
 
   beforeAll(async () => {
-    redis = connectRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix });
+    ns = redisNamespace('journal');
+    keys = new FleetKeys(ns.prefix);
+    redis = ns.redis;
     // A running rollout with two hosts admitted in rack r1 and a budget of one failure.
     await redis.hset(keys.admission(ROLLOUT), { status: 'running', inflight: 2, finished: 0, failures: 0, maxFailures: 1 });
     await redis.zadd(keys.admitted(ROLLOUT), 1, 'h1', 1, 'h2');
@@ -24,8 +26,7 @@ describe('RedisHandoverJournal (real Redis)', () => {
   });
 
   afterAll(async () => {
-    await unlinkMatching(redis, [`${prefix}:*`]);
-    await redis.quit();
+    await ns.drop();
   });
 
   async function leased(host: string): Promise<RedisHandoverJournal> {

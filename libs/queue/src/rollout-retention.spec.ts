@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type IORedis from 'ioredis';
 import { foldJournal, type JournalEntry } from '@luo-fleet/handover';
-import { connectRedis } from './redis-connection';
+import { redisNamespace, type RedisNamespace } from '../../../test/support/redis-namespace';
 import { FleetKeys } from './keys';
 import { RedisHandoverJournal } from './redis-handover-journal';
 import { compactFinishedRollout } from './rollout-retention';
@@ -25,12 +24,14 @@ function entriesOf(host: string, at: number): JournalEntry[] {
 }
 
 describe('compactFinishedRollout', () => {
-  const prefix = `luo-test-retention-${randomBytes(4).toString('hex')}`;
-  const keys = new FleetKeys(prefix);
+  let ns: RedisNamespace;
+  let keys: FleetKeys;
   let redis: IORedis;
 
   beforeAll(async () => {
-    redis = connectRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix });
+    ns = redisNamespace('retention');
+    keys = new FleetKeys(ns.prefix);
+    redis = ns.redis;
     await redis.set(keys.rollout(ROLLOUT), JSON.stringify({ id: ROLLOUT }));
     await redis.hset(keys.admission(ROLLOUT), { status: 'running', inflight: 1, finished: 3 });
     await redis.hset(keys.plans(ROLLOUT), { h4: '{"plan":{}}' });
@@ -41,15 +42,7 @@ describe('compactFinishedRollout', () => {
   });
 
   afterAll(async () => {
-    for (const pattern of [`${prefix}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (found.length > 0) await redis.unlink(...found);
-      } while (cursor !== '0');
-    }
-    await redis.quit();
+    await ns.drop();
   });
 
   it('does nothing while the rollout is not finished', async () => {

@@ -1,4 +1,4 @@
-import type { RedisClient } from './redis-connection';
+import { fieldsOf, type RedisClient } from './redis-connection';
 import type { OutcomeEntry } from '@luo-fleet/handover';
 import { validationStat } from '@luo-fleet/telemetry';
 import type { Rollout, RolloutStatus } from '@luo-fleet/rollout';
@@ -121,12 +121,12 @@ export class RolloutStore {
       string[],
       string[],
     ];
-    const adm = pairsOf(admFlat);
-    const counts = pairsOf(countsFlat);
+    const adm = Object.fromEntries(fieldsOf(admFlat));
+    const counts = fieldsOf(countsFlat);
     if (!raw || !adm.status) return null;
     const rollout = JSON.parse(raw) as Rollout;
     const hostsByState: Record<string, number> = {};
-    for (const [state, n] of Object.entries(counts)) if (Number(n) > 0) hostsByState[state] = Number(n);
+    for (const [state, n] of counts) if (Number(n) > 0) hostsByState[state] = Number(n);
     return {
       ...rollout,
       status: adm.status as RolloutStatus,
@@ -250,9 +250,3 @@ export class RolloutStore {
 const ROLLOUT_VIEW = new LuaScript(`
 return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
 `);
-
-function pairsOf(flat: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = flat[i + 1];
-  return out;
-}

@@ -1,4 +1,4 @@
-import type { RedisClient } from '@luo-fleet/queue';
+import { fieldsOf, type RedisClient } from '@luo-fleet/queue';
 import type { FleetKeys } from '@luo-fleet/queue';
 
 /** One entry of a rollout's event stream (a journal entry, see RedisHandoverJournal), typed back. */
@@ -25,8 +25,7 @@ export interface RolloutEvent {
  * the write.
  */
 function eventsOf(id: string, flat: string[]): RolloutEvent[] {
-  const fields = new Map<string, string>();
-  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i], flat[i + 1]);
+  const fields = fieldsOf(flat);
   const host = fields.get('host');
   const handover = fields.get('handover');
   const text = fields.get('entries');
