@@ -20,7 +20,7 @@ export class HostLease {
     private readonly keys: FleetKeys,
     readonly hostId: string,
     readonly rolloutId: string,
-    private readonly ttlMs: number,
+    readonly ttlMs: number,
   ) {}
 
   /**
@@ -32,10 +32,6 @@ export class HostLease {
     if (got !== 'OK') return false;
     if (copy) await this.redis.set(this.keys.handoverLease(this.rolloutId, this.hostId), this.token, 'PX', this.ttlMs);
     return true;
-  }
-
-  get ttl(): number {
-    return this.ttlMs;
   }
 
   /**

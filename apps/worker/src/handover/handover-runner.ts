@@ -72,7 +72,7 @@ export class HandoverRunner {
       }
       journal = new RedisHandoverJournal(this.redis, this.keys, plan.rolloutId, plan.hostId, {
         leaseToken: lease.token,
-        installLeaseCopyMs: lease.ttl,
+        installLeaseCopyMs: lease.ttlMs,
         countOutcomes: true,
       });
       const outcome = await runHandover(this.driverFor(job), journal, plan, {
