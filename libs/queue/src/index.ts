@@ -3,6 +3,8 @@ export * from './coalesced-writes';
 export * from './keys';
 export * from './host-lease';
 export * from './redis-handover-journal';
+export * from './journal-writes';
+export * from './journal-group-commit';
 export * from './handover-job';
 export * from './auth-tokens';
 export * from './audit-log';

@@ -5,6 +5,7 @@ import type { Rollout, RolloutStatus } from '@luo-fleet/rollout';
 import type { HandoverJobData } from './handover-job';
 import type { FleetKeys } from './keys';
 import { outcomeResultJson, RedisHandoverJournal } from './redis-handover-journal';
+import { JournalGroupCommit } from './journal-group-commit';
 import { ADMIT, ADVANCE, CONTROL, RECORD_OUTCOME } from './rollout-scripts';
 import { LuaScript } from '@luo-fleet/handover';
 
@@ -45,10 +46,15 @@ const CHUNK = 1000;
  * rollout-scripts.ts, so that any number of coordinators and workers can act on it at once.
  */
 export class RolloutStore {
+  /** Outcomes of hosts that never start (skipped, cancelled) are written many per script run. */
+  private readonly groupCommit: JournalGroupCommit;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
-  ) {}
+  ) {
+    this.groupCommit = new JournalGroupCommit(redis, keys);
+  }
 
   /**
    * Writes a new rollout. The admission hash is written last and the rollout becomes active only
@@ -82,7 +88,7 @@ export class RolloutStore {
       await Promise.all(
         skipped.slice(i, i + CHUNK).map((h) => {
           const outcome: OutcomeEntry = { type: 'outcome', at: now, outcome: 'skipped', reasons: h.skip.reasons as OutcomeEntry['reasons'], error: h.skip.error };
-          return new RedisHandoverJournal(this.redis, k, id, h.hostId, { empty: true }).append(`${id}.${h.hostId}`, outcome);
+          return new RedisHandoverJournal(this.redis, k, id, h.hostId, { empty: true, groupCommit: this.groupCommit }).append(`${id}.${h.hostId}`, outcome);
         }),
       );
     }
@@ -201,11 +207,15 @@ export class RolloutStore {
   /** Ends up to `max` hosts that will never start (halt, abort, cutoff) as `cancelled`. */
   async cancelPending(id: string, reason: string, max = 500): Promise<number> {
     const hosts = (await this.redis.lpop(this.keys.pending(id), max)) ?? [];
-    for (const hostId of hosts) {
-      const outcome: OutcomeEntry = { type: 'outcome', at: Date.now(), outcome: 'cancelled', reasons: [], error: reason };
-      // A pending host never started: its journal is empty.
-      await new RedisHandoverJournal(this.redis, this.keys, id, hostId, { countOutcomes: true, empty: true }).append(`${id}.${hostId}`, outcome);
-    }
+    const at = Date.now();
+    await Promise.all(
+      hosts.map((hostId) => {
+        const outcome: OutcomeEntry = { type: 'outcome', at, outcome: 'cancelled', reasons: [], error: reason };
+        // A pending host never started: its journal is empty.
+        const journal = new RedisHandoverJournal(this.redis, this.keys, id, hostId, { countOutcomes: true, empty: true, groupCommit: this.groupCommit });
+        return journal.append(`${id}.${hostId}`, outcome);
+      }),
+    );
     return hosts.length;
   }
 

@@ -5,7 +5,7 @@ import {
   type HostDriver,
   type OutcomeEntry,
 } from '@luo-fleet/handover';
-import { FleetKeys, HostLease, RedisHandoverJournal, type HandoverJobData, type OutcomeCount } from '@luo-fleet/queue';
+import { FleetKeys, HostLease, JournalGroupCommit, RedisHandoverJournal, type HandoverJobData, type OutcomeCount } from '@luo-fleet/queue';
 
 export interface HandoverRunnerSettings {
   leaseTtlMs: number;
@@ -39,7 +39,9 @@ export class HandoverRunner {
     private readonly settings: HandoverRunnerSettings,
     /** The rollout's status, asked before each pre-kexec step so an abort rolls the host back. */
     private readonly rolloutStatus: (rolloutId: string) => Promise<string | null> = async () => null,
-  ) {}
+  ) {
+    this.groupCommit = new JournalGroupCommit(redis, keys);
+  }
 
   /**
    * Asked before every pre-kexec step of every host: one read per rollout per second is enough,
@@ -47,6 +49,8 @@ export class HandoverRunner {
    */
   private readonly statusSeen = new Map<string, { status: string | null; at: number }>();
   private readonly indexedRollouts = new Set<string>();
+  /** Every handover of this process writes its journal through it: one script run per turn and rollout. */
+  private readonly groupCommit: JournalGroupCommit;
 
   private async abortRequested(rolloutId: string): Promise<boolean> {
     const seen = this.statusSeen.get(rolloutId);
@@ -74,6 +78,7 @@ export class HandoverRunner {
         leaseToken: lease.token,
         installLeaseCopyMs: lease.ttlMs,
         countOutcomes: true,
+        groupCommit: this.groupCommit,
       });
       const outcome = await runHandover(this.driverFor(job), journal, plan, {
         ...this.settings.machine,

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type IORedis from 'ioredis';
+import { JournalFencedError, type JournalEntry } from '@luo-fleet/handover';
+import { redisNamespace, type RedisNamespace } from '../../../test/support/redis-namespace';
+import { FleetKeys } from './keys';
+import { RedisHandoverJournal } from './redis-handover-journal';
+import { JournalGroupCommit } from './journal-group-commit';
+import { runJournalWrites, type JournalWrite } from './journal-writes';
+
+const ROLLOUT = 'r-group';
+
+describe('JournalGroupCommit (real Redis)', () => {
+  let ns: RedisNamespace;
+  let keys: FleetKeys;
+  let redis: IORedis;
+
+  beforeAll(() => {
+    ns = redisNamespace('group-commit');
+    keys = new FleetKeys(ns.prefix);
+    redis = ns.redis;
+  });
+
+  afterAll(async () => {
+    await ns.drop();
+  });
+
+  async function leased(host: string, groupCommit: JournalGroupCommit): Promise<RedisHandoverJournal> {
+    await redis.set(keys.handoverLease(ROLLOUT, host), `token-${host}`);
+    const journal = new RedisHandoverJournal(redis, keys, ROLLOUT, host, { leaseToken: `token-${host}`, groupCommit });
+    await journal.load(`${ROLLOUT}.${host}`);
+    return journal;
+  }
+
+  const precheckDone = (at: number): JournalEntry[] => [
+    { type: 'step_end', step: 'precheck', at, ok: true, durationMs: 2 },
+    { type: 'step_start', step: 'kexec_load', at },
+  ];
+
+  it('sends the writes of one turn as one script run; each lands in its own journal with its counts', async () => {
+    const group = new JournalGroupCommit(redis, keys);
+    const hosts = ['a1', 'a2', 'a3', 'a4', 'a5'];
+    const journals = await Promise.all(hosts.map((h) => leased(h, group)));
+    const evalsha = vi.spyOn(redis, 'evalsha');
+    try {
+      await Promise.all(journals.map((j, i) => j.appendMany(`${ROLLOUT}.${hosts[i]}`, precheckDone(100 + i))));
+      expect(evalsha).toHaveBeenCalledTimes(1);
+    } finally {
+      evalsha.mockRestore();
+    }
+    for (const [i, h] of hosts.entries()) {
+      expect(await journals[i].load(`${ROLLOUT}.${h}`)).toEqual(precheckDone(100 + i));
+      expect(await redis.hget(keys.hostStates(ROLLOUT), h)).toBe('kexec_load');
+    }
+    // The five counts of one bucket were summed into one increment, and none was lost.
+    expect(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count')).toBe('5');
+    expect(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|sum_us')).toBe('10000');
+    expect(await redis.hget(keys.stateCounts(ROLLOUT), 'kexec_load')).toBe('5');
+    expect(await redis.xlen(keys.events(ROLLOUT))).toBe(5);
+  });
+
+  it('fences one write of a group without touching the others', async () => {
+    const group = new JournalGroupCommit(redis, keys);
+    const [mine, stolen] = await Promise.all([leased('b1', group), leased('b2', group)]);
+    await redis.set(keys.handoverLease(ROLLOUT, 'b2'), 'another-worker');
+    const before = Number(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count'));
+    const [ok, fenced] = await Promise.allSettled([mine.appendMany(`${ROLLOUT}.b1`, precheckDone(1)), stolen.appendMany(`${ROLLOUT}.b2`, precheckDone(1))]);
+    expect(ok.status).toBe('fulfilled');
+    expect(fenced.status === 'rejected' && fenced.reason).toBeInstanceOf(JournalFencedError);
+    expect(await redis.llen(keys.journal(ROLLOUT, 'b1'))).toBe(2);
+    expect(await redis.llen(keys.journal(ROLLOUT, 'b2'))).toBe(0);
+    // Only the write that landed is counted.
+    expect(Number(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count'))).toBe(before + 1);
+  });
+
+  it('splits a turn with more writes than its limit into several runs, in order', async () => {
+    const group = new JournalGroupCommit(redis, keys, 2);
+    const hosts = ['c1', 'c2', 'c3', 'c4', 'c5'];
+    const journals = await Promise.all(hosts.map((h) => leased(h, group)));
+    const evalsha = vi.spyOn(redis, 'evalsha');
+    try {
+      await Promise.all(journals.map((j, i) => j.append(`${ROLLOUT}.${hosts[i]}`, { type: 'step_start', step: 'precheck', at: i })));
+      expect(evalsha).toHaveBeenCalledTimes(3);
+    } finally {
+      evalsha.mockRestore();
+    }
+    for (const h of hosts) expect(await redis.llen(keys.journal(ROLLOUT, h))).toBe(1);
+  });
+
+  it('rejects every write of a run that fails, so each caller sees the error', async () => {
+    const group = new JournalGroupCommit(redis, keys);
+    const journals = await Promise.all(['d1', 'd2'].map((h) => leased(h, group)));
+    // A state set of the wrong type makes the script fail inside Redis.
+    await redis.set(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`, 'not a set');
+    try {
+      const results = await Promise.allSettled(journals.map((j, i) => j.appendMany(`${ROLLOUT}.d${i + 1}`, precheckDone(1))));
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/WRONGTYPE/);
+    } finally {
+      await redis.del(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`);
+    }
+  });
+
+  it('lands a whole group sent twice once (a client resending after a lost answer)', async () => {
+    await redis.set(keys.handoverLease(ROLLOUT, 'e1'), 't1');
+    await redis.set(keys.handoverLease(ROLLOUT, 'e2'), 't2');
+    const write = (host: string, token: string): JournalWrite => ({
+      hostId: host,
+      handoverId: `${ROLLOUT}.${host}`,
+      leaseToken: token,
+      expectedLength: 0,
+      count: 1,
+      entries: JSON.stringify({ type: 'step_start', step: 'precheck', at: 1 }),
+      counters: 'v|precheck|preservable|none\t2',
+      newState: 'precheck',
+      outcome: '',
+      resultJson: '',
+    });
+    const writes = [write('e1', 't1'), write('e2', 't2')];
+    const before = Number(await redis.hget(keys.stats(ROLLOUT), 'v|precheck|preservable|none'));
+    expect(await runJournalWrites(redis, keys, ROLLOUT, writes)).toEqual([
+      { written: true, count: -2 },
+      { written: true, count: -2 },
+    ]);
+    expect(await runJournalWrites(redis, keys, ROLLOUT, writes)).toEqual([
+      { written: true, count: 0 },
+      { written: true, count: 0 },
+    ]);
+    expect(await redis.llen(keys.journal(ROLLOUT, 'e1'))).toBe(1);
+    expect(await redis.llen(keys.journal(ROLLOUT, 'e2'))).toBe(1);
+    expect(Number(await redis.hget(keys.stats(ROLLOUT), 'v|precheck|preservable|none'))).toBe(before + 4);
+  });
+});

@@ -1,0 +1,154 @@
+import { LuaScript } from '@luo-fleet/handover';
+import type { RedisClient } from './redis-connection';
+import type { FleetKeys } from './keys';
+import { RECORD_OUTCOME_FUNCTION } from './rollout-scripts';
+
+/**
+ * A running rollout's event stream keeps about its last 100,000 writes (some 250,000 journal
+ * entries, ~30 MiB): a 100,000-host rollout then stays under 2 KiB of Redis per host.
+ */
+export const DEFAULT_EVENTS_MAXLEN = 100_000;
+
+/**
+ * One host's journal write as the APPEND script takes it. Packed into a few strings: ioredis and
+ * Redis both pay per argument, and a write with its events and counters spelled out as separate
+ * arguments cost as much as the rest of the step. JSON never holds a raw newline, and counter names
+ * hold no tab or newline.
+ */
+export interface JournalWrite {
+  hostId: string;
+  handoverId: string;
+  /** '' writes without a lease check (tools, and outcomes of hosts that never started). */
+  leaseToken: string;
+  /** Entries the journal must hold before this write; -1 when unknown (no resend check). */
+  expectedLength: number;
+  /** Entry count, and the entries' JSON joined by newlines. */
+  count: number;
+  entries: string;
+  /** Counter increments, `field<TAB>by` joined by newlines. */
+  counters: string;
+  /** The host's state after the write; '' leaves it. */
+  newState: string;
+  /** The outcome these entries hold ('' for none): the lease's copy goes with it. */
+  outcome: string;
+  /** The outcome's result JSON to count it in the rollout; '' not to count it. */
+  resultJson: string;
+}
+
+/** 'fenced': the lease is not ours. 'moved': the journal does not hold the expected entries. */
+export type JournalWriteResult = { written: true; count: number } | { written: false; why: 'fenced' | 'moved' };
+
+/**
+ * Writes of one rollout's journals in one script run: one round trip and one script call in Redis
+ * however many hosts they are for, and the counters of all of them summed before they are added.
+ * Each write lands or not on its own (its lease, its expected length), atomically with its counts.
+ */
+export async function runJournalWrites(redis: RedisClient, keys: FleetKeys, rolloutId: string, writes: readonly JournalWrite[]): Promise<JournalWriteResult[]> {
+  const id = rolloutId;
+  const scriptKeys = [
+    keys.events(id),
+    keys.stats(id),
+    keys.hostStates(id),
+    keys.stateCounts(id),
+    keys.admission(id),
+    keys.admitted(id),
+    keys.done(id),
+    keys.domainInflight(id),
+    keys.hostDomains(id),
+    keys.results(id),
+    keys.plans(id),
+  ];
+  const args: (string | number)[] = [DEFAULT_EVENTS_MAXLEN, keys.hostStateSetPrefix(id)];
+  for (const w of writes) {
+    scriptKeys.push(keys.handoverLease(id, w.hostId), keys.journal(id, w.hostId));
+    args.push(w.leaseToken, w.hostId, w.expectedLength, w.handoverId, w.count, w.entries, w.counters, w.newState, w.outcome, w.resultJson);
+  }
+  const flat = (await APPEND.run(redis, scriptKeys, args)) as number[];
+  return writes.map((_, i) => {
+    const status = flat[2 * i];
+    if (status === 1) return { written: true, count: flat[2 * i + 1] };
+    return { written: false, why: status === 0 ? 'fenced' : 'moved' };
+  });
+}
+
+/*
+KEYS: 1 events, 2 stats, 3 hoststate, 4 statecount, 5-11 RECORD_OUTCOME's keys, then per write its
+  lease copy and its journal (one slot: the rollout's tag; state sets are named from ARGV with it).
+ARGV: 1 events maxlen, 2 state set prefix, then 10 per write: lease token ('' no check), host,
+  expected length (-1 unknown), handover id, entry count, entries (a JSON per line), counters
+  ("field<TAB>by" per line), new state ('' keeps it), outcome ('' none), result JSON ('' not counted).
+Returns 2 numbers per write: 1 written, 0 lease not ours, -1 journal not of the expected length;
+then RECORD_OUTCOME's count, -2 when not counted, and 0 for a write that had landed already.
+A write is also one entry of the rollout's event stream: host, handover and the entries as sent
+(one JSON per line), so every journal entry is an event without an XADD each.
+*/
+const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}
+local maxlen = ARGV[1]
+local statePrefix = ARGV[2]
+local outcomeKeys = {KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]}
+local sums = {}
+
+local function write(i)
+  local lease = KEYS[10 + 2 * i]
+  local journal = KEYS[11 + 2 * i]
+  local a = 2 + (i - 1) * 10
+  local token = ARGV[a + 1]
+  local host = ARGV[a + 2]
+  local expected = tonumber(ARGV[a + 3])
+  local count = tonumber(ARGV[a + 5])
+  local text = ARGV[a + 6]
+  local len = -1
+  local last = nil
+  if expected >= 0 then
+    len = redis.call('LLEN', journal)
+    -- The same write sent again (its answer was lost): it landed, with its counts and events, once.
+    if len == expected + count then
+      last = string.match(text, '[^\\n]+$')
+      if redis.call('LINDEX', journal, -1) == last then return 1, 0 end
+    end
+  end
+  if token ~= '' and redis.call('GET', lease) ~= token then return 0, -2 end
+  if expected >= 0 and len ~= expected then return -1, -2 end
+  for field, by in string.gmatch(ARGV[a + 7], '([^\\t\\n]+)\\t([^\\n]+)') do
+    sums[field] = (sums[field] or 0) + tonumber(by)
+  end
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'host', host, 'handover', ARGV[a + 4], 'entries', text)
+  if count == 1 then
+    redis.call('RPUSH', journal, text)
+  else
+    local entries = {}
+    for entry in string.gmatch(text, '[^\\n]+') do entries[#entries + 1] = entry end
+    redis.call('RPUSH', journal, unpack(entries))
+  end
+  local newState = ARGV[a + 8]
+  if newState ~= '' then
+    local old = redis.call('HGET', KEYS[3], host)
+    if old ~= newState then
+      if old then
+        redis.call('HINCRBY', KEYS[4], old, -1)
+        redis.call('SREM', statePrefix .. old, host)
+      end
+      redis.call('HSET', KEYS[3], host, newState)
+      redis.call('HINCRBY', KEYS[4], newState, 1)
+      redis.call('SADD', statePrefix .. newState, host)
+    end
+  end
+  local counted = -2
+  local outcome = ARGV[a + 9]
+  if outcome ~= '' then
+    if token ~= '' then redis.call('DEL', lease) end
+    if ARGV[a + 10] ~= '' then counted = recordOutcome(outcomeKeys, host, outcome, ARGV[a + 10]) end
+  end
+  return 1, counted
+end
+
+local out = {}
+for i = 1, (#ARGV - 2) / 10 do
+  local status, counted = write(i)
+  out[#out + 1] = status
+  out[#out + 1] = counted
+end
+-- Summed over the writes: a counter most of them touch (a phase's bucket) is one HINCRBY.
+for field, by in pairs(sums) do redis.call('HINCRBY', KEYS[2], field, by) end
+return out
+`);
