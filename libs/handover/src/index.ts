@@ -7,3 +7,4 @@ export * from './handover-machine';
 export * from './simulated';
 export * from './agent';
 export * from './lua-script';
+export * from './turn-batch';

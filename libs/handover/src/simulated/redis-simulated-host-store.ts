@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { HostTopology } from '@luo-fleet/topology';
 import { LuaScript } from '../lua-script';
+import { TurnBatch } from '../turn-batch';
 import type { SimulatedHostState } from './simulated-host-state';
 import {
   parseHostRecord,
@@ -13,24 +14,51 @@ import {
 } from './simulated-host-store';
 
 /*
- * Compare-and-set on the record's version. WATCH/MULTI would need a connection per writer (WATCH is
- * per connection, and a shared one is what workers have); a script is atomic on any connection.
- * Each write carries its own id: ioredis sends a command again when the connection dropped before
- * the answer came, and a write that already landed must not look like a lost race (the step would
- * then be applied a second time).
- * ARGV: expected version, new version, write id, state JSON.
+ * A turn's reads and changes of simulated hosts, in one script run (TurnBatch): a worker steps a
+ * hundred hosts at once, and each step is one of these.
+ * KEYS: a host's hash per operation. ARGV: 5 per operation: its kind, then for `w` the expected
+ * version, the new version, the write id and the state JSON ('' for the others).
+ *   r: read version and state;  t: version, state and topology;  w: compare-and-set on the version.
+ * WATCH/MULTI would need a connection per writer (WATCH is per connection, and a shared one is what
+ * workers have); a script is atomic on any connection. Each write carries its own id: ioredis sends
+ * a command again when the connection dropped before the answer came, and a write that already
+ * landed must not look like a lost race (the step would then be applied a second time).
+ * Returns per operation: the fields read, or for `w` 1 set, 0 lost the race, -1 no such host;
+ * -2 when the key is not a hash.
  */
-const SET_IF_VERSION = new LuaScript(`
-local cur = redis.pcall('HGET', KEYS[1], 'version')
-if type(cur) == 'table' and cur.err then return -2 end
-if not cur then return -1 end
-if cur ~= ARGV[1] then
-  if cur == ARGV[2] and redis.call('HGET', KEYS[1], 'writer') == ARGV[3] then return 1 end
-  return 0
+const HOST_OPS = new LuaScript(`
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local a = (i - 1) * 5
+  local kind = ARGV[a + 1]
+  if kind == 'w' then
+    local cur = redis.pcall('HGET', key, 'version')
+    if type(cur) == 'table' and cur.err then
+      out[i] = -2
+    elseif not cur then
+      out[i] = -1
+    elseif cur ~= ARGV[a + 2] then
+      if cur == ARGV[a + 3] and redis.call('HGET', key, 'writer') == ARGV[a + 4] then out[i] = 1 else out[i] = 0 end
+    else
+      redis.call('HSET', key, 'version', ARGV[a + 3], 'writer', ARGV[a + 4], 'state', ARGV[a + 5])
+      out[i] = 1
+    end
+  else
+    local fields
+    if kind == 't' then
+      fields = redis.pcall('HMGET', key, 'version', 'state', 'topology')
+    else
+      fields = redis.pcall('HMGET', key, 'version', 'state')
+    end
+    if fields.err then out[i] = -2 else out[i] = fields end
+  end
 end
-redis.call('HSET', KEYS[1], 'version', ARGV[2], 'writer', ARGV[3], 'state', ARGV[4])
-return 1
+return out
 `);
+
+type HostOp = { key: string; kind: 'r' | 't' } | { key: string; kind: 'w'; expected: string; next: string; writer: string; state: string };
+type HostOpResult = (string | null)[] | number;
 
 /**
  * Creates the host unless its key exists (ARGV: version, state JSON, topology JSON). Returns what
@@ -74,10 +102,26 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   private readonly id = randomBytes(6).toString('hex');
   private writes = 0;
 
+  /** Each turn's operations, one script run per turn (per host on a cluster: a key per slot). */
+  private readonly ops: TurnBatch<HostOp, HostOpResult>;
+
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.ops = new TurnBatch(async (_group, ops) => {
+      const args: string[] = [];
+      for (const op of ops) {
+        if (op.kind === 'w') args.push('w', op.expected, op.next, op.writer, op.state);
+        else args.push(op.kind, '', '', '', '');
+      }
+      return (await HOST_OPS.run(redis, ops.map((op) => op.key), args)) as HostOpResult[];
+    });
+  }
+
+  private op(op: HostOp): Promise<HostOpResult> {
+    return this.ops.submit(this.redis.isCluster ? op.key : '', op);
+  }
 
   keyOf(hostId: string): string {
     return `${this.prefix}:sim:host:{${hostId}}`;
@@ -85,7 +129,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
 
   async load(hostId: string): Promise<SimulatedHostState | null> {
     const key = this.keyOf(hostId);
-    const [version, state] = await this.read(key, 'version', 'state');
+    const [version, state] = await this.read(key, 'r');
     if (version === null && state === null) return this.forget(hostId);
     return this.parseState(hostId, version, state);
   }
@@ -99,7 +143,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
 
   async loadWithTopology(hostId: string): Promise<SimulatedHostSnapshot | null> {
     const key = this.keyOf(hostId);
-    const [version, state, topology] = await this.read(key, 'version', 'state', 'topology');
+    const [version, state, topology] = await this.read(key, 't');
     if (version === null && state === null && topology === null) return this.forget(hostId);
     if (topology === null) throw new SimulatedHostRecordError(`redis key ${key}`, 'field topology missing');
     const parsedState = this.parseState(hostId, version, state);
@@ -140,7 +184,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
       const next = fn(current);
       next.version = expected + 1;
       const state = JSON.stringify(next);
-      const result = Number(await SET_IF_VERSION.run(this.redis, [key], [String(expected), String(next.version), `${this.id}:${++this.writes}`, state]));
+      const result = (await this.op({ key, kind: 'w', expected: String(expected), next: String(next.version), writer: `${this.id}:${++this.writes}`, state })) as number;
       if (result === 1) {
         this.remember(hostId, String(next.version), state);
         // The base of this host's next update: no parse of what was just serialised.
@@ -191,13 +235,10 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     return null;
   }
 
-  private async read(key: string, ...fields: string[]): Promise<(string | null)[]> {
-    try {
-      return await this.redis.hmget(key, ...fields);
-    } catch (err) {
-      if (err instanceof Error && err.message.startsWith('WRONGTYPE')) throw new SimulatedHostRecordError(`redis key ${key}`, 'not a hash');
-      throw err;
-    }
+  private async read(key: string, kind: 'r' | 't'): Promise<(string | null)[]> {
+    const fields = await this.op({ key, kind });
+    if (fields === -2) throw new SimulatedHostRecordError(`redis key ${key}`, 'not a hash');
+    return fields as (string | null)[];
   }
 
   async list(): Promise<string[]> {
