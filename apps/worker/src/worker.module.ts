@@ -1,4 +1,4 @@
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { coalesceWrites, connectRedis, FleetKeys, HANDOVER_QUEUE, ROLLOUT_QUEUE, RolloutStore, type RedisClient } from '@luo-fleet/queue';
@@ -88,12 +88,21 @@ function bullConnection(c: WorkerConfig) {
     CoordinatorWatchdog,
   ],
 })
-export class WorkerModule implements OnApplicationShutdown {
+export class WorkerModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(WORKER_REDIS) private readonly redis: RedisClient,
     @Inject(HandoverProcessor) private readonly handovers: HandoverProcessor,
     @Inject(RolloutProcessor) private readonly rollouts: RolloutProcessor,
   ) {}
+
+  /**
+   * The handover worker's own BullMQ connection coalesces each turn's writes as ours do: a hundred
+   * handovers ending in one turn send their moveToFinished calls in one write, not one each.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    // BullMQ's Redis backend types its client by its own interface; it is the ioredis instance.
+    coalesceWrites((await this.handovers.worker.backend.client) as unknown as RedisClient);
+  }
 
   /**
    * Active handovers journal through this connection until their step ends: close the BullMQ

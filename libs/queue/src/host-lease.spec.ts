@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type IORedis from 'ioredis';
 import { redisNamespace, type RedisNamespace } from '../../../test/support/redis-namespace';
 import { FleetKeys } from './keys';
-import { HostLease } from './host-lease';
+import { HostLease, HostLeaseBatch } from './host-lease';
 
 describe('HostLease (real Redis)', () => {
   let ns: RedisNamespace;
@@ -52,5 +52,28 @@ describe('HostLease (real Redis)', () => {
     // Releasing must not free what another worker holds.
     await lease.release();
     expect(await redis.get(keys.hostLease('h3'))).toBe('someone-else');
+  });
+
+  it('takes and gives back the leases of one turn in one script run, one holder per host', async () => {
+    const batch = new HostLeaseBatch(redis);
+    const leases = ['b1', 'b2', 'b3'].map((h) => new HostLease(redis, keys, h, 'r1', 30_000, batch));
+    const rival = new HostLease(redis, keys, 'b1', 'r2', 30_000, batch);
+    const evalsha = vi.spyOn(redis, 'evalsha');
+    try {
+      const taken = await Promise.all([...leases, rival].map((l) => l.acquire({ copy: false })));
+      expect(evalsha).toHaveBeenCalledTimes(1);
+      expect(taken).toEqual([true, true, true, false]);
+    } finally {
+      evalsha.mockRestore();
+    }
+    expect(await redis.get(keys.hostLease('b1'))).toBe(leases[0].token);
+    expect(await redis.pttl(keys.hostLease('b1'))).toBeGreaterThan(25_000);
+    // A take sent again by the holder (a resend after a lost answer) still holds.
+    expect(await batch.take(keys.hostLease('b2'), leases[1].token, 30_000)).toBe(true);
+    // Giving back frees only what this token holds.
+    await rival.release();
+    expect(await redis.get(keys.hostLease('b1'))).toBe(leases[0].token);
+    await Promise.all(leases.map((l) => l.release()));
+    expect(await redis.exists(keys.hostLease('b1'), keys.hostLease('b2'), keys.hostLease('b3'))).toBe(0);
   });
 });

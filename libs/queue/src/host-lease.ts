@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis-connection';
 import type { FleetKeys } from './keys';
-import { LuaScript } from '@luo-fleet/handover';
+import { LuaScript, TurnBatch } from '@luo-fleet/handover';
+import { isRedisCluster } from './redis-connection';
 
 /**
  * At most one handover per host at any moment, across all workers and rollouts: a lease with an
@@ -21,6 +22,8 @@ export class HostLease {
     readonly hostId: string,
     readonly rolloutId: string,
     readonly ttlMs: number,
+    /** Takes and gives back leases together with other handovers' of the same turn; alone when omitted. */
+    private readonly batch?: HostLeaseBatch,
   ) {}
 
   /**
@@ -28,8 +31,9 @@ export class HostLease {
    * rollout's copy to the journal, which installs it with its first read (one round trip less).
    */
   async acquire({ copy = true }: { copy?: boolean } = {}): Promise<boolean> {
-    const got = await this.redis.set(this.keys.hostLease(this.hostId), this.token, 'PX', this.ttlMs, 'NX');
-    if (got !== 'OK') return false;
+    const key = this.keys.hostLease(this.hostId);
+    const got = this.batch ? await this.batch.take(key, this.token, this.ttlMs) : (await this.redis.set(key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
+    if (!got) return false;
     if (copy) await this.redis.set(this.keys.handoverLease(this.rolloutId, this.hostId), this.token, 'PX', this.ttlMs);
     return true;
   }
@@ -60,7 +64,7 @@ export class HostLease {
     // Sent back to back (two slots in a cluster, so two scripts); Redis runs them in order.
     await Promise.all([
       opts.journalCopyDropped ? undefined : RELEASE.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId)], [this.token]),
-      RELEASE.run(this.redis, [this.keys.hostLease(this.hostId)], [this.token]),
+      this.batch ? this.batch.give(this.keys.hostLease(this.hostId), this.token) : RELEASE.run(this.redis, [this.keys.hostLease(this.hostId)], [this.token]),
     ]);
   }
 }
@@ -79,3 +83,47 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0`);
+
+/**
+ * Host leases taken and given back in one script run per turn (TurnBatch): a worker starts and ends
+ * many handovers in the same turn. On a cluster each lease key is its own run (its own slot).
+ * A take sent twice (ioredis resending after a lost answer) finds its own token and still succeeds.
+ */
+export class HostLeaseBatch {
+  private readonly ops: TurnBatch<{ key: string; kind: 'take' | 'give'; token: string; ttlMs: number }, number>;
+
+  constructor(private readonly redis: RedisClient) {
+    this.ops = new TurnBatch(async (_group, ops) => {
+      const args = ops.flatMap((op) => [op.kind, op.token, op.ttlMs]);
+      return (await LEASE_OPS.run(redis, ops.map((op) => op.key), args)) as number[];
+    });
+  }
+
+  async take(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.ops.submit(this.groupOf(key), { key, kind: 'take', token, ttlMs })) === 1;
+  }
+
+  async give(key: string, token: string): Promise<void> {
+    await this.ops.submit(this.groupOf(key), { key, kind: 'give', token, ttlMs: 0 });
+  }
+
+  private groupOf(key: string): string {
+    return isRedisCluster(this.redis) ? key : '';
+  }
+}
+
+/** KEYS: a lease per operation. ARGV: 3 per operation: take or give, token, expiry ms. Returns 1 or 0 each. */
+const LEASE_OPS = new LuaScript(`
+local out = {}
+for i = 1, #KEYS do
+  local a = (i - 1) * 3
+  local token = ARGV[a + 2]
+  if ARGV[a + 1] == 'take' then
+    if redis.call('SET', KEYS[i], token, 'PX', ARGV[a + 3], 'NX') or redis.call('GET', KEYS[i]) == token then out[i] = 1 else out[i] = 0 end
+  elseif redis.call('GET', KEYS[i]) == token then
+    out[i] = redis.call('DEL', KEYS[i])
+  else
+    out[i] = 0
+  end
+end
+return out`);

@@ -5,7 +5,7 @@ import {
   type HostDriver,
   type OutcomeEntry,
 } from '@luo-fleet/handover';
-import { FleetKeys, HostLease, JournalGroupCommit, RedisHandoverJournal, type HandoverJobData, type OutcomeCount } from '@luo-fleet/queue';
+import { FleetKeys, HostLease, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type HandoverJobData, type OutcomeCount } from '@luo-fleet/queue';
 
 export interface HandoverRunnerSettings {
   leaseTtlMs: number;
@@ -41,6 +41,7 @@ export class HandoverRunner {
     private readonly rolloutStatus: (rolloutId: string) => Promise<string | null> = async () => null,
   ) {
     this.groupCommit = new JournalGroupCommit(redis, keys);
+    this.leases = new HostLeaseBatch(redis);
   }
 
   /**
@@ -51,6 +52,7 @@ export class HandoverRunner {
   private readonly indexedRollouts = new Set<string>();
   /** Every handover of this process writes its journal through it: one script run per turn and rollout. */
   private readonly groupCommit: JournalGroupCommit;
+  private readonly leases: HostLeaseBatch;
 
   private async abortRequested(rolloutId: string): Promise<boolean> {
     const seen = this.statusSeen.get(rolloutId);
@@ -62,7 +64,7 @@ export class HandoverRunner {
 
   async run(job: HandoverJobData): Promise<HandoverRun> {
     const { plan } = job;
-    const lease = new HostLease(this.redis, this.keys, plan.hostId, plan.rolloutId, this.settings.leaseTtlMs);
+    const lease = new HostLease(this.redis, this.keys, plan.hostId, plan.rolloutId, this.settings.leaseTtlMs, this.leases);
     if (!(await lease.acquire({ copy: false }))) throw new HostBusyError(`host ${plan.hostId} is in another handover`);
     const renewal = setInterval(() => {
       lease.renew().catch(() => undefined);
