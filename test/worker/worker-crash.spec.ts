@@ -30,6 +30,23 @@ describe('worker killed mid-handover', () => {
 
   async function killWhen(plan: HandoverPlan, inStep: (state: string | null) => boolean): Promise<void> {
     await waitFor(`${plan.hostId} to reach the kill point`, async () => inStep(await ns.redis.hget(h.keys.hostStates(plan.rolloutId), plan.hostId)), 30_000, 5);
+    await killSoon();
+  }
+
+  /**
+   * Precheck's start is journaled with its end, so no state names it: a worker is in it once it
+   * holds the host (the journal's first read installed the lease's copy) and has written nothing.
+   */
+  async function killInPrecheck(plan: HandoverPlan): Promise<void> {
+    const inPrecheck = async () =>
+      (await ns.redis.exists(h.keys.handoverLease(plan.rolloutId, plan.hostId))) === 1 && (await ns.redis.llen(h.keys.journal(plan.rolloutId, plan.hostId))) === 0;
+    await waitFor(`${plan.hostId} to be in precheck`, inPrecheck, 30_000, 5);
+    await killSoon();
+    // The kill landed in precheck (it takes 250 ms here): nothing of it was written.
+    expect(await ns.redis.llen(h.keys.journal(plan.rolloutId, plan.hostId))).toBe(0);
+  }
+
+  async function killSoon(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
     await worker.kill('SIGKILL');
     worker = h.startWorker(env);
@@ -52,7 +69,8 @@ describe('worker killed mid-handover', () => {
     it(`finishes the host after a kill during ${phase}`, async () => {
       const plan = await h.host(`hv-kill-${phase}`);
       await h.enqueue(plan);
-      await killWhen(plan, (s) => s === phase);
+      if (phase === 'precheck') await killInPrecheck(plan);
+      else await killWhen(plan, (s) => s === phase);
       const outcome = await h.outcome(plan, 60_000);
       expect({ outcome: outcome.outcome, phase: outcome.phase, error: outcome.error }).toMatchObject({ outcome: 'updated' });
       const host = await h.hostState(plan.hostId);

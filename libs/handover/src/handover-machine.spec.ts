@@ -152,6 +152,27 @@ describe('runHandover', () => {
     ]);
   });
 
+  it('writes the start of each host step before calling the host, and the start of precheck with its end', async () => {
+    const host = new ScriptedHost();
+    const plan = planFor(host);
+    // Each write with what the host had been asked to do when it was made.
+    const writes: { entries: string[]; hostCalls: string[] }[] = [];
+    class RecordingJournal extends InMemoryHandoverJournal {
+      async appendMany(handoverId: string, entries: JournalEntry[]): Promise<void> {
+        writes.push({ entries: entries.map((e) => `${e.type}${'step' in e ? `:${e.step}` : ''}`), hostCalls: [...host.calls] });
+        for (const e of entries) await this.append(handoverId, e);
+      }
+    }
+    expect((await runHandover(host, new RecordingJournal(), plan, fast)).outcome).toBe('updated');
+    // Precheck only reads the host: one write holds its start, its verdict, its end and the next start.
+    expect(writes[0].entries).toEqual(['step_start:precheck', 'validation', 'step_end:precheck', 'step_start:kexec_load']);
+    for (const step of ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish']) {
+      const w = writes.find((x) => x.entries.includes(`step_start:${step}`));
+      expect(w, step).toBeDefined();
+      expect(w!.hostCalls, `${step} was called before its start was written`).not.toContain(step);
+    }
+  });
+
   const undoFor: Record<(typeof PRE_KEXEC_PHASES)[number], string[]> = {
     precheck: [],
     kexec_load: ['kexec_unload'],

@@ -431,7 +431,11 @@ class HandoverRun {
   private async runStep(step: HandoverStep, body: () => Promise<void>, startedAt?: number): Promise<StepResult> {
     if (startedAt === undefined) await this.checkpoint();
     const started = startedAt ?? this.clock();
-    await this.append({ type: 'step_start', step, at: started });
+    const start: JournalEntry = { type: 'step_start', step, at: started };
+    // Precheck only asks the host questions: its start is written with its end (one write per
+    // host less). A worker that dies in it leaves nothing on the host; the next one asks again.
+    if (step === 'precheck') this.holdBack(start);
+    else await this.append(start);
     if (!this.progress.started.includes(step)) this.progress.started.push(step);
     if (step === 'freeze') this.progress.freezeStartedAt ??= started;
     let result: StepResult;
