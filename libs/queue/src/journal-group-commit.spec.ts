@@ -129,4 +129,32 @@ describe('JournalGroupCommit (real Redis)', () => {
     expect(await redis.llen(keys.journal(ROLLOUT, 'e2'))).toBe(1);
     expect(Number(await redis.hget(keys.stats(ROLLOUT), 'v|precheck|preservable|none'))).toBe(before + 4);
   });
+
+  it('moves each host of a run from its state before the run to its last one, in sets, hash and counts', async () => {
+    const MOVES = 'r-moves';
+    const states = keys.hostStateSetPrefix(MOVES);
+    await redis.hset(keys.hostStates(MOVES), 'm1', 'queued');
+    await redis.sadd(`${states}queued`, 'm1');
+    await redis.hincrby(keys.stateCounts(MOVES), 'queued', 1);
+    const start = (host: string, step: string, expectedLength: number): JournalWrite => ({
+      hostId: host,
+      handoverId: `${MOVES}.${host}`,
+      leaseToken: '',
+      expectedLength,
+      count: 1,
+      entries: JSON.stringify({ type: 'step_start', step, at: 1 }),
+      counters: '',
+      newState: step,
+      outcome: '',
+      resultJson: '',
+    });
+    // m1 twice in one run (queued -> kexec_load -> preserve), m2 from no state at all.
+    await runJournalWrites(redis, keys, MOVES, [start('m1', 'kexec_load', 0), start('m1', 'preserve', 1), start('m2', 'preserve', 0)]);
+    expect(await redis.hmget(keys.hostStates(MOVES), 'm1', 'm2')).toEqual(['preserve', 'preserve']);
+    expect(await redis.sismember(`${states}queued`, 'm1')).toBe(0);
+    expect(await redis.sismember(`${states}kexec_load`, 'm1')).toBe(0);
+    expect((await redis.smembers(`${states}preserve`)).sort()).toEqual(['m1', 'm2']);
+    const counts = await redis.hmget(keys.stateCounts(MOVES), 'queued', 'kexec_load', 'preserve');
+    expect(counts.map((c) => Number(c ?? 0))).toEqual([0, 0, 2]);
+  });
 });

@@ -87,6 +87,9 @@ local maxlen = ARGV[1]
 local statePrefix = ARGV[2]
 local outcomeKeys = {KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]}
 local sums = {}
+-- Hosts whose state moves, in order, and the state each ends the run in.
+local movedHosts = {}
+local finalState = {}
 
 local function write(i)
   local lease = KEYS[10 + 2 * i]
@@ -122,16 +125,8 @@ local function write(i)
   end
   local newState = ARGV[a + 8]
   if newState ~= '' then
-    local old = redis.call('HGET', KEYS[3], host)
-    if old ~= newState then
-      if old then
-        redis.call('HINCRBY', KEYS[4], old, -1)
-        redis.call('SREM', statePrefix .. old, host)
-      end
-      redis.call('HSET', KEYS[3], host, newState)
-      redis.call('HINCRBY', KEYS[4], newState, 1)
-      redis.call('SADD', statePrefix .. newState, host)
-    end
+    if finalState[host] == nil then movedHosts[#movedHosts + 1] = host end
+    finalState[host] = newState
   end
   local counted = -2
   local outcome = ARGV[a + 9]
@@ -150,5 +145,32 @@ for i = 1, (#ARGV - 2) / 10 do
 end
 -- Summed over the writes: a counter most of them touch (a phase's bucket) is one HINCRBY.
 for field, by in pairs(sums) do redis.call('HINCRBY', KEYS[2], field, by) end
+-- States move once per run, each host from its state before the run to its last one in it: one
+-- HMGET, one HSET, and one SREM, SADD and count per state touched, not each per write.
+if #movedHosts > 0 then
+  local before = redis.call('HMGET', KEYS[3], unpack(movedHosts))
+  local counts, gone, came, hset = {}, {}, {}, {}
+  for j, host in ipairs(movedHosts) do
+    local old, new = before[j], finalState[host]
+    if old ~= new then
+      if old then
+        counts[old] = (counts[old] or 0) - 1
+        gone[old] = gone[old] or {}
+        table.insert(gone[old], host)
+      end
+      counts[new] = (counts[new] or 0) + 1
+      came[new] = came[new] or {}
+      table.insert(came[new], host)
+      hset[#hset + 1] = host
+      hset[#hset + 1] = new
+    end
+  end
+  for state, hosts in pairs(gone) do redis.call('SREM', statePrefix .. state, unpack(hosts)) end
+  for state, hosts in pairs(came) do redis.call('SADD', statePrefix .. state, unpack(hosts)) end
+  if #hset > 0 then redis.call('HSET', KEYS[3], unpack(hset)) end
+  for state, by in pairs(counts) do
+    if by ~= 0 then redis.call('HINCRBY', KEYS[4], state, by) end
+  end
+end
 return out
 `);
