@@ -92,8 +92,11 @@ export class HandoverRunner {
       return { outcome, counted: journal.outcomeCount };
     } finally {
       clearInterval(renewal);
-      // Writing the outcome dropped the journal's copy of the lease already.
-      await lease.release({ journalCopyDropped: journal?.outcomeCount !== undefined }).catch(() => undefined);
+      // Writing the outcome dropped the journal's copy of the lease already. Not awaited: the job's
+      // completion then goes out in the same turn, not a round trip later. Giving the lease back is
+      // best effort either way (its expiry frees the host if this is lost), and a handover of the
+      // same host that comes in between waits a second and tries again (HostBusyError).
+      void lease.release({ journalCopyDropped: journal?.outcomeCount !== undefined }).catch(() => undefined);
     }
   }
 }
