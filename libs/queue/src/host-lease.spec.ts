@@ -23,17 +23,19 @@ describe('HostLease (real Redis)', () => {
     const first = new HostLease(redis, keys, 'h1', 'r1', 30_000);
     const second = new HostLease(redis, keys, 'h1', 'r2', 30_000);
     expect(await first.acquire()).toBe(true);
-    expect(await redis.get(keys.handoverLease('r1', 'h1'))).toBe(first.token);
+    expect(await redis.get(keys.hostLease('h1'))).toBe(first.token);
     expect(await second.acquire()).toBe(false);
+    // The journal's first read installs the rollout's copy; releasing drops it too.
+    await redis.set(keys.handoverLease('r1', 'h1'), first.token);
     await first.release();
-    expect(await redis.exists(keys.handoverLease('r1', 'h1'))).toBe(0);
+    expect(await redis.exists(keys.hostLease('h1'), keys.handoverLease('r1', 'h1'))).toBe(0);
     expect(await second.acquire()).toBe(true);
     await second.release();
   });
 
-  it('leaves the copy to the journal when asked, and renewing before it is installed is no loss', async () => {
+  it('leaves the copy to the journal, and renewing before it is installed is no loss', async () => {
     const lease = new HostLease(redis, keys, 'h2', 'r1', 30_000);
-    expect(await lease.acquire({ copy: false })).toBe(true);
+    expect(await lease.acquire()).toBe(true);
     expect(await redis.exists(keys.handoverLease('r1', 'h2'))).toBe(0);
     expect(await lease.renew()).toBe(true);
     expect(lease.isLost).toBe(false);
@@ -60,7 +62,7 @@ describe('HostLease (real Redis)', () => {
     const rival = new HostLease(redis, keys, 'b1', 'r2', 30_000, batch);
     const evalsha = vi.spyOn(redis, 'evalsha');
     try {
-      const taken = await Promise.all([...leases, rival].map((l) => l.acquire({ copy: false })));
+      const taken = await Promise.all([...leases, rival].map((l) => l.acquire()));
       expect(evalsha).toHaveBeenCalledTimes(1);
       expect(taken).toEqual([true, true, true, false]);
     } finally {

@@ -27,20 +27,18 @@ export class HostLease {
   ) {}
 
   /**
-   * True when taken; false when another handover holds the host. `copy: false` leaves the
-   * rollout's copy to the journal, which installs it with its first read (one round trip less).
+   * True when taken; false when another handover holds the host. The rollout's copy, which the
+   * journal checks, is the journal's to install with its first read (`installLeaseCopyMs`).
    */
-  async acquire({ copy = true }: { copy?: boolean } = {}): Promise<boolean> {
+  async acquire(): Promise<boolean> {
     const key = this.keys.hostLease(this.hostId);
-    const got = this.batch ? await this.batch.take(key, this.token, this.ttlMs) : (await this.redis.set(key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
-    if (!got) return false;
-    if (copy) await this.redis.set(this.keys.handoverLease(this.rolloutId, this.hostId), this.token, 'PX', this.ttlMs);
-    return true;
+    if (this.batch) return this.batch.take(key, this.token, this.ttlMs);
+    return (await this.redis.set(key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
   }
 
   /**
    * Extends both keys if still ours; marks the lease lost otherwise. A missing copy is not a loss:
-   * the journal may not have installed it yet (`copy: false`), or has dropped it with the outcome;
+   * the journal may not have installed it yet, or has dropped it with the outcome;
    * and if it expired, the journal refuses the next append anyway (the copy is what fences it).
    */
   async renew(): Promise<boolean> {

@@ -17,7 +17,7 @@ export interface RedisJournalOptions {
   leaseToken?: string;
   /**
    * `load` also installs the lease's copy (HostLease's per-rollout key) with this expiry, in the
-   * same script as the read: the host's lease is taken, its copy not yet (`acquire({ copy: false })`).
+   * same script as the read: the host's lease is taken (`HostLease.acquire`), its copy not yet.
    */
   installLeaseCopyMs?: number;
   /**

@@ -65,7 +65,7 @@ export class HandoverRunner {
   async run(job: HandoverJobData): Promise<HandoverRun> {
     const { plan } = job;
     const lease = new HostLease(this.redis, this.keys, plan.hostId, plan.rolloutId, this.settings.leaseTtlMs, this.leases);
-    if (!(await lease.acquire({ copy: false }))) throw new HostBusyError(`host ${plan.hostId} is in another handover`);
+    if (!(await lease.acquire())) throw new HostBusyError(`host ${plan.hostId} is in another handover`);
     const renewal = setInterval(() => {
       lease.renew().catch(() => undefined);
     }, Math.max(100, Math.floor(this.settings.leaseTtlMs / 3)));
