@@ -1,5 +1,5 @@
 import IORedis from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSimulatedHost } from './create-simulated-host';
 import { RedisSimulatedHostStore } from './redis-simulated-host-store';
 import { SimulatedHostDriver } from './simulated-host-driver';
@@ -93,6 +93,30 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
     await a.set(`${PREFIX}:sim:host:{hv-str}`, '{"hostId":"hv-str"}');
     await expect(store.load('hv-str')).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-str}: not a hash`);
     await expect(store.update('hv-str', (s) => s)).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-str}: not a hash`);
+  });
+
+  it('sends one turn\'s reads and changes of many hosts as one script run, each answered on its own', async () => {
+    const store = new RedisSimulatedHostStore(a, PREFIX);
+    await createSimulatedHost(store, spec('hv-t1'));
+    await createSimulatedHost(store, spec('hv-t2'));
+    await a.set(`${PREFIX}:sim:host:{hv-tstr}`, 'not a hash');
+    const evalsha = vi.spyOn(a, 'evalsha');
+    try {
+      const results = await Promise.allSettled([
+        store.update('hv-t1', (s) => ({ ...s, calls: { ...s.calls, freeze: 1 } })),
+        store.loadWithTopology('hv-t2'),
+        store.load('hv-tnone'),
+        store.load('hv-tstr'),
+      ]);
+      expect(evalsha).toHaveBeenCalledTimes(1);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+      expect(results[1].status === 'fulfilled' && results[1].value).toMatchObject({ state: { hostId: 'hv-t2' }, topology: twoGpuHost() });
+      expect(results[2].status === 'fulfilled' && results[2].value).toBeNull();
+      expect(results[3].status === 'rejected' && String(results[3].reason)).toContain('not a hash');
+    } finally {
+      evalsha.mockRestore();
+    }
+    expect((await new RedisSimulatedHostStore(b, PREFIX).load('hv-t1'))!.calls.freeze).toBe(1);
   });
 
   it('lets a worker on another connection continue a host after the first one died', async () => {
