@@ -23,3 +23,11 @@ export class LuaScript {
     }
   }
 }
+
+/**
+ * The TurnBatch group of a script call on `key`: every key may share a run on a single Redis; on a
+ * cluster a script's keys must share a slot, so each key runs on its own.
+ */
+export function scriptGroupOf(redis: Redis | Cluster, key: string): string {
+  return redis.isCluster ? key : '';
+}

@@ -8,11 +8,13 @@ describe('HostLease (real Redis)', () => {
   let ns: RedisNamespace;
   let keys: FleetKeys;
   let redis: IORedis;
+  let leaseBatch: HostLeaseBatch;
 
   beforeAll(() => {
     ns = redisNamespace('lease');
     keys = new FleetKeys(ns.prefix);
     redis = ns.redis;
+    leaseBatch = new HostLeaseBatch(redis);
   });
 
   afterAll(async () => {
@@ -20,8 +22,8 @@ describe('HostLease (real Redis)', () => {
   });
 
   it('is held by one handover at a time, across rollouts, until released', async () => {
-    const first = new HostLease(redis, keys, 'h1', 'r1', 30_000);
-    const second = new HostLease(redis, keys, 'h1', 'r2', 30_000);
+    const first = new HostLease(redis, keys, 'h1', 'r1', 30_000, leaseBatch);
+    const second = new HostLease(redis, keys, 'h1', 'r2', 30_000, leaseBatch);
     expect(await first.acquire()).toBe(true);
     expect(await redis.get(keys.hostLease('h1'))).toBe(first.token);
     expect(await second.acquire()).toBe(false);
@@ -34,7 +36,7 @@ describe('HostLease (real Redis)', () => {
   });
 
   it('leaves the copy to the journal, and renewing before it is installed is no loss', async () => {
-    const lease = new HostLease(redis, keys, 'h2', 'r1', 30_000);
+    const lease = new HostLease(redis, keys, 'h2', 'r1', 30_000, leaseBatch);
     expect(await lease.acquire()).toBe(true);
     expect(await redis.exists(keys.handoverLease('r1', 'h2'))).toBe(0);
     expect(await lease.renew()).toBe(true);
@@ -47,7 +49,7 @@ describe('HostLease (real Redis)', () => {
   });
 
   it('is lost once the host lease is another token', async () => {
-    const lease = new HostLease(redis, keys, 'h3', 'r1', 30_000);
+    const lease = new HostLease(redis, keys, 'h3', 'r1', 30_000, leaseBatch);
     expect(await lease.acquire()).toBe(true);
     await redis.set(keys.hostLease('h3'), 'someone-else');
     expect(await lease.renew()).toBe(false);

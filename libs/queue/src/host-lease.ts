@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis-connection';
 import type { FleetKeys } from './keys';
-import { LuaScript, TurnBatch } from '@luo-fleet/handover';
-import { isRedisCluster } from './redis-connection';
+import { LuaScript, scriptGroupOf, TurnBatch } from '@luo-fleet/handover';
 
 /**
  * At most one handover per host at any moment, across all workers and rollouts: a lease with an
@@ -22,8 +21,8 @@ export class HostLease {
     readonly hostId: string,
     readonly rolloutId: string,
     readonly ttlMs: number,
-    /** Takes and gives back leases together with other handovers' of the same turn; alone when omitted. */
-    private readonly batch?: HostLeaseBatch,
+    /** Takes and gives back leases together with other handovers' of the same turn. */
+    private readonly batch: HostLeaseBatch,
   ) {}
 
   /**
@@ -31,9 +30,7 @@ export class HostLease {
    * journal checks, is the journal's to install with its first read (`installLeaseCopyMs`).
    */
   async acquire(): Promise<boolean> {
-    const key = this.keys.hostLease(this.hostId);
-    if (this.batch) return this.batch.take(key, this.token, this.ttlMs);
-    return (await this.redis.set(key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
+    return this.batch.take(this.keys.hostLease(this.hostId), this.token, this.ttlMs);
   }
 
   /**
@@ -59,10 +56,10 @@ export class HostLease {
    * `journalCopyDropped`: the journal's outcome script removed the copy already.
    */
   async release(opts: { journalCopyDropped?: boolean } = {}): Promise<void> {
-    // Sent back to back (two slots in a cluster, so two scripts); Redis runs them in order.
+    // Given in this order, in one script run (two on a cluster: two slots), and Redis runs them so.
     await Promise.all([
-      opts.journalCopyDropped ? undefined : RELEASE.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId)], [this.token]),
-      this.batch ? this.batch.give(this.keys.hostLease(this.hostId), this.token) : RELEASE.run(this.redis, [this.keys.hostLease(this.hostId)], [this.token]),
+      opts.journalCopyDropped ? undefined : this.batch.give(this.keys.handoverLease(this.rolloutId, this.hostId), this.token),
+      this.batch.give(this.keys.hostLease(this.hostId), this.token),
     ]);
   }
 }
@@ -76,11 +73,6 @@ end
 if not holder then return 2 end
 return 0`);
 
-const RELEASE = new LuaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0`);
 
 /**
  * Host leases taken and given back in one script run per turn (TurnBatch): a worker starts and ends
@@ -106,7 +98,7 @@ export class HostLeaseBatch {
   }
 
   private groupOf(key: string): string {
-    return isRedisCluster(this.redis) ? key : '';
+    return scriptGroupOf(this.redis, key);
   }
 }
 

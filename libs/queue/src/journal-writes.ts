@@ -101,12 +101,11 @@ local function write(i)
   local count = tonumber(ARGV[a + 5])
   local text = ARGV[a + 6]
   local len = -1
-  local last = nil
   if expected >= 0 then
     len = redis.call('LLEN', journal)
     -- The same write sent again (its answer was lost): it landed, with its counts and events, once.
     if len == expected + count then
-      last = string.match(text, '[^\\n]+$')
+      local last = string.match(text, '[^\\n]+$')
       if redis.call('LINDEX', journal, -1) == last then return 1, 0 end
     end
   end

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { HostTopology } from '@luo-fleet/topology';
-import { LuaScript } from '../lua-script';
+import { LuaScript, scriptGroupOf } from '../lua-script';
 import { TurnBatch } from '../turn-batch';
 import type { SimulatedHostState } from './simulated-host-state';
 import {
@@ -120,7 +120,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   }
 
   private op(op: HostOp): Promise<HostOpResult> {
-    return this.ops.submit(this.redis.isCluster ? op.key : '', op);
+    return this.ops.submit(scriptGroupOf(this.redis, op.key), op);
   }
 
   keyOf(hostId: string): string {
