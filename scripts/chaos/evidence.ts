@@ -1,6 +1,6 @@
 import type IORedis from 'ioredis';
 import { parseHostRecord, type JournalEntry, type SimulatedHostState } from '@luo-fleet/handover';
-import type { FleetKeys } from '@luo-fleet/queue';
+import { journalEntriesOf, type FleetKeys } from '@luo-fleet/queue';
 import type { FleetHost } from './chaos-fleet';
 
 const CHUNK = 500;
@@ -27,7 +27,7 @@ export async function readHosts(
       const [jerr, raw] = replies[2 * j] as [Error | null, string[]];
       const [rerr, text] = replies[2 * j + 1] as [Error | null, string | null];
       if (jerr || rerr) throw jerr ?? rerr;
-      journals.set(h.id, raw.map((r) => JSON.parse(r) as JournalEntry));
+      journals.set(h.id, journalEntriesOf(raw));
       records.set(h.id, text === null ? null : parseHostRecord(h.id, text));
     });
   }

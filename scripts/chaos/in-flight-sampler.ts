@@ -1,5 +1,5 @@
 import IORedis from 'ioredis';
-import type { FleetKeys } from '@luo-fleet/queue';
+import { journalEntriesOf, type FleetKeys } from '@luo-fleet/queue';
 import { HOST_OUTCOMES, type JournalEntry } from '@luo-fleet/handover';
 
 const NOT_IN_FLIGHT = new Set<string>([...HOST_OUTCOMES, 'pending']);
@@ -56,7 +56,7 @@ export class InFlightSampler {
         const replies = (await p.exec()) ?? [];
         chunk.forEach((host, j) => {
           const [err, raw] = replies[j] as [Error | null, string[]];
-          if (!err) this.journals.set(host, raw.map((r) => JSON.parse(r) as JournalEntry));
+          if (!err) this.journals.set(host, journalEntriesOf(raw));
         });
       }
     } catch {

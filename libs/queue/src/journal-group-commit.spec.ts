@@ -66,7 +66,9 @@ describe('JournalGroupCommit (real Redis)', () => {
     const [ok, fenced] = await Promise.allSettled([mine.appendMany(`${ROLLOUT}.b1`, precheckDone(1)), stolen.appendMany(`${ROLLOUT}.b2`, precheckDone(1))]);
     expect(ok.status).toBe('fulfilled');
     expect(fenced.status === 'rejected' && fenced.reason).toBeInstanceOf(JournalFencedError);
-    expect(await redis.llen(keys.journal(ROLLOUT, 'b1'))).toBe(2);
+    // One write, one element of the journal list, both its entries in it.
+    expect(await redis.llen(keys.journal(ROLLOUT, 'b1'))).toBe(1);
+    expect(await mine.load(`${ROLLOUT}.b1`)).toEqual(precheckDone(1));
     expect(await redis.llen(keys.journal(ROLLOUT, 'b2'))).toBe(0);
     // Only the write that landed is counted.
     expect(Number(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count'))).toBe(before + 1);
@@ -108,9 +110,8 @@ describe('JournalGroupCommit (real Redis)', () => {
       handoverId: `${ROLLOUT}.${host}`,
       leaseToken: token,
       expectedLength: 0,
-      count: 1,
       entries: JSON.stringify({ type: 'step_start', step: 'precheck', at: 1 }),
-      counters: 'v|precheck|preservable|none\t2',
+      counters: [['v|precheck|preservable|none', 2]],
       newState: 'precheck',
       outcome: '',
       resultJson: '',
@@ -141,9 +142,8 @@ describe('JournalGroupCommit (real Redis)', () => {
       handoverId: `${MOVES}.${host}`,
       leaseToken: '',
       expectedLength,
-      count: 1,
       entries: JSON.stringify({ type: 'step_start', step, at: 1 }),
-      counters: '',
+      counters: [],
       newState: step,
       outcome: '',
       resultJson: '',

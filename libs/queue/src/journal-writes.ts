@@ -1,6 +1,7 @@
 import { LuaScript } from '@luo-fleet/handover';
 import type { RedisClient } from './redis-connection';
 import type { FleetKeys } from './keys';
+import type { StatIncrement } from '@luo-fleet/telemetry';
 import { RECORD_OUTCOME_FUNCTION } from './rollout-scripts';
 
 /**
@@ -20,13 +21,12 @@ export interface JournalWrite {
   handoverId: string;
   /** '' writes without a lease check (tools, and outcomes of hosts that never started). */
   leaseToken: string;
-  /** Entries the journal must hold before this write; -1 when unknown (no resend check). */
+  /** Writes the journal must hold before this one; -1 when unknown (no resend check). */
   expectedLength: number;
-  /** Entry count, and the entries' JSON joined by newlines. */
-  count: number;
+  /** The entries' JSON joined by newlines: one element of the journal list (see journalEntriesOf). */
   entries: string;
-  /** Counter increments, `field<TAB>by` joined by newlines. */
-  counters: string;
+  /** What the entries add to the fleet counters. */
+  counters: readonly StatIncrement[];
   /** The host's state after the write; '' leaves it. */
   newState: string;
   /** The outcome these entries hold ('' for none): the lease's copy goes with it. */
@@ -58,11 +58,22 @@ export async function runJournalWrites(redis: RedisClient, keys: FleetKeys, roll
     keys.results(id),
     keys.plans(id),
   ];
-  const args: (string | number)[] = [DEFAULT_EVENTS_MAXLEN, keys.hostStateSetPrefix(id)];
+  // The counters of the whole run, summed here: the script adds them as they are when every write
+  // lands (it nearly always does) and only otherwise reads each write's own.
+  const sums = new Map<string, number>();
+  const args: (string | number)[] = [DEFAULT_EVENTS_MAXLEN, keys.hostStateSetPrefix(id), ''];
   for (const w of writes) {
     scriptKeys.push(keys.handoverLease(id, w.hostId), keys.journal(id, w.hostId));
-    args.push(w.leaseToken, w.hostId, w.expectedLength, w.handoverId, w.count, w.entries, w.counters, w.newState, w.outcome, w.resultJson);
+    let counters = '';
+    for (const [field, by] of w.counters) {
+      counters += `${counters ? '\n' : ''}${field}\t${by}`;
+      sums.set(field, (sums.get(field) ?? 0) + by);
+    }
+    args.push(w.leaseToken, w.hostId, w.expectedLength, w.handoverId, w.entries, counters, w.newState, w.outcome, w.resultJson);
   }
+  let summed = '';
+  for (const [field, by] of sums) summed += `${summed ? '\n' : ''}${field}\t${by}`;
+  args[2] = summed;
   const flat = (await APPEND.run(redis, scriptKeys, args)) as number[];
   return writes.map((_, i) => {
     const status = flat[2 * i];
@@ -74,75 +85,81 @@ export async function runJournalWrites(redis: RedisClient, keys: FleetKeys, roll
 /*
 KEYS: 1 events, 2 stats, 3 hoststate, 4 statecount, 5-11 RECORD_OUTCOME's keys, then per write its
   lease copy and its journal (one slot: the rollout's tag; state sets are named from ARGV with it).
-ARGV: 1 events maxlen, 2 state set prefix, then 10 per write: lease token ('' no check), host,
-  expected length (-1 unknown), handover id, entry count, entries (a JSON per line), counters
-  ("field<TAB>by" per line), new state ('' keeps it), outcome ('' none), result JSON ('' not counted).
+ARGV: 1 events maxlen, 2 state set prefix, 3 the run's counters summed ("field<TAB>by" per line),
+  then 9 per write: lease token ('' no check), host, expected length (-1 unknown), handover id,
+  entries (a JSON per line), its own counters, new state ('' keeps it), outcome ('' none), result
+  JSON ('' not counted).
 Returns 2 numbers per write: 1 written, 0 lease not ours, -1 journal not of the expected length;
 then RECORD_OUTCOME's count, -2 when not counted, and 0 for a write that had landed already.
-A write is also one entry of the rollout's event stream: host, handover and the entries as sent
-(one JSON per line), so every journal entry is an event without an XADD each.
+A write is one element of the host's journal list (its entries, one JSON per line: splitting them
+into elements cost Redis more than the rest of the write) and one entry of the rollout's event
+stream: host, handover and the entries as sent.
 */
 const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}
 local maxlen = ARGV[1]
 local statePrefix = ARGV[2]
+local PER_WRITE = 9
 local outcomeKeys = {KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]}
-local sums = {}
 -- Hosts whose state moves, in order, and the state each ends the run in.
 local movedHosts = {}
 local finalState = {}
+-- Writes that landed now (not refused, not a resend of one that had landed).
+local landed = {}
 
 local function write(i)
   local lease = KEYS[10 + 2 * i]
   local journal = KEYS[11 + 2 * i]
-  local a = 2 + (i - 1) * 10
+  local a = 3 + (i - 1) * PER_WRITE
   local token = ARGV[a + 1]
   local host = ARGV[a + 2]
   local expected = tonumber(ARGV[a + 3])
-  local count = tonumber(ARGV[a + 5])
-  local text = ARGV[a + 6]
+  local text = ARGV[a + 5]
   local len = -1
   if expected >= 0 then
     len = redis.call('LLEN', journal)
     -- The same write sent again (its answer was lost): it landed, with its counts and events, once.
-    if len == expected + count then
-      local last = string.match(text, '[^\\n]+$')
-      if redis.call('LINDEX', journal, -1) == last then return 1, 0 end
-    end
+    if len == expected + 1 and redis.call('LINDEX', journal, -1) == text then return 1, 0 end
   end
   if token ~= '' and redis.call('GET', lease) ~= token then return 0, -2 end
   if expected >= 0 and len ~= expected then return -1, -2 end
-  for field, by in string.gmatch(ARGV[a + 7], '([^\\t\\n]+)\\t([^\\n]+)') do
-    sums[field] = (sums[field] or 0) + tonumber(by)
-  end
+  landed[#landed + 1] = i
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'host', host, 'handover', ARGV[a + 4], 'entries', text)
-  if count == 1 then
-    redis.call('RPUSH', journal, text)
-  else
-    local entries = {}
-    for entry in string.gmatch(text, '[^\\n]+') do entries[#entries + 1] = entry end
-    redis.call('RPUSH', journal, unpack(entries))
-  end
-  local newState = ARGV[a + 8]
+  redis.call('RPUSH', journal, text)
+  local newState = ARGV[a + 7]
   if newState ~= '' then
     if finalState[host] == nil then movedHosts[#movedHosts + 1] = host end
     finalState[host] = newState
   end
   local counted = -2
-  local outcome = ARGV[a + 9]
+  local outcome = ARGV[a + 8]
   if outcome ~= '' then
     if token ~= '' then redis.call('DEL', lease) end
-    if ARGV[a + 10] ~= '' then counted = recordOutcome(outcomeKeys, host, outcome, ARGV[a + 10]) end
+    if ARGV[a + 9] ~= '' then counted = recordOutcome(outcomeKeys, host, outcome, ARGV[a + 9]) end
   end
   return 1, counted
 end
 
+local function addCounters(text, sums)
+  for field, by in string.gmatch(text, '([^\\t\\n]+)\\t([^\\n]+)') do
+    sums[field] = (sums[field] or 0) + tonumber(by)
+  end
+end
+
 local out = {}
-for i = 1, (#ARGV - 2) / 10 do
+local writes = (#ARGV - 3) / PER_WRITE
+for i = 1, writes do
   local status, counted = write(i)
   out[#out + 1] = status
   out[#out + 1] = counted
 end
--- Summed over the writes: a counter most of them touch (a phase's bucket) is one HINCRBY.
+-- Counters are summed over the writes that landed: a counter most of them touch (a phase's
+-- bucket) is one HINCRBY. When all landed that is the client's sum as sent.
+local sums = {}
+if #landed == writes then
+  addCounters(ARGV[3], sums)
+else
+  for _, i in ipairs(landed) do addCounters(ARGV[3 + (i - 1) * PER_WRITE + 6], sums) end
+end
 for field, by in pairs(sums) do redis.call('HINCRBY', KEYS[2], field, by) end
 -- States move once per run, each host from its state before the run to its last one in it: one
 -- HMGET, one HSET, and one SREM, SADD and count per state touched, not each per write.

@@ -4,7 +4,7 @@ import type IORedis from 'ioredis';
 import { JournalFencedError, type JournalEntry } from '@luo-fleet/handover';
 import { redisNamespace, type RedisNamespace } from '../../../test/support/redis-namespace';
 import { FleetKeys } from './keys';
-import { RedisHandoverJournal } from './redis-handover-journal';
+import { journalEntriesOf, lastEntryOf, RedisHandoverJournal } from './redis-handover-journal';
 
 const ROLLOUT = 'r-journal';
 
@@ -50,6 +50,27 @@ describe('RedisHandoverJournal (real Redis)', () => {
     expect(await redis.hget(keys.hostStates(ROLLOUT), 'h1')).toBe('kexec_load');
     expect(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count')).toBe('1');
     expect(journal.outcomeCount).toBeUndefined();
+  });
+
+  it('keeps a write as one list element, and reads journals written an entry per element as before', async () => {
+    const journal = await leased('h7');
+    const older: JournalEntry[] = [
+      { type: 'step_start', step: 'precheck', at: 1 },
+      { type: 'step_end', step: 'precheck', at: 2, ok: true, durationMs: 1 },
+    ];
+    // A journal an earlier version wrote: one entry per element.
+    await redis.rpush(keys.journal(ROLLOUT, 'h7'), ...older.map((e) => JSON.stringify(e)));
+    expect(await journal.load(`${ROLLOUT}.h7`)).toEqual(older);
+    const next: JournalEntry[] = [
+      { type: 'step_start', step: 'kexec_load', at: 3 },
+      { type: 'step_end', step: 'kexec_load', at: 4, ok: true, durationMs: 1 },
+    ];
+    // The write after it expects the two elements it found, and adds one.
+    await journal.appendMany(`${ROLLOUT}.h7`, next);
+    expect(await redis.llen(keys.journal(ROLLOUT, 'h7'))).toBe(3);
+    expect(await journal.load(`${ROLLOUT}.h7`)).toEqual([...older, ...next]);
+    expect(journalEntriesOf(await redis.lrange(keys.journal(ROLLOUT, 'h7'), 0, -1))).toEqual([...older, ...next]);
+    expect(lastEntryOf(await redis.lindex(keys.journal(ROLLOUT, 'h7'), -1) ?? '')).toBe(JSON.stringify(next[1]));
   });
 
   it('counts an outcome in the rollout with the entry that records it, once, and then refuses more appends', async () => {

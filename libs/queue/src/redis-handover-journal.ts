@@ -65,7 +65,7 @@ export class RedisHandoverJournal implements HandoverJournal {
   /** Set when this journal wrote an outcome with `countOutcomes`. */
   outcomeCount?: OutcomeCount;
 
-  /** Entries in Redis as far as this object knows (after `load`): what the next write expects to find. */
+  /** Writes (list elements) in Redis as far as this object knows (after `load`): what the next write expects to find. */
   private length?: number;
 
   async load(_handoverId: string): Promise<JournalEntry[]> {
@@ -76,7 +76,7 @@ export class RedisHandoverJournal implements HandoverJournal {
         ? ((await INSTALL_COPY_AND_READ.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId), journal], [leaseToken, installLeaseCopyMs])) as string[])
         : await this.redis.lrange(journal, 0, -1);
     this.length = raw.length;
-    return raw.map((r) => JSON.parse(r) as JournalEntry);
+    return journalEntriesOf(raw);
   }
 
   /**
@@ -88,10 +88,10 @@ export class RedisHandoverJournal implements HandoverJournal {
   async appendMany(handoverId: string, entries: JournalEntry[]): Promise<void> {
     if (entries.length === 0) return;
     let newState = '';
-    let counters = '';
+    const counters: StatIncrement[] = [];
     for (const e of entries) {
       newState = stateAfter(e) || newState;
-      for (const [field, by] of statIncrementsFor(e)) counters += `${counters ? '\n' : ''}${field}\t${by}`;
+      counters.push(...statIncrementsFor(e));
     }
     const outcome = entries.find((e): e is OutcomeEntry => e.type === 'outcome');
     const write: JournalWrite = {
@@ -99,7 +99,6 @@ export class RedisHandoverJournal implements HandoverJournal {
       handoverId,
       leaseToken: this.options.leaseToken ?? '',
       expectedLength: this.length ?? -1,
-      count: entries.length,
       entries: entries.map((e) => JSON.stringify(e)).join('\n'),
       counters,
       newState,
@@ -112,16 +111,33 @@ export class RedisHandoverJournal implements HandoverJournal {
       throw new JournalFencedError(
         result.why === 'fenced'
           ? `lease on host ${this.hostId} lost: another worker owns its handover now`
-          : `journal of host ${this.hostId} changed under this worker (expected ${this.length} entries)`,
+          : `journal of host ${this.hostId} changed under this worker (expected ${this.length} writes)`,
       );
     }
-    if (this.length !== undefined) this.length += entries.length;
+    if (this.length !== undefined) this.length += 1;
     if (outcome && this.options.countOutcomes) this.outcomeCount = OUTCOME_COUNTS[result.count];
   }
 
   append(handoverId: string, entry: JournalEntry): Promise<void> {
     return this.appendMany(handoverId, [entry]);
   }
+}
+
+/**
+ * The entries of a journal list as read from Redis: each element is one write, its entries one
+ * JSON per line (elements written before writes were packed hold one entry each, and read the same).
+ */
+export function journalEntriesOf(elements: readonly string[]): JournalEntry[] {
+  const entries: JournalEntry[] = [];
+  for (const element of elements) {
+    for (const line of element.split('\n')) entries.push(JSON.parse(line) as JournalEntry);
+  }
+  return entries;
+}
+
+/** The last entry of a journal list element (a write), as text: a host's latest fact. */
+export function lastEntryOf(element: string): string {
+  return element.slice(element.lastIndexOf('\n') + 1);
 }
 
 /** What a journal entry adds to the fleet counters. */

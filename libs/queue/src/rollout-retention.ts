@@ -91,6 +91,7 @@ export async function compactFinishedRollout(redis: RedisClient, keys: FleetKeys
 KEYS: 1 hoststate (only for the slot: journals carry the same hash tag)
 ARGV: 1 journal key prefix, 2 ttl seconds, 3.. host ids
 Cuts each journal of an updated, skipped or cancelled host to its outcome entry and sets its expiry; returns how many were cut.
+A journal element is one write, its entries one JSON per line; an outcome is always its write's last entry.
 */
 const TRIM_JOURNALS = `
 local prefix = ARGV[1]
@@ -100,18 +101,20 @@ for i = 3, #ARGV do
   local key = prefix .. ARGV[i]
   local n = redis.call('LLEN', key)
   if n > 0 then
-    local keep = nil
+    local keep, keptLine, keptRaw = nil, nil, nil
     for j = n - 1, 0, -1 do
       local raw = redis.call('LINDEX', key, j)
-      local ok, e = pcall(cjson.decode, raw)
+      local line = string.match(raw, '[^\\n]+$') or raw
+      local ok, e = pcall(cjson.decode, line)
       if ok and type(e) == 'table' and e['type'] == 'outcome' then
         -- A failed or rolled-back host keeps its whole journal: it is what a person reads next.
-        if e['outcome'] ~= 'failed' and e['outcome'] ~= 'rolled_back' then keep = j end
+        if e['outcome'] ~= 'failed' and e['outcome'] ~= 'rolled_back' then keep, keptLine, keptRaw = j, line, raw end
         break
       end
     end
-    if keep ~= nil and n > 1 then
+    if keep ~= nil and (n > 1 or keptRaw ~= keptLine) then
       redis.call('LTRIM', key, keep, keep)
+      if keptRaw ~= keptLine then redis.call('LSET', key, 0, keptLine) end
       trimmed = trimmed + 1
     end
     redis.call('EXPIRE', key, ttl)

@@ -1,4 +1,4 @@
-import { execGroupedBySlot, type FleetKeys, type RedisClient } from '@luo-fleet/queue';
+import { execGroupedBySlot, lastEntryOf, type FleetKeys, type RedisClient } from '@luo-fleet/queue';
 import type { Rollout } from '@luo-fleet/rollout';
 import { FAILURE_OUTCOMES, isInFlight, STEP_STATES } from './host-states';
 
@@ -130,7 +130,8 @@ function parseLimits(json: string | null): { maxConcurrent?: number; maxFailures
 function parseEntry(raw: unknown): { type: string; at: number; step?: string } | undefined {
   if (typeof raw !== 'string') return undefined;
   try {
-    const e = JSON.parse(raw) as { type?: unknown; at?: unknown; step?: unknown };
+    // The list's last element is the last write; its last line the host's latest entry.
+    const e = JSON.parse(lastEntryOf(raw)) as { type?: unknown; at?: unknown; step?: unknown };
     if (typeof e.at !== 'number' || typeof e.type !== 'string') return undefined;
     return { type: e.type, at: e.at, step: typeof e.step === 'string' && STEP_STATES.includes(e.step) ? e.step : undefined };
   } catch {
