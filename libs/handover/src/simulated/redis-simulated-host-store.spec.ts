@@ -119,6 +119,31 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
     expect((await new RedisSimulatedHostStore(b, PREFIX).load('hv-t1'))!.calls.freeze).toBe(1);
   });
 
+  it('parses a record once for every read of one version, and a topology once for every host reporting it', async () => {
+    const store = new RedisSimulatedHostStore(a, PREFIX);
+    await createSimulatedHost(new RedisSimulatedHostStore(b, PREFIX), spec('hv-s1'));
+    await createSimulatedHost(new RedisSimulatedHostStore(b, PREFIX), spec('hv-s2'));
+    const [identity, snapshot] = await Promise.all([store.load('hv-s1'), store.loadWithTopology('hv-s1')]);
+    expect(snapshot!.state).toBe(identity);
+    expect((await store.loadWithTopology('hv-s2'))!.topology).toBe(snapshot!.topology);
+    expect(snapshot!.topology).toEqual(twoGpuHost());
+
+    // Another writer's change is read as such, not answered from what this store had parsed.
+    await new RedisSimulatedHostStore(b, PREFIX).update('hv-s1', (s) => ({ ...s, kernelRelease: 'changed' }));
+    const changed = (await store.load('hv-s1'))!;
+    expect(changed).not.toBe(identity);
+    expect(changed).toMatchObject({ kernelRelease: 'changed', version: 1 });
+    expect(identity!.kernelRelease).toBe(OLD_KERNEL);
+
+    // Its own write read back is shared by the reads, and the next update still starts from it.
+    await store.update('hv-s1', (s) => ({ ...s, calls: { freeze: 1 } }));
+    const mine = (await store.load('hv-s1'))!;
+    expect(mine).toMatchObject({ kernelRelease: 'changed', version: 2, calls: { freeze: 1 } });
+    await store.update('hv-s1', (s) => ({ ...s, calls: { ...s.calls, thaw: 1 } }));
+    expect(mine.calls).toEqual({ freeze: 1 });
+    expect((await new RedisSimulatedHostStore(b, PREFIX).load('hv-s1'))!).toMatchObject({ version: 3, calls: { freeze: 1, thaw: 1 } });
+  });
+
   it('lets a worker on another connection continue a host after the first one died', async () => {
     const first = new SimulatedHostDriver('hv-3', new RedisSimulatedHostStore(a, PREFIX), { latencyScale: 0 });
     await createSimulatedHost(new RedisSimulatedHostStore(a, PREFIX), spec('hv-3'));

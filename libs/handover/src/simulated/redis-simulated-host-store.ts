@@ -74,8 +74,8 @@ const MAX_ATTEMPTS = 200;
 /** Hosts whose last seen record a store remembers (a worker drives a few hundred at a time). */
 const REMEMBERED_HOSTS = 4_096;
 /**
- * Hosts whose parsed topology a store remembers: enough for the hosts one worker has between
- * precheck and retrieve, and no more, since a 32-device host's takes tens of KiB (4,096 of them
+ * Distinct topologies a store keeps parsed: hosts of one hardware model report the same one, so a
+ * fleet has few; and no more than this, since a 32-device host's takes tens of KiB (4,096 of them
  * doubled a worker's memory in the 100,000-host benchmark).
  */
 const REMEMBERED_TOPOLOGIES = 512;
@@ -93,10 +93,11 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   private readonly lastSeen = new Map<string, LastSeen>();
 
   /**
-   * Each host's topology as last read, parsed: it is set when the host is created and then only
-   * read, at precheck and at retrieve; an equal text is not parsed again.
+   * Topologies as read, parsed, by their text: a host's is set when it is created and then only
+   * read, at precheck and at retrieve, and hosts of one model have the same. An equal text is not
+   * parsed again (comparing it costs a fraction of parsing it).
    */
-  private readonly topologies = new Map<string, { text: string; parsed: HostTopology }>();
+  private readonly topologies = new Map<string, HostTopology>();
 
   /** Names this store's writes (with `writes`), so that a resent one is recognised. */
   private readonly id = randomBytes(6).toString('hex');
@@ -127,11 +128,12 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     return `${this.prefix}:sim:host:{${hostId}}`;
   }
 
+  /** The record as read now, shared with every caller until the host changes: read it, never change it. */
   async load(hostId: string): Promise<SimulatedHostState | null> {
     const key = this.keyOf(hostId);
     const [version, state] = await this.read(key, 'r');
     if (version === null && state === null) return this.forget(hostId);
-    return this.parseState(hostId, version, state);
+    return this.sharedState(hostId, version, state);
   }
 
   /** The record last seen, parsed once and shared by every peek until the host changes: read it, never change it. */
@@ -146,10 +148,9 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     const [version, state, topology] = await this.read(key, 't');
     if (version === null && state === null && topology === null) return this.forget(hostId);
     if (topology === null) throw new SimulatedHostRecordError(`redis key ${key}`, 'field topology missing');
-    const parsedState = this.parseState(hostId, version, state);
-    const known = this.topologies.get(hostId);
-    const parsed = known?.text === topology ? known.parsed : parseHostTopology(`redis key ${key} field topology`, topology);
-    this.rememberTopology(hostId, topology, parsed);
+    const parsedState = this.sharedState(hostId, version, state);
+    const parsed = this.topologies.get(topology) ?? parseHostTopology(`redis key ${key} field topology`, topology);
+    this.rememberTopology(topology, parsed);
     return { state: parsedState, topology: parsed };
   }
 
@@ -163,23 +164,32 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     }
     const [version, stored, storedTopology] = existing;
     if (storedTopology === null) throw new SimulatedHostRecordError(`redis key ${key}`, 'field topology missing');
-    return { state: this.parseState(state.hostId, version, stored), topology: parseHostTopology(`redis key ${key} field topology`, storedTopology) };
+    const parsed = this.parseRecord(state.hostId, version, stored);
+    this.remember(state.hostId, version!, stored!);
+    return { state: parsed, topology: parseHostTopology(`redis key ${key} field topology`, storedTopology) };
   }
 
   async update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<void> {
     const key = this.keyOf(hostId);
     for (let n = 0; n < MAX_ATTEMPTS; n++) {
       // `fn` changes what it gets: the store's own copy of its last write (taken, so nobody else
-      // holds it), else a fresh parse; after a lost race, read the host (the last seen record proved stale).
+      // holds it), else a private parse; after a lost race, read the host (the last seen record proved stale).
       const seen = n === 0 ? this.lastSeen.get(hostId) : undefined;
-      let current: SimulatedHostState | null;
+      let current: SimulatedHostState;
       if (seen?.written) {
         current = seen.written;
         seen.written = undefined;
+      } else if (seen) {
+        current = this.parseRecord(hostId, seen.version, seen.state);
       } else {
-        current = seen ? this.parseRecord(hostId, seen.version, seen.state) : await this.load(hostId);
+        const [version, state] = await this.read(key, 'r');
+        if (version === null && state === null) {
+          this.forget(hostId);
+          throw new SimulatedHostNotFoundError(hostId);
+        }
+        current = this.parseRecord(hostId, version, state);
+        this.remember(hostId, version!, state!);
       }
-      if (current === null) throw new SimulatedHostNotFoundError(hostId);
       const expected = current.version;
       const next = fn(current);
       next.version = expected + 1;
@@ -200,10 +210,17 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     throw new Error(`simulated host ${hostId}: gave up after ${MAX_ATTEMPTS} conflicting updates of ${key}`);
   }
 
-  /** Parses a record read from Redis and remembers it as the host's last seen one. */
-  private parseState(hostId: string, version: string | null, state: string | null): SimulatedHostState {
+  /**
+   * A record read from Redis, parsed once and shared until the host changes: the last seen one when
+   * it is the same (two questions asked in one turn, or this store's own last write read back),
+   * which also keeps that write as the base of the host's next update.
+   */
+  private sharedState(hostId: string, version: string | null, state: string | null): SimulatedHostState {
+    const seen = this.lastSeen.get(hostId);
+    if (seen && seen.version === version && seen.state === state) return (seen.shared ??= this.parseRecord(hostId, version, state));
     const parsed = this.parseRecord(hostId, version, state);
     this.remember(hostId, version!, state!);
+    this.lastSeen.get(hostId)!.shared = parsed;
     return parsed;
   }
 
@@ -223,15 +240,14 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     if (this.lastSeen.size > REMEMBERED_HOSTS) this.lastSeen.delete(this.lastSeen.keys().next().value!);
   }
 
-  private rememberTopology(hostId: string, text: string, parsed: HostTopology): void {
-    this.topologies.delete(hostId);
-    this.topologies.set(hostId, { text, parsed });
+  private rememberTopology(text: string, parsed: HostTopology): void {
+    this.topologies.delete(text);
+    this.topologies.set(text, parsed);
     if (this.topologies.size > REMEMBERED_TOPOLOGIES) this.topologies.delete(this.topologies.keys().next().value!);
   }
 
   private forget(hostId: string): null {
     this.lastSeen.delete(hostId);
-    this.topologies.delete(hostId);
     return null;
   }
 

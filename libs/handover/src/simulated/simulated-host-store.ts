@@ -14,6 +14,7 @@ export interface SimulatedHostSnapshot {
  * the one that took over may touch a host at the same moment.
  */
 export interface SimulatedHostStore {
+  /** The record as it is now. The answer may be shared with other callers: read it, never change it. */
   load(hostId: string): Promise<SimulatedHostState | null>;
   /**
    * The record as this store last saw it, read only when it saw none: for what a step does not
