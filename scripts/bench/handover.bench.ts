@@ -3,6 +3,9 @@
  * two worker processes at concurrency 100, all jobs enqueued at once. Baseline in the same run:
  * the same number of EMPTY BullMQ jobs through two no-op workers of the same concurrency, run
  * before and after the handovers.
+ * Each run first puts WARMUP jobs of its own kind through its fresh workers, not counted: a cold
+ * worker spends its first thousands of jobs compiling (V8's optimising compiler ran on ~5% of the
+ * samples of a cold run), which is not what a rollout of a fleet costs once it runs.
  * Targets: handovers/s >= 1/4 of empty jobs/s, and >= 1,000/s.
  */
 import { performance } from 'node:perf_hooks';
@@ -21,6 +24,8 @@ const CONCURRENCY = 100;
 const WORKERS = 2;
 const BATCH = 1_000;
 const ROLLOUT = 'bench';
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2_000);
+const WARMUP_ROLLOUT = 'bench-warmup';
 /** Extra node flags for the handover workers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const WORKER_NODE_ARGS = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -67,12 +72,14 @@ async function emptyJobRate(): Promise<RunFigures> {
       );
     }
     await workersReady(queue, WORKERS);
-    const jobs = [...Array(HOSTS)].map((_, i) => ({ name: 'empty', data: { i }, // Kept until counted (handover jobs keep fewer; their completions are counted from the stats hash).
-      opts: { ...HANDOVER_JOB_OPTIONS, removeOnComplete: { count: HOSTS }, jobId: `e.${i}` } }));
+    const jobs = [...Array(WARMUP + HOSTS)].map((_, i) => ({ name: 'empty', data: { i }, // Kept until counted (handover jobs keep fewer; their completions are counted from the stats hash).
+      opts: { ...HANDOVER_JOB_OPTIONS, removeOnComplete: { count: WARMUP + HOSTS }, jobId: `e.${i}` } }));
+    await addInBatches(queue, jobs.slice(0, WARMUP));
+    await until('warm-up empty jobs', async () => (await queue.getCompletedCount()) >= WARMUP, 120_000, 10);
     const cpu = await cpuMeter(ns.redis, children);
     const t0 = performance.now();
-    await addInBatches(queue, jobs);
-    await until('empty jobs', async () => (await queue.getCompletedCount()) >= HOSTS, 120_000, 10);
+    await addInBatches(queue, jobs.slice(WARMUP));
+    await until('empty jobs', async () => (await queue.getCompletedCount()) >= WARMUP + HOSTS, 120_000, 10);
     const seconds = (performance.now() - t0) / 1000;
     const used = await cpu(HOSTS);
     console.log(
@@ -97,18 +104,20 @@ async function handoverRate(): Promise<RunFigures> {
     const topology = eligibleGpuHostTopology();
     const preservationSet = buildPreservationSet(topology, undefined);
     const plans: HandoverPlan[] = [];
+    const warmupPlans: HandoverPlan[] = [];
     const t0 = performance.now();
-    for (let i = 0; i < HOSTS; i += BATCH) {
+    for (let i = 0; i < WARMUP + HOSTS; i += BATCH) {
       const batch: Promise<unknown>[] = [];
-      for (let j = i; j < Math.min(HOSTS, i + BATCH); j++) {
-        const hostId = `sim-${String(j).padStart(5, '0')}`;
+      for (let j = i; j < Math.min(WARMUP + HOSTS, i + BATCH); j++) {
+        const warm = j < WARMUP;
+        const hostId = warm ? `warm-${String(j).padStart(5, '0')}` : `sim-${String(j - WARMUP).padStart(5, '0')}`;
         // Commands issued without awaiting each one go out pipelined on the one connection.
         batch.push(createSimulatedHost(store, { hostId, seed: 7, topology, kernelRelease: '6.12.0-lts' }));
-        plans.push(buildHandoverPlan({ hostId, rolloutId: ROLLOUT, targetKernel: '6.18.3-luo', topology, preservationSet }));
+        (warm ? warmupPlans : plans).push(buildHandoverPlan({ hostId, rolloutId: warm ? WARMUP_ROLLOUT : ROLLOUT, targetKernel: '6.18.3-luo', topology, preservationSet }));
       }
       await Promise.all(batch);
     }
-    console.log(`created ${HOSTS} simulated hosts in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    console.log(`created ${WARMUP + HOSTS} simulated hosts (${WARMUP} for the warm-up) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     for (let w = 0; w < WORKERS; w++) {
       children.push(
         spawnBuilt(
@@ -125,7 +134,11 @@ async function handoverRate(): Promise<RunFigures> {
       );
     }
     await workersReady(queue, WORKERS);
-    const jobs = plans.map((plan) => ({ name: 'handover', data: { plan, driver: { kind: 'simulated' as const } }, opts: { ...HANDOVER_JOB_OPTIONS, jobId: plan.handoverId } }));
+    const jobsOf = (list: HandoverPlan[]) =>
+      list.map((plan) => ({ name: 'handover', data: { plan, driver: { kind: 'simulated' as const } }, opts: { ...HANDOVER_JOB_OPTIONS, jobId: plan.handoverId } }));
+    await addInBatches(queue, jobsOf(warmupPlans));
+    await until('warm-up handovers', async () => Number(await ns.redis.hget(keys.stats(WARMUP_ROLLOUT), 'h|updated')) >= WARMUP, 120_000, 10);
+    const jobs = jobsOf(plans);
     const cpu = await cpuMeter(ns.redis, children);
     const t1 = performance.now();
     await addInBatches(queue, jobs);
@@ -160,6 +173,7 @@ async function handoverRate(): Promise<RunFigures> {
 export async function run(): Promise<void> {
   // The baseline runs before and after the handovers, and the ratio uses their mean: this
   // machine's speed drifts by a quarter within minutes, which one baseline alone would put into the ratio.
+  console.log(`(each run's workers first take ${WARMUP} jobs of its kind, not counted)`);
   const before = await emptyJobRate();
   const handover = await handoverRate();
   const after = await emptyJobRate();
