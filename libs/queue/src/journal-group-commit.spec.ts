@@ -74,6 +74,34 @@ describe('JournalGroupCommit (real Redis)', () => {
     expect(Number(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count'))).toBe(before + 1);
   });
 
+  it('reads the journals of handovers starting in one turn in one script run, installing each lease copy', async () => {
+    const group = new JournalGroupCommit(redis, keys);
+    const written = await leased('f1', group);
+    await written.appendMany(`${ROLLOUT}.f1`, precheckDone(5));
+    await redis.del(keys.handoverLease(ROLLOUT, 'f1'));
+    const journals = ['f1', 'f2'].map(
+      (h) => new RedisHandoverJournal(redis, keys, ROLLOUT, h, { leaseToken: `new-${h}`, installLeaseCopyMs: 20_000, groupCommit: group }),
+    );
+    const evalsha = vi.spyOn(redis, 'evalsha');
+    let read: JournalEntry[][];
+    try {
+      read = await Promise.all(journals.map((j, i) => j.load(`${ROLLOUT}.f${i + 1}`)));
+      expect(evalsha).toHaveBeenCalledTimes(1);
+    } finally {
+      evalsha.mockRestore();
+    }
+    expect(read).toEqual([precheckDone(5), []]);
+    for (const h of ['f1', 'f2']) {
+      expect(await redis.get(keys.handoverLease(ROLLOUT, h))).toBe(`new-${h}`);
+      expect(await redis.pttl(keys.handoverLease(ROLLOUT, h))).toBeGreaterThan(15_000);
+    }
+    // The lengths they read are what their next writes expect.
+    await journals[0].append(`${ROLLOUT}.f1`, { type: 'step_start', step: 'preserve', at: 6 });
+    await journals[1].append(`${ROLLOUT}.f2`, { type: 'step_start', step: 'precheck', at: 6 });
+    expect(await redis.llen(keys.journal(ROLLOUT, 'f1'))).toBe(2);
+    expect(await redis.llen(keys.journal(ROLLOUT, 'f2'))).toBe(1);
+  });
+
   it('splits a turn with more writes than its limit into several runs, in order', async () => {
     const group = new JournalGroupCommit(redis, keys, 2);
     const hosts = ['c1', 'c2', 'c3', 'c4', 'c5'];

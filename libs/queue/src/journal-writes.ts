@@ -61,9 +61,8 @@ export async function runJournalWrites(redis: RedisClient, keys: FleetKeys, roll
   // The counters of the whole run, summed here: the script adds them as they are when every write
   // lands (it nearly always does) and only otherwise reads each write's own.
   const sums = new Map<string, number>();
-  const args: (string | number)[] = [DEFAULT_EVENTS_MAXLEN, keys.hostStateSetPrefix(id), ''];
+  const args: (string | number)[] = [DEFAULT_EVENTS_MAXLEN, keys.hostStateSetPrefix(id), '', keys.handoverLease(id, ''), keys.journal(id, '')];
   for (const w of writes) {
-    scriptKeys.push(keys.handoverLease(id, w.hostId), keys.journal(id, w.hostId));
     let counters = '';
     for (const [field, by] of w.counters) {
       counters += `${counters ? '\n' : ''}${field}\t${by}`;
@@ -83,12 +82,14 @@ export async function runJournalWrites(redis: RedisClient, keys: FleetKeys, roll
 }
 
 /*
-KEYS: 1 events, 2 stats, 3 hoststate, 4 statecount, 5-11 RECORD_OUTCOME's keys, then per write its
-  lease copy and its journal (one slot: the rollout's tag; state sets are named from ARGV with it).
+KEYS: 1 events, 2 stats, 3 hoststate, 4 statecount, 5-11 RECORD_OUTCOME's keys.
 ARGV: 1 events maxlen, 2 state set prefix, 3 the run's counters summed ("field<TAB>by" per line),
-  then 9 per write: lease token ('' no check), host, expected length (-1 unknown), handover id,
+  4 lease copy prefix, 5 journal prefix, then 9 per write: lease token ('' no check), host, expected length (-1 unknown), handover id,
   entries (a JSON per line), its own counters, new state ('' keeps it), outcome ('' none), result
   JSON ('' not counted).
+Each write's lease copy and journal are its host id after prefixes 4 and 5, and the state sets
+the state after prefix 2: keys of the rollout's hash tag, so of the slot of KEYS, as Redis Cluster
+requires of a script's keys; two fewer arguments per write than naming them in KEYS (measured).
 Returns 2 numbers per write: 1 written, 0 lease not ours, -1 journal not of the expected length;
 then RECORD_OUTCOME's count, -2 when not counted, and 0 for a write that had landed already.
 A write is one element of the host's journal list (its entries, one JSON per line: splitting them
@@ -98,6 +99,9 @@ stream: host, handover and the entries as sent.
 const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}
 local maxlen = ARGV[1]
 local statePrefix = ARGV[2]
+local leasePrefix = ARGV[4]
+local journalPrefix = ARGV[5]
+local HEAD = 5
 local PER_WRITE = 9
 local outcomeKeys = {KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]}
 -- Hosts whose state moves, in order, and the state each ends the run in.
@@ -107,11 +111,11 @@ local finalState = {}
 local landed = {}
 
 local function write(i)
-  local lease = KEYS[10 + 2 * i]
-  local journal = KEYS[11 + 2 * i]
-  local a = 3 + (i - 1) * PER_WRITE
+  local a = HEAD + (i - 1) * PER_WRITE
   local token = ARGV[a + 1]
   local host = ARGV[a + 2]
+  local lease = leasePrefix .. host
+  local journal = journalPrefix .. host
   local expected = tonumber(ARGV[a + 3])
   local text = ARGV[a + 5]
   local len = -1
@@ -146,7 +150,7 @@ local function addCounters(text, sums)
 end
 
 local out = {}
-local writes = (#ARGV - 3) / PER_WRITE
+local writes = (#ARGV - HEAD) / PER_WRITE
 for i = 1, writes do
   local status, counted = write(i)
   out[#out + 1] = status
@@ -158,7 +162,7 @@ local sums = {}
 if #landed == writes then
   addCounters(ARGV[3], sums)
 else
-  for _, i in ipairs(landed) do addCounters(ARGV[3 + (i - 1) * PER_WRITE + 6], sums) end
+  for _, i in ipairs(landed) do addCounters(ARGV[HEAD + (i - 1) * PER_WRITE + 6], sums) end
 end
 for field, by in pairs(sums) do redis.call('HINCRBY', KEYS[2], field, by) end
 -- States move once per run, each host from its state before the run to its last one in it: one

@@ -30,7 +30,7 @@ export interface RedisJournalOptions {
    * to resend as one made after `load`.
    */
   empty?: boolean;
-  /** Sends this journal's writes together with other hosts' of the same turn; alone when omitted. */
+  /** Sends this journal's writes, and its first read, together with other hosts' of the same turn; alone when omitted. */
   groupCommit?: JournalGroupCommit;
 }
 
@@ -71,10 +71,11 @@ export class RedisHandoverJournal implements HandoverJournal {
   async load(_handoverId: string): Promise<JournalEntry[]> {
     const journal = this.keys.journal(this.rolloutId, this.hostId);
     const { leaseToken, installLeaseCopyMs } = this.options;
-    const raw =
-      leaseToken && installLeaseCopyMs !== undefined
-        ? ((await INSTALL_COPY_AND_READ.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId), journal], [leaseToken, installLeaseCopyMs])) as string[])
-        : await this.redis.lrange(journal, 0, -1);
+    const { groupCommit } = this.options;
+    let raw: string[];
+    if (!leaseToken || installLeaseCopyMs === undefined) raw = await this.redis.lrange(journal, 0, -1);
+    else if (groupCommit) raw = await groupCommit.firstRead(this.rolloutId, { hostId: this.hostId, leaseToken, leaseTtlMs: installLeaseCopyMs });
+    else raw = (await INSTALL_COPY_AND_READ.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId), journal], [leaseToken, installLeaseCopyMs])) as string[];
     this.length = raw.length;
     return journalEntriesOf(raw);
   }

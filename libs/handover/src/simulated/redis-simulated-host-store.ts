@@ -16,8 +16,9 @@ import {
 /*
  * A turn's reads and changes of simulated hosts, in one script run (TurnBatch): a worker steps a
  * hundred hosts at once, and each step is one of these.
- * KEYS: a host's hash per operation. ARGV: 5 per operation: its kind, then for `w` the expected
- * version, the new version, the write id and the state JSON ('' for the others).
+ * KEYS: a host's hash per operation. ARGV, per operation in turn: its kind, and for `w` the expected
+ * version, the write id and the state JSON (a read is one argument, not five: clients and Redis pay
+ * per argument). The new version is the expected one plus one.
  *   r: read version and state;  t: version, state and topology;  w: compare-and-set on the version.
  * WATCH/MULTI would need a connection per writer (WATCH is per connection, and a shared one is what
  * workers have); a script is atomic on any connection. Each write carries its own id: ioredis sends
@@ -28,23 +29,27 @@ import {
  */
 const HOST_OPS = new LuaScript(`
 local out = {}
+local a = 1
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local a = (i - 1) * 5
-  local kind = ARGV[a + 1]
+  local kind = ARGV[a]
   if kind == 'w' then
+    local expected, writer = ARGV[a + 1], ARGV[a + 2]
+    local nextVersion = tostring(tonumber(expected) + 1)
     local cur = redis.pcall('HGET', key, 'version')
     if type(cur) == 'table' and cur.err then
       out[i] = -2
     elseif not cur then
       out[i] = -1
-    elseif cur ~= ARGV[a + 2] then
-      if cur == ARGV[a + 3] and redis.call('HGET', key, 'writer') == ARGV[a + 4] then out[i] = 1 else out[i] = 0 end
+    elseif cur ~= expected then
+      if cur == nextVersion and redis.call('HGET', key, 'writer') == writer then out[i] = 1 else out[i] = 0 end
     else
-      redis.call('HSET', key, 'version', ARGV[a + 3], 'writer', ARGV[a + 4], 'state', ARGV[a + 5])
+      redis.call('HSET', key, 'version', nextVersion, 'writer', writer, 'state', ARGV[a + 3])
       out[i] = 1
     end
+    a = a + 4
   else
+    a = a + 1
     local fields
     if kind == 't' then
       fields = redis.pcall('HMGET', key, 'version', 'state', 'topology')
@@ -57,7 +62,7 @@ end
 return out
 `);
 
-type HostOp = { key: string; kind: 'r' | 't' } | { key: string; kind: 'w'; expected: string; next: string; writer: string; state: string };
+type HostOp = { key: string; kind: 'r' | 't' } | { key: string; kind: 'w'; expected: string; writer: string; state: string };
 type HostOpResult = (string | null)[] | number;
 
 /**
@@ -113,8 +118,8 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     this.ops = new TurnBatch(async (_group, ops) => {
       const args: string[] = [];
       for (const op of ops) {
-        if (op.kind === 'w') args.push('w', op.expected, op.next, op.writer, op.state);
-        else args.push(op.kind, '', '', '', '');
+        if (op.kind === 'w') args.push('w', op.expected, op.writer, op.state);
+        else args.push(op.kind);
       }
       return (await HOST_OPS.run(redis, ops.map((op) => op.key), args)) as HostOpResult[];
     });
@@ -194,7 +199,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
       const next = fn(current);
       next.version = expected + 1;
       const state = JSON.stringify(next);
-      const result = (await this.op({ key, kind: 'w', expected: String(expected), next: String(next.version), writer: `${this.id}:${++this.writes}`, state })) as number;
+      const result = (await this.op({ key, kind: 'w', expected: String(expected), writer: `${this.id}:${++this.writes}`, state })) as number;
       if (result === 1) {
         this.remember(hostId, String(next.version), state);
         // The base of this host's next update: no parse of what was just serialised.
