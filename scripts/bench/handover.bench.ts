@@ -40,6 +40,12 @@ async function cpuMeter(redis: BenchNamespace['redis'], children: BenchChild[]):
   };
 }
 
+/** CPU seconds this process (the harness) used since `from`: it shares the machine's cores with what it measures. */
+function cpuSecondsSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1e6;
+}
+
 async function addInBatches<T>(queue: Queue<T>, jobs: { name: string; data: T; opts: object }[]): Promise<void> {
   for (let i = 0; i < jobs.length; i += BATCH) await queue.addBulk(jobs.slice(i, i + BATCH) as never);
 }
@@ -78,13 +84,14 @@ async function emptyJobRate(): Promise<RunFigures> {
     await until('warm-up empty jobs', async () => (await queue.getCompletedCount()) >= WARMUP, 120_000, 10);
     const cpu = await cpuMeter(ns.redis, children);
     const t0 = performance.now();
+    const harness0 = process.cpuUsage();
     await addInBatches(queue, jobs.slice(WARMUP));
     await until('empty jobs', async () => (await queue.getCompletedCount()) >= WARMUP + HOSTS, 120_000, 10);
     const seconds = (performance.now() - t0) / 1000;
     const used = await cpu(HOSTS);
     console.log(
       `empty jobs: ${HOSTS} in ${seconds.toFixed(2)} s = ${Math.round(HOSTS / seconds)}/s (${WORKERS} workers x concurrency ${CONCURRENCY}); ` +
-        `CPU per job: Redis ${used.redisUs.toFixed(0)} us, workers ${used.workersUs.toFixed(0)} us`,
+        `CPU per job: Redis ${used.redisUs.toFixed(0)} us, workers ${used.workersUs.toFixed(0)} us; this process (enqueue, polling) ${cpuSecondsSince(harness0).toFixed(2)} s`,
     );
     return { perSecond: HOSTS / seconds, cpuUs: used.redisUs + used.workersUs };
   } finally {
@@ -141,8 +148,10 @@ async function handoverRate(): Promise<RunFigures> {
     const jobs = jobsOf(plans);
     const cpu = await cpuMeter(ns.redis, children);
     const t1 = performance.now();
+    const harness0 = process.cpuUsage();
     await addInBatches(queue, jobs);
     const enqueued = performance.now() - t1;
+    const harnessEnqueue = cpuSecondsSince(harness0);
     let done = 0;
     await until('handover outcomes', async () => {
       const counts = await ns.redis.hmget(keys.stats(ROLLOUT), 'h|updated', 'h|rolled_back', 'h|failed', 'h|skipped');
@@ -151,7 +160,10 @@ async function handoverRate(): Promise<RunFigures> {
     }, 170_000, 10);
     const seconds = (performance.now() - t1) / 1000;
     const updated = Number(await ns.redis.hget(keys.stats(ROLLOUT), 'h|updated'));
-    console.log(`handovers: ${HOSTS} in ${seconds.toFixed(2)} s = ${Math.round(HOSTS / seconds)}/s (${updated} updated; enqueue took ${(enqueued / 1000).toFixed(2)} s)`);
+    console.log(
+      `handovers: ${HOSTS} in ${seconds.toFixed(2)} s = ${Math.round(HOSTS / seconds)}/s (${updated} updated; enqueue took ${(enqueued / 1000).toFixed(2)} s; ` +
+        `this process ${cpuSecondsSince(harness0).toFixed(2)} s CPU, ${harnessEnqueue.toFixed(2)} s of it enqueueing)`,
+    );
     const used = await cpu(HOSTS);
     console.log(
       `CPU per handover: Redis ${used.redisUs.toFixed(0)} us, workers ${used.workersUs.toFixed(0)} us ` +
