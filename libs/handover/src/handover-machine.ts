@@ -160,7 +160,7 @@ class HandoverRun {
     return (await this.options.abortRequested?.()) === true;
   }
 
-  private async prePhase(phase: (typeof PRE_KEXEC_PHASES)[number]): Promise<void> {
+  private prePhase(phase: (typeof PRE_KEXEC_PHASES)[number]): Promise<void> {
     switch (phase) {
       case 'precheck':
         return this.precheck();
@@ -461,17 +461,22 @@ class HandoverRun {
     return result;
   }
 
-  private async withTimeout<T>(step: HandoverStep, work: Promise<T>, limitMs = this.opts.stepTimeoutMs): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${step} timed out after ${limitMs} ms`)), limitMs);
+  /** `work`'s result, or a rejection once `limitMs` passed first (one promise and a timer per step: this runs on every step of every host). */
+  private withTimeout<T>(step: HandoverStep, work: Promise<T>, limitMs = this.opts.stepTimeoutMs): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${step} timed out after ${limitMs} ms`)), limitMs);
       timer.unref();
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
     });
-    try {
-      return await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private async checkpoint(): Promise<void> {

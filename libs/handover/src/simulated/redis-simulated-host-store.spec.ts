@@ -123,7 +123,17 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
     const store = new RedisSimulatedHostStore(a, PREFIX);
     await createSimulatedHost(new RedisSimulatedHostStore(b, PREFIX), spec('hv-s1'));
     await createSimulatedHost(new RedisSimulatedHostStore(b, PREFIX), spec('hv-s2'));
-    const [identity, snapshot] = await Promise.all([store.load('hv-s1'), store.loadWithTopology('hv-s1')]);
+    const evalsha = vi.spyOn(a, 'evalsha');
+    let identity: SimulatedHostState | null;
+    let snapshot: Awaited<ReturnType<RedisSimulatedHostStore['loadWithTopology']>>;
+    try {
+      [identity, snapshot] = await Promise.all([store.load('hv-s1'), store.loadWithTopology('hv-s1')]);
+      // One read of the host (its key once, widened to the topology) answers both questions.
+      expect(evalsha).toHaveBeenCalledTimes(1);
+      expect(evalsha.mock.calls[0].slice(1)).toEqual([1, `${PREFIX}:sim:host:{hv-s1}`, 't']);
+    } finally {
+      evalsha.mockRestore();
+    }
     expect(snapshot!.state).toBe(identity);
     expect((await store.loadWithTopology('hv-s2'))!.topology).toBe(snapshot!.topology);
     expect(snapshot!.topology).toEqual(twoGpuHost());
@@ -142,6 +152,19 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
     await store.update('hv-s1', (s) => ({ ...s, calls: { ...s.calls, thaw: 1 } }));
     expect(mine.calls).toEqual({ freeze: 1 });
     expect((await new RedisSimulatedHostStore(b, PREFIX).load('hv-s1'))!).toMatchObject({ version: 3, calls: { freeze: 1, thaw: 1 } });
+  });
+
+  it('reads a host again after a write of the same turn, not answering from the read before it', async () => {
+    const store = new RedisSimulatedHostStore(a, PREFIX);
+    await createSimulatedHost(new RedisSimulatedHostStore(b, PREFIX), spec('hv-s3'));
+    // Seen once, so the update below sends its write at once, in the turn of the reads around it.
+    await store.load('hv-s3');
+    const before = store.load('hv-s3');
+    const write = store.update('hv-s3', (s) => ({ ...s, kernelRelease: 'written' }));
+    const after = store.load('hv-s3');
+    await write;
+    expect((await before)!.kernelRelease).toBe(OLD_KERNEL);
+    expect((await after)!).toMatchObject({ kernelRelease: 'written', version: 1 });
   });
 
   it('lets a worker on another connection continue a host after the first one died', async () => {

@@ -119,13 +119,24 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
       const args: string[] = [];
       for (const op of ops) {
         if (op.kind === 'w') args.push('w', op.expected, op.writer, op.state);
-        else args.push(op.kind);
+        else {
+          args.push(op.kind);
+          if (this.unsentReads.get(op.key)?.op === op) this.unsentReads.delete(op.key);
+        }
       }
       return (await HOST_OPS.run(redis, ops.map((op) => op.key), args)) as HostOpResult[];
     });
   }
 
+  /**
+   * Reads of this turn not sent yet, by key: a host asked two questions in one turn (precheck asks
+   * for its identity and its topology at once) is read once, `t` widening an `r`. A write in
+   * between ends the sharing, so no read answers with a record from before a write made before it.
+   */
+  private readonly unsentReads = new Map<string, { op: { key: string; kind: 'r' | 't' }; result: Promise<HostOpResult> }>();
+
   private op(op: HostOp): Promise<HostOpResult> {
+    if (op.kind === 'w') this.unsentReads.delete(op.key);
     return this.ops.submit(scriptGroupOf(this.redis, op.key), op);
   }
 
@@ -257,7 +268,15 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   }
 
   private async read(key: string, kind: 'r' | 't'): Promise<(string | null)[]> {
-    const fields = await this.op({ key, kind });
+    let unsent = this.unsentReads.get(key);
+    if (unsent) {
+      if (kind === 't') unsent.op.kind = 't';
+    } else {
+      const op = { key, kind };
+      unsent = { op, result: this.op(op) };
+      this.unsentReads.set(key, unsent);
+    }
+    const fields = await unsent.result;
     if (fields === -2) throw new SimulatedHostRecordError(`redis key ${key}`, 'not a hash');
     return fields as (string | null)[];
   }

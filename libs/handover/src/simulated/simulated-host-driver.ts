@@ -231,8 +231,11 @@ export class SimulatedHostDriver implements HostDriver {
    * One mutating call: the host must be up; the call is counted and recorded even when it fails;
    * `apply` changes the record (it may run more than once, see SimulatedHostStore.update).
    */
-  private async mutate(step: MutatingStep, apply: (s: SimulatedHostState, now: number) => Outcome): Promise<void> {
-    if (this.latency.scale === 0) return this.mutateAtOnce(step, apply);
+  private mutate(step: MutatingStep, apply: (s: SimulatedHostState, now: number) => Outcome): Promise<void> {
+    return this.latency.scale === 0 ? this.mutateAtOnce(step, apply) : this.mutateAfterLatency(step, apply);
+  }
+
+  private async mutateAfterLatency(step: MutatingStep, apply: (s: SimulatedHostState, now: number) => Outcome): Promise<void> {
     // Seed, faults and call counts do not change under us, and `update` checks the present state.
     const before = await this.peekOrUnreachable();
     if (isDown(before, this.clock())) throw new HostUnreachableError(`simulated host ${this.hostId} does not answer`);
