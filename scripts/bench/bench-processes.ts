@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { WORKER_NODE_FLAGS } from '@luo-fleet/queue';
 
 export interface BenchChild {
   readonly proc: ChildProcess;
@@ -69,6 +70,11 @@ export function spawnBuilt(relPath: string, env: Record<string, string>, nodeArg
         proc.kill(signal);
       }),
   };
+}
+
+/** A luo-fleet worker, started as production starts it (WORKER_NODE_FLAGS), plus `nodeArgs`. */
+export function spawnWorker(env: Record<string, string>, nodeArgs: string[] = []): BenchChild {
+  return spawnBuilt('apps/worker/src/main.js', env, [...WORKER_NODE_FLAGS, ...nodeArgs]);
 }
 
 export function workerEnv(redisUrl: string, prefix: string, env: Record<string, string>): Record<string, string> {

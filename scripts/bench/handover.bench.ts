@@ -12,10 +12,10 @@ import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
 import { buildPreservationSet } from '@luo-fleet/preservation';
 import { buildHandoverPlan, createSimulatedHost, RedisSimulatedHostStore, type HandoverPlan } from '@luo-fleet/handover';
-import { FleetKeys, HANDOVER_JOB_OPTIONS, HANDOVER_QUEUE, type HandoverJobData } from '@luo-fleet/queue';
+import { FleetKeys, HANDOVER_JOB_OPTIONS, HANDOVER_QUEUE, WORKER_NODE_FLAGS, type HandoverJobData } from '@luo-fleet/queue';
 import { eligibleGpuHostTopology } from '../../test/support/eligible-host';
 import { BENCH_REDIS_URL, benchNamespace, redisCpuSeconds, type BenchNamespace } from './bench-redis';
-import { spawnBuilt, until, workerEnv, type BenchChild } from './bench-processes';
+import { spawnBuilt, spawnWorker, until, workerEnv, type BenchChild } from './bench-processes';
 
 export const name = 'handover';
 
@@ -69,12 +69,12 @@ async function emptyJobRate(): Promise<RunFigures> {
   try {
     for (let w = 0; w < WORKERS; w++) {
       children.push(
-        spawnBuilt('scripts/bench/empty-job-worker.js', {
-          REDIS_URL: BENCH_REDIS_URL,
-          BENCH_BULL_PREFIX: bullPrefix,
-          BENCH_QUEUE: 'empty',
-          WORKER_CONCURRENCY: String(CONCURRENCY),
-        }),
+        // With the handover workers' Node flags: the baseline is not a differently tuned process.
+        spawnBuilt(
+          'scripts/bench/empty-job-worker.js',
+          { REDIS_URL: BENCH_REDIS_URL, BENCH_BULL_PREFIX: bullPrefix, BENCH_QUEUE: 'empty', WORKER_CONCURRENCY: String(CONCURRENCY) },
+          [...WORKER_NODE_FLAGS],
+        ),
       );
     }
     await workersReady(queue, WORKERS);
@@ -127,9 +127,7 @@ async function handoverRate(): Promise<RunFigures> {
     console.log(`created ${WARMUP + HOSTS} simulated hosts (${WARMUP} for the warm-up) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     for (let w = 0; w < WORKERS; w++) {
       children.push(
-        spawnBuilt(
-          'apps/worker/src/main.js',
-          workerEnv(BENCH_REDIS_URL, ns.prefix, {
+        spawnWorker(workerEnv(BENCH_REDIS_URL, ns.prefix, {
             WORKER_CONCURRENCY: String(CONCURRENCY),
             SIM_FIXED_LATENCY_MS: '0',
             SIM_LATENCY_SCALE: '0',

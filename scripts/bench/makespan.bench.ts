@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { FleetKeys } from '@luo-fleet/queue';
 import { BENCH_REDIS_URL, benchNamespace, percentile } from './bench-redis';
-import { spawnBuilt, until, workerEnv, type BenchChild } from './bench-processes';
+import { spawnWorker, until, workerEnv, type BenchChild } from './bench-processes';
 import { startBenchPlanner, withBenchApps, type BenchPlanner } from './bench-planner';
 import { createBenchRollout, outcomeCount, registerHosts } from './bench-fleet';
 
@@ -36,9 +36,7 @@ const SEED = 11;
 
 function startWorkers(prefix: string, latencyMs: number): BenchChild[] {
   return [...Array(WORKERS)].map(() =>
-    spawnBuilt(
-      'apps/worker/src/main.js',
-      workerEnv(BENCH_REDIS_URL, prefix, {
+    spawnWorker(workerEnv(BENCH_REDIS_URL, prefix, {
         WORKER_CONCURRENCY: String(CONCURRENCY / WORKERS),
         SIM_FIXED_LATENCY_MS: String(latencyMs),
         BOOT_POLL_MS: '50',

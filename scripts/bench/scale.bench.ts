@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { compactFinishedRollout, FleetKeys } from '@luo-fleet/queue';
 import { BENCH_REDIS_URL, benchNamespace, usedMemory } from './bench-redis';
-import { spawnBuilt, until, workerEnv } from './bench-processes';
+import { spawnWorker, until, workerEnv } from './bench-processes';
 import { startBenchPlanner, withBenchApps } from './bench-planner';
 import { createBenchRollout, outcomeCount, registerHosts } from './bench-fleet';
 import { keyCensus, mib, printCensus, type KeyKind } from './key-census';
@@ -45,9 +45,7 @@ export async function run(): Promise<void> {
     const memBefore = usedMemory(await ns.redis.info('memory'));
 
     apps.workers = [...Array(WORKERS)].map(() =>
-      spawnBuilt(
-        'apps/worker/src/main.js',
-        workerEnv(BENCH_REDIS_URL, ns.prefix, {
+      spawnWorker(workerEnv(BENCH_REDIS_URL, ns.prefix, {
           WORKER_CONCURRENCY: String(CONCURRENCY / WORKERS),
           SIM_FIXED_LATENCY_MS: '0',
           SIM_LATENCY_SCALE: '0',

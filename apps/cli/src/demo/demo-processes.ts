@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { WORKER_NODE_FLAGS } from '@luo-fleet/queue';
 
 /** An infrastructure failure of the demo (exit 1), as opposed to a bad option (exit 2). */
 export class DemoInfrastructureError extends Error {
@@ -83,7 +84,8 @@ export class DemoProcesses {
 
   /** `node <built app entry>` with the given environment. */
   startApp(name: string, app: string, env: Record<string, string>): ChildProcess {
-    return this.start(name, process.execPath, [builtAppEntry(app)], env);
+    const flags = app === 'worker' ? WORKER_NODE_FLAGS : [];
+    return this.start(name, process.execPath, [...flags, builtAppEntry(app)], env);
   }
 
   /** The last lines a child wrote, for the message when it died. */
