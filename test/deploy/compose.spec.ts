@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { WORKER_NODE_FLAGS } from '@luo-fleet/queue';
 import { REPO } from './deploy-files';
 
 interface Service {
@@ -45,12 +46,13 @@ describe('docker-compose.yml', () => {
     expect(cmd).toMatch(/--maxmemory-policy noeviction/);
   });
 
-  it('builds every app from the one Dockerfile and runs its built main', () => {
+  it('builds every app from the one Dockerfile and runs its built main (workers with WORKER_NODE_FLAGS)', () => {
     expect(existsSync(join(REPO, 'Dockerfile'))).toBe(true);
     for (const name of APP_SERVICES) {
       const s = compose.services[name];
       expect(s.build, name).toBe('.');
-      expect(s.command, name).toEqual(['node', `dist/apps/${name}/src/main.js`]);
+      const flags = name === 'worker' ? WORKER_NODE_FLAGS : [];
+      expect(s.command, name).toEqual(['node', ...flags, `dist/apps/${name}/src/main.js`]);
       expect(existsSync(join(REPO, `apps/${name}/src/main.ts`)), name).toBe(true);
     }
   });
