@@ -20,14 +20,14 @@ export class JournalGroupCommit {
   private readonly batch: TurnBatch<JournalWrite, JournalWriteResult>;
   private readonly reads: TurnBatch<JournalFirstRead, string[]>;
 
-  constructor(redis: RedisClient, keys: FleetKeys, maxWrites = 64) {
-    this.batch = new TurnBatch((rolloutId, writes) => runJournalWrites(redis, keys, rolloutId, writes), maxWrites);
+  constructor(redis: RedisClient, keys: FleetKeys, maxPerRun = 64) {
+    this.batch = new TurnBatch((rolloutId, writes) => runJournalWrites(redis, keys, rolloutId, writes), maxPerRun);
     this.reads = new TurnBatch(async (rolloutId, reads) => {
       const args: (string | number)[] = [keys.handoverLease(rolloutId, ''), keys.journal(rolloutId, '')];
       for (const r of reads) args.push(r.hostId, r.leaseToken, r.leaseTtlMs);
       // KEYS names one key of the rollout's slot (its stats) for routing; see FIRST_READS.
       return (await FIRST_READS.run(redis, [keys.stats(rolloutId)], args)) as string[][];
-    }, maxWrites);
+    }, maxPerRun);
   }
 
   submit(rolloutId: string, write: JournalWrite): Promise<JournalWriteResult> {

@@ -84,17 +84,17 @@ export async function runJournalWrites(redis: RedisClient, keys: FleetKeys, roll
 /*
 KEYS: 1 events, 2 stats, 3 hoststate, 4 statecount, 5-11 RECORD_OUTCOME's keys.
 ARGV: 1 events maxlen, 2 state set prefix, 3 the run's counters summed ("field<TAB>by" per line),
-  4 lease copy prefix, 5 journal prefix, then 9 per write: lease token ('' no check), host, expected length (-1 unknown), handover id,
-  entries (a JSON per line), its own counters, new state ('' keeps it), outcome ('' none), result
-  JSON ('' not counted).
+  4 lease copy prefix, 5 journal prefix, then 9 per write: lease token ('' no check), host,
+  expected length (-1 unknown), handover id, entries (a JSON per line), its own counters, new
+  state ('' keeps it), outcome ('' none), result JSON ('' not counted).
 Each write's lease copy and journal are its host id after prefixes 4 and 5, and the state sets
 the state after prefix 2: keys of the rollout's hash tag, so of the slot of KEYS, as Redis Cluster
 requires of a script's keys; two fewer arguments per write than naming them in KEYS (measured).
 Returns 2 numbers per write: 1 written, 0 lease not ours, -1 journal not of the expected length;
 then RECORD_OUTCOME's count, -2 when not counted, and 0 for a write that had landed already.
 A write is one element of the host's journal list (its entries, one JSON per line: splitting them
-into elements cost Redis more than the rest of the write) and one entry of the rollout's event
-stream: host, handover and the entries as sent.
+into an element each cost a fifth of the script's time per write) and one entry of the rollout's
+event stream: host, handover and the entries as sent.
 */
 const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}
 local maxlen = ARGV[1]
