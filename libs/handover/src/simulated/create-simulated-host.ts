@@ -27,6 +27,18 @@ export class SimulatedHostInputError extends Error {
   }
 }
 
+/**
+ * The shape a simulated host relies on, checked in place: a zod object schema would copy every
+ * device of every host a rollout registers (~100 us for a 32-device host).
+ */
+function isTopologyShape(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const { devices, iommuGroups } = v as { devices?: unknown; iommuGroups?: unknown };
+  if (!Array.isArray(devices) || !devices.every((d) => typeof d === 'object' && d !== null && typeof (d as { bdf?: unknown }).bdf === 'string')) return false;
+  if (typeof iommuGroups !== 'object' || iommuGroups === null || Array.isArray(iommuGroups)) return false;
+  return Object.values(iommuGroups).every((g) => Array.isArray(g) && g.every((b) => typeof b === 'string'));
+}
+
 const specSchema = z.object({
   // Braces would break the `{hostId}` hash tag of the host's Redis key.
   hostId: z.string().min(1, 'must not be empty').regex(/^[^{}\s]+$/, 'must not contain braces or whitespace'),
@@ -43,18 +55,6 @@ const specSchema = z.object({
  * topology and not to the plan: the host's precheck then sees a group that is no longer the one
  * planned. Plan such a host from `spec.topology`, not from the driver's `topology()`.
  */
-/**
- * The shape a simulated host relies on, checked in place: a zod object schema would copy every
- * device of every host a rollout registers (~100 us for a 32-device host).
- */
-function isTopologyShape(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null) return false;
-  const { devices, iommuGroups } = v as { devices?: unknown; iommuGroups?: unknown };
-  if (!Array.isArray(devices) || !devices.every((d) => typeof d === 'object' && d !== null && typeof (d as { bdf?: unknown }).bdf === 'string')) return false;
-  if (typeof iommuGroups !== 'object' || iommuGroups === null || Array.isArray(iommuGroups)) return false;
-  return Object.values(iommuGroups).every((g) => Array.isArray(g) && g.every((b) => typeof b === 'string'));
-}
-
 export async function createSimulatedHost(store: SimulatedHostStore, spec: SimulatedHostSpec): Promise<SimulatedHostState> {
   const parsed = specSchema.safeParse(spec);
   if (!parsed.success) {
