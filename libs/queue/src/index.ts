@@ -5,6 +5,7 @@ export * from './host-lease';
 export * from './redis-handover-journal';
 export * from './journal-writes';
 export * from './journal-group-commit';
+export * from './journal-first-reads';
 export * from './handover-job';
 export * from './auth-tokens';
 export * from './audit-log';

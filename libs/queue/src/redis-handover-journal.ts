@@ -8,8 +8,8 @@ import {
   type StatIncrement,
 } from '@luo-fleet/telemetry';
 import type { FleetKeys } from './keys';
-import { LuaScript } from '@luo-fleet/handover';
 import { runJournalWrites, type JournalWrite } from './journal-writes';
+import { runJournalFirstReads } from './journal-first-reads';
 import type { JournalGroupCommit } from './journal-group-commit';
 
 export interface RedisJournalOptions {
@@ -69,13 +69,13 @@ export class RedisHandoverJournal implements HandoverJournal {
   private length?: number;
 
   async load(_handoverId: string): Promise<JournalEntry[]> {
-    const journal = this.keys.journal(this.rolloutId, this.hostId);
-    const { leaseToken, installLeaseCopyMs } = this.options;
-    const { groupCommit } = this.options;
+    const { leaseToken, installLeaseCopyMs, groupCommit } = this.options;
     let raw: string[];
-    if (!leaseToken || installLeaseCopyMs === undefined) raw = await this.redis.lrange(journal, 0, -1);
-    else if (groupCommit) raw = await groupCommit.firstRead(this.rolloutId, { hostId: this.hostId, leaseToken, leaseTtlMs: installLeaseCopyMs });
-    else raw = (await INSTALL_COPY_AND_READ.run(this.redis, [this.keys.handoverLease(this.rolloutId, this.hostId), journal], [leaseToken, installLeaseCopyMs])) as string[];
+    if (!leaseToken || installLeaseCopyMs === undefined) raw = await this.redis.lrange(this.keys.journal(this.rolloutId, this.hostId), 0, -1);
+    else {
+      const read = { hostId: this.hostId, leaseToken, leaseTtlMs: installLeaseCopyMs };
+      raw = groupCommit ? await groupCommit.firstRead(this.rolloutId, read) : (await runJournalFirstReads(this.redis, this.keys, this.rolloutId, [read]))[0];
+    }
     this.length = raw.length;
     return journalEntriesOf(raw);
   }
@@ -161,9 +161,3 @@ function stateAfter(entry: JournalEntry): string {
   if (entry.type === 'outcome') return entry.outcome;
   return '';
 }
-
-/** KEYS: 1 the lease's copy, 2 journal. ARGV: token, expiry ms. Returns the journal. */
-const INSTALL_COPY_AND_READ = new LuaScript(`
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return redis.call('LRANGE', KEYS[2], 0, -1)
-`);
