@@ -111,6 +111,13 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   /** Each turn's operations, one script run per turn (per host on a cluster: a key per slot). */
   private readonly ops: TurnBatch<HostOp, HostOpResult>;
 
+  /**
+   * Reads of this turn not sent yet, by key: a host asked two questions in one turn (precheck asks
+   * for its identity and its topology at once) is read once, `t` widening an `r`. A write in
+   * between ends the sharing, so no read answers with a record from before a write made before it.
+   */
+  private readonly unsentReads = new Map<string, { op: { key: string; kind: 'r' | 't' }; result: Promise<HostOpResult> }>();
+
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly prefix: string,
@@ -127,13 +134,6 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
       return (await HOST_OPS.run(redis, ops.map((op) => op.key), args)) as HostOpResult[];
     });
   }
-
-  /**
-   * Reads of this turn not sent yet, by key: a host asked two questions in one turn (precheck asks
-   * for its identity and its topology at once) is read once, `t` widening an `r`. A write in
-   * between ends the sharing, so no read answers with a record from before a write made before it.
-   */
-  private readonly unsentReads = new Map<string, { op: { key: string; kind: 'r' | 't' }; result: Promise<HostOpResult> }>();
 
   private op(op: HostOp): Promise<HostOpResult> {
     if (op.kind === 'w') this.unsentReads.delete(op.key);
@@ -166,7 +166,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
     if (topology === null) throw new SimulatedHostRecordError(`redis key ${key}`, 'field topology missing');
     const parsedState = this.sharedState(hostId, version, state);
     const parsed = this.topologies.get(topology) ?? parseHostTopology(`redis key ${key} field topology`, topology);
-    this.rememberTopology(topology, parsed);
+    setRecent(this.topologies, topology, parsed, REMEMBERED_TOPOLOGIES);
     return { state: parsedState, topology: parsed };
   }
 
@@ -250,16 +250,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   }
 
   private remember(hostId: string, version: string, state: string): void {
-    this.lastSeen.delete(hostId);
-    this.lastSeen.set(hostId, { version, state });
-    // Maps iterate in insertion order: the first key is the host seen longest ago.
-    if (this.lastSeen.size > REMEMBERED_HOSTS) this.lastSeen.delete(this.lastSeen.keys().next().value!);
-  }
-
-  private rememberTopology(text: string, parsed: HostTopology): void {
-    this.topologies.delete(text);
-    this.topologies.set(text, parsed);
-    if (this.topologies.size > REMEMBERED_TOPOLOGIES) this.topologies.delete(this.topologies.keys().next().value!);
+    setRecent(this.lastSeen, hostId, { version, state }, REMEMBERED_HOSTS);
   }
 
   private forget(hostId: string): null {
@@ -311,6 +302,14 @@ interface LastSeen {
   shared?: SimulatedHostState;
   /** The object this store last wrote as this version, owned by the store until an update takes it. */
   written?: SimulatedHostState;
+}
+
+/** Sets `key` as the most recent entry of `map`, dropping the least recent beyond `limit`. */
+function setRecent<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void {
+  map.delete(key);
+  map.set(key, value);
+  // Maps iterate in insertion order: the first key is the one set longest ago.
+  if (map.size > limit) map.delete(map.keys().next().value!);
 }
 
 function escapeGlob(text: string): string {
