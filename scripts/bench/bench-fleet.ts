@@ -1,4 +1,6 @@
-/** Simulated hosts for the rollout benchmarks, in the body format of `POST /v1/hosts:batch`. */
+/** Simulated hosts for the benchmarks: through the planner's API, or straight into the store. */
+import { buildHandoverPlan, createSimulatedHost, type HandoverPlan, type SimulatedHostStore } from '@luo-fleet/handover';
+import { buildPreservationSet } from '@luo-fleet/preservation';
 import { generateHost, type GenerateHostOptions } from '@luo-fleet/topology';
 import { eligibleGpuHostTopology } from '../../test/support/eligible-host';
 import type { BenchPlanner } from './bench-planner';
@@ -55,4 +57,21 @@ const OUTCOME_FIELDS = ['h|updated', 'h|rolled_back', 'h|failed', 'h|skipped', '
 export async function outcomeCount(redis: import('ioredis').default, statsKey: string): Promise<number> {
   const counts = await redis.hmget(statsKey, ...OUTCOME_FIELDS);
   return counts.reduce((sum, c) => sum + Number(c ?? 0), 0);
+}
+
+/**
+ * Two-GPU hosts every rule accepts, created in the store (BATCH at a time, pipelined on its
+ * connection) without the planner, with their handover plans in the same order: what the
+ * handover benchmarks feed their workers.
+ */
+export async function eligibleSimulatedHosts(store: SimulatedHostStore, hosts: readonly { hostId: string; rolloutId: string }[]): Promise<HandoverPlan[]> {
+  const topology = eligibleGpuHostTopology();
+  const preservationSet = buildPreservationSet(topology, undefined);
+  const plans: HandoverPlan[] = [];
+  for (let i = 0; i < hosts.length; i += BATCH) {
+    const batch = hosts.slice(i, i + BATCH);
+    await Promise.all(batch.map(({ hostId }) => createSimulatedHost(store, { hostId, seed: 7, topology, kernelRelease: '6.12.0-lts' })));
+    for (const { hostId, rolloutId } of batch) plans.push(buildHandoverPlan({ hostId, rolloutId, targetKernel: TARGET_KERNEL, topology, preservationSet }));
+  }
+  return plans;
 }

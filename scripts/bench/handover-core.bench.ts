@@ -5,12 +5,11 @@
  * the cores, so an A/B of the handover path shows in a few percent.
  */
 import { performance } from 'node:perf_hooks';
-import { buildPreservationSet } from '@luo-fleet/preservation';
-import { buildHandoverPlan, createSimulatedHost, latencyModel, RedisSimulatedHostStore, SimulatedHostDriver, type HandoverPlan } from '@luo-fleet/handover';
+import { latencyModel, RedisSimulatedHostStore, SimulatedHostDriver } from '@luo-fleet/handover';
 import { coalesceWrites, connectRedis, FleetKeys } from '@luo-fleet/queue';
 import { HandoverRunner } from '../../apps/worker/src/handover/handover-runner';
-import { eligibleGpuHostTopology } from '../../test/support/eligible-host';
 import { BENCH_REDIS_URL, benchNamespace, redisCpuSeconds } from './bench-redis';
+import { eligibleSimulatedHosts } from './bench-fleet';
 import type IORedis from 'ioredis';
 
 export const name = 'handover-core';
@@ -35,18 +34,8 @@ async function oneRound(round: number): Promise<{ workerUs: number; redisUs: num
   const redis = coalesceWrites(connectRedis({ url: BENCH_REDIS_URL, prefix: ns.prefix }));
   try {
     const store = new RedisSimulatedHostStore(ns.redis, ns.prefix);
-    const topology = eligibleGpuHostTopology();
-    const preservationSet = buildPreservationSet(topology, undefined);
-    const plans: HandoverPlan[] = [];
-    for (let i = 0; i < HOSTS; i += 500) {
-      const batch: Promise<unknown>[] = [];
-      for (let j = i; j < Math.min(HOSTS, i + 500); j++) {
-        const hostId = `sim-${String(j).padStart(5, '0')}`;
-        batch.push(createSimulatedHost(store, { hostId, seed: 7, topology, kernelRelease: '6.12.0-lts' }));
-        plans.push(buildHandoverPlan({ hostId, rolloutId: `core${round}`, targetKernel: '6.18.3-luo', topology, preservationSet }));
-      }
-      await Promise.all(batch);
-    }
+    const hosts = Array.from({ length: HOSTS }, (_, j) => ({ hostId: `sim-${String(j).padStart(5, '0')}`, rolloutId: `core${round}` }));
+    const plans = await eligibleSimulatedHosts(store, hosts);
     const workerStore = new RedisSimulatedHostStore(redis, ns.prefix);
     const latency = latencyModel({ scale: 0 });
     const runner = new HandoverRunner(redis, keys, (job) => new SimulatedHostDriver(job.plan.hostId, workerStore, { latency }), {

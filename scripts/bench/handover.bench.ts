@@ -10,19 +10,17 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
-import { buildPreservationSet } from '@luo-fleet/preservation';
-import { buildHandoverPlan, createSimulatedHost, RedisSimulatedHostStore, type HandoverPlan } from '@luo-fleet/handover';
+import { RedisSimulatedHostStore, type HandoverPlan } from '@luo-fleet/handover';
 import { FleetKeys, HANDOVER_JOB_OPTIONS, HANDOVER_QUEUE, WORKER_NODE_FLAGS, type HandoverJobData } from '@luo-fleet/queue';
-import { eligibleGpuHostTopology } from '../../test/support/eligible-host';
 import { BENCH_REDIS_URL, benchNamespace, redisCpuSeconds, type BenchNamespace } from './bench-redis';
 import { spawnBuilt, spawnWorker, until, workerEnv, type BenchChild } from './bench-processes';
+import { BATCH, eligibleSimulatedHosts } from './bench-fleet';
 
 export const name = 'handover';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 10_000);
 const CONCURRENCY = 100;
 const WORKERS = 2;
-const BATCH = 1_000;
 const ROLLOUT = 'bench';
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2_000);
 const WARMUP_ROLLOUT = 'bench-warmup';
@@ -108,22 +106,14 @@ async function handoverRate(): Promise<RunFigures> {
   const queue = new Queue<HandoverJobData>(HANDOVER_QUEUE, { connection: { url: BENCH_REDIS_URL }, prefix: keys.bullPrefix() });
   const children: BenchChild[] = [];
   try {
-    const topology = eligibleGpuHostTopology();
-    const preservationSet = buildPreservationSet(topology, undefined);
-    const plans: HandoverPlan[] = [];
-    const warmupPlans: HandoverPlan[] = [];
     const t0 = performance.now();
-    for (let i = 0; i < WARMUP + HOSTS; i += BATCH) {
-      const batch: Promise<unknown>[] = [];
-      for (let j = i; j < Math.min(WARMUP + HOSTS, i + BATCH); j++) {
-        const warm = j < WARMUP;
-        const hostId = warm ? `warm-${String(j).padStart(5, '0')}` : `sim-${String(j - WARMUP).padStart(5, '0')}`;
-        // Commands issued without awaiting each one go out pipelined on the one connection.
-        batch.push(createSimulatedHost(store, { hostId, seed: 7, topology, kernelRelease: '6.12.0-lts' }));
-        (warm ? warmupPlans : plans).push(buildHandoverPlan({ hostId, rolloutId: warm ? WARMUP_ROLLOUT : ROLLOUT, targetKernel: '6.18.3-luo', topology, preservationSet }));
-      }
-      await Promise.all(batch);
-    }
+    const hostName = (j: number) => (j < WARMUP ? `warm-${String(j).padStart(5, '0')}` : `sim-${String(j - WARMUP).padStart(5, '0')}`);
+    const all = await eligibleSimulatedHosts(
+      store,
+      Array.from({ length: WARMUP + HOSTS }, (_, j) => ({ hostId: hostName(j), rolloutId: j < WARMUP ? WARMUP_ROLLOUT : ROLLOUT })),
+    );
+    const warmupPlans = all.slice(0, WARMUP);
+    const plans = all.slice(WARMUP);
     console.log(`created ${WARMUP + HOSTS} simulated hosts (${WARMUP} for the warm-up) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     for (let w = 0; w < WORKERS; w++) {
       children.push(
