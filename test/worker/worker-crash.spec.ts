@@ -46,6 +46,19 @@ describe('worker killed mid-handover', () => {
     expect(await ns.redis.llen(h.keys.journal(plan.rolloutId, plan.hostId))).toBe(0);
   }
 
+  /**
+   * await_boot's start is written with its end when the host answers with its new boot id at the
+   * first question, as here (the boot takes no longer than the question): a worker is in it from
+   * the reboot on, while the host's state still says kexec.
+   */
+  async function killInAwaitBoot(plan: HandoverPlan): Promise<void> {
+    await waitFor(`${plan.hostId} to reboot`, async () => ((await h.hostState(plan.hostId)).calls.kexec ?? 0) >= 1, 30_000, 5);
+    await killSoon();
+    // The kill landed in await_boot's question (it takes 250 ms here): the kexec is the last step written.
+    const started = (await h.journal(plan)).filter((e) => e.type === 'step_start').map((e) => e.type === 'step_start' && e.step);
+    expect(started.at(-1)).toBe('kexec');
+  }
+
   async function killSoon(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
     await worker.kill('SIGKILL');
@@ -70,6 +83,7 @@ describe('worker killed mid-handover', () => {
       const plan = await h.host(`hv-kill-${phase}`);
       await h.enqueue(plan);
       if (phase === 'precheck') await killInPrecheck(plan);
+      else if (phase === 'await_boot') await killInAwaitBoot(plan);
       else await killWhen(plan, (s) => s === phase);
       const outcome = await h.outcome(plan, 60_000);
       expect({ outcome: outcome.outcome, phase: outcome.phase, error: outcome.error }).toMatchObject({ outcome: 'updated' });

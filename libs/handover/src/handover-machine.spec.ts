@@ -171,6 +171,36 @@ describe('runHandover', () => {
       expect(w, step).toBeDefined();
       expect(w!.hostCalls, `${step} was called before its start was written`).not.toContain(step);
     }
+    // The host answered with its new boot id at the first question: await_boot went out whole,
+    // with the kexec's end, in the write that starts retrieve.
+    expect(writes.find((x) => x.entries.includes('step_start:await_boot'))!.entries).toEqual([
+      'step_end:kexec',
+      'step_start:await_boot',
+      'step_end:await_boot',
+      'step_start:retrieve',
+    ]);
+  });
+
+  it('writes await_boot\'s start before it waits for a host that is still booting', async () => {
+    const host = new ScriptedHost();
+    const journal = new InMemoryHandoverJournal();
+    const plan = planFor(host);
+    // The host is down for two polls after the reboot; what the journal held at each wait.
+    let polls = 0;
+    const answer = host.identity.bind(host);
+    host.identity = async () => {
+      if (host.bootId === 'boot-2' && polls++ < 2) throw new HostUnreachableError('booting');
+      return answer();
+    };
+    const atWaits: string[][] = [];
+    const sleep = async () => {
+      atWaits.push((await journal.load(plan.handoverId)).map((e) => `${e.type}${'step' in e ? `:${e.step}` : ''}`));
+    };
+    expect((await runHandover(host, journal, plan, { ...fast, sleep })).outcome).toBe('updated');
+    expect(atWaits).toHaveLength(2);
+    expect(atWaits[0].slice(-2)).toEqual(['step_end:kexec', 'step_start:await_boot']);
+    // One start, however many polls.
+    expect((await journal.load(plan.handoverId)).filter((e) => e.type === 'step_start' && e.step === 'await_boot')).toHaveLength(1);
   });
 
   const undoFor: Record<(typeof PRE_KEXEC_PHASES)[number], string[]> = {

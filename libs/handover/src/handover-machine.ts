@@ -302,6 +302,8 @@ class HandoverRun {
       if (this.clock() - start >= this.opts.bootTimeoutMs) {
         return sameSince === undefined ? { kind: 'unreachable' } : { kind: 'same_boot' };
       }
+      // The host is still booting: say so in the journal (and the host's state) before waiting.
+      if (this.heldBack.length > 0) await this.append();
       await this.sleep(this.opts.bootPollMs);
     }
   }
@@ -432,9 +434,11 @@ class HandoverRun {
     if (startedAt === undefined) await this.checkpoint();
     const started = startedAt ?? this.clock();
     const start: JournalEntry = { type: 'step_start', step, at: started };
-    // Precheck only asks the host questions: its start is written with its end (one write per
-    // host less). A worker that dies in it leaves nothing on the host; the next one asks again.
-    if (step === 'precheck') this.holdBack(start);
+    // Precheck and await_boot only ask the host questions: a worker that dies in one leaves
+    // nothing on the host, and the next one asks again. So precheck's start is written with its
+    // end, and await_boot's with its end when the host is back at the first question, else before
+    // the first wait (awaitBoot): a write per host less, without hiding a boot that takes time.
+    if (step === 'precheck' || step === 'await_boot') this.holdBack(start);
     else await this.append(start);
     if (!this.progress.started.includes(step)) this.progress.started.push(step);
     if (step === 'freeze') this.progress.freezeStartedAt ??= started;
@@ -483,7 +487,7 @@ class HandoverRun {
     await this.options.checkpoint?.();
   }
 
-  /** Writes `written`, in order, after any step end held back for them. */
+  /** Writes `written`, in order, after any entries held back for them (with none given, just those). */
   private async append(...written: JournalEntry[]): Promise<void> {
     const entries = [...this.heldBack, ...written];
     this.heldBack = [];
