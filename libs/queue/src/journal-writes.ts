@@ -118,17 +118,26 @@ local function write(i)
   local journal = journalPrefix .. host
   local expected = tonumber(ARGV[a + 3])
   local text = ARGV[a + 5]
-  local len = -1
   if expected >= 0 then
-    len = redis.call('LLEN', journal)
-    -- The same write sent again (its answer was lost): it landed, with its counts and events, once.
-    if len == expected + 1 and redis.call('LINDEX', journal, -1) == text then return 1, 0 end
+    -- Appended first, since RPUSH answers the length: a call less per write than asking for it
+    -- first. A write that may not land is taken back in this same run, so nobody ever sees it.
+    local len = redis.call('RPUSH', journal, text)
+    if len ~= expected + 1 then
+      redis.call('RPOP', journal)
+      -- The same write sent again (its answer was lost): it landed, with its counts and events, once.
+      if len == expected + 2 and redis.call('LINDEX', journal, -1) == text then return 1, 0 end
+      return -1, -2
+    end
+    if token ~= '' and redis.call('GET', lease) ~= token then
+      redis.call('RPOP', journal)
+      return 0, -2
+    end
+  else
+    if token ~= '' and redis.call('GET', lease) ~= token then return 0, -2 end
+    redis.call('RPUSH', journal, text)
   end
-  if token ~= '' and redis.call('GET', lease) ~= token then return 0, -2 end
-  if expected >= 0 and len ~= expected then return -1, -2 end
   landed[#landed + 1] = i
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'host', host, 'handover', ARGV[a + 4], 'entries', text)
-  redis.call('RPUSH', journal, text)
   local newState = ARGV[a + 7]
   if newState ~= '' then
     if finalState[host] == nil then movedHosts[#movedHosts + 1] = host end

@@ -108,6 +108,20 @@ describe('RedisHandoverJournal (real Redis)', () => {
     expect(await journal.load(`${ROLLOUT}.h3`)).toEqual([]);
   });
 
+  it('refuses an append to a journal with writes once the lease is gone, leaving those writes as they were', async () => {
+    const journal = await leased('h8');
+    // Read first, as a worker does: its writes then name the length they expect.
+    expect(await journal.load(`${ROLLOUT}.h8`)).toEqual([]);
+    const first: JournalEntry = { type: 'step_start', step: 'kexec_load', at: 7 };
+    await journal.append(`${ROLLOUT}.h8`, first);
+    const events = await redis.xlen(keys.events(ROLLOUT));
+    await redis.set(keys.handoverLease(ROLLOUT, 'h8'), 'another-worker');
+    await expect(journal.append(`${ROLLOUT}.h8`, { type: 'step_start', step: 'preserve', at: 8 })).rejects.toBeInstanceOf(JournalFencedError);
+    expect(await redis.lrange(keys.journal(ROLLOUT, 'h8'), 0, -1)).toEqual([JSON.stringify(first)]);
+    expect(await redis.xlen(keys.events(ROLLOUT))).toBe(events);
+    expect(await redis.hget(keys.hostStates(ROLLOUT), 'h8')).toBe('kexec_load');
+  });
+
   it('lands a write sent twice (a client resending after a lost answer) once, and refuses a write on a journal that changed', async () => {
     const token = randomBytes(8).toString('hex');
     await redis.set(keys.handoverLease(ROLLOUT, 'h4'), token);
