@@ -185,4 +185,26 @@ describe('JournalGroupCommit (real Redis)', () => {
     const counts = await redis.hmget(keys.stateCounts(MOVES), 'queued', 'kexec_load', 'preserve');
     expect(counts.map((c) => Number(c ?? 0))).toEqual([0, 0, 2]);
   });
+
+  it('keeps the event stream near its bound, trimming once per run', async () => {
+    const BOUNDED = 'r-bounded';
+    const write = (host: string): JournalWrite => ({
+      hostId: host,
+      handoverId: `${BOUNDED}.${host}`,
+      leaseToken: '',
+      expectedLength: 0,
+      entries: JSON.stringify({ type: 'step_start', step: 'kexec_load', at: 1 }),
+      counters: [],
+      newState: '',
+      outcome: '',
+      resultJson: '',
+    });
+    // 40 runs of 50 writes, bound 10: MAXLEN ~ drops whole stream nodes (100 entries each), so the
+    // stream may pass the bound by a node and a run, never by more.
+    for (let run = 0; run < 40; run++) {
+      await runJournalWrites(redis, keys, BOUNDED, Array.from({ length: 50 }, (_, i) => write(`b${run}-${i}`)), 10);
+    }
+    expect(await redis.llen(keys.journal(BOUNDED, 'b39-49'))).toBe(1);
+    expect(await redis.xlen(keys.events(BOUNDED))).toBeLessThanOrEqual(10 + 100 + 50);
+  });
 });
