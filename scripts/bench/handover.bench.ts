@@ -76,7 +76,7 @@ async function emptyJobRate(): Promise<RunFigures> {
       );
     }
     await workersReady(queue, WORKERS);
-    const jobs = [...Array(WARMUP + HOSTS)].map((_, i) => ({ name: 'empty', data: { i }, // Kept until counted (handover jobs keep fewer; their completions are counted from the stats hash).
+    const jobs = [...Array(WARMUP + HOSTS)].map((_, i) => ({ name: 'empty', data: { i }, // Kept until counted (completed handover jobs are removed at once; they are counted from the stats hash).
       opts: { ...HANDOVER_JOB_OPTIONS, removeOnComplete: { count: WARMUP + HOSTS }, jobId: `e.${i}` } }));
     await addInBatches(queue, jobs.slice(0, WARMUP));
     await until('warm-up empty jobs', async () => (await queue.getCompletedCount()) >= WARMUP, 120_000, 10);

@@ -265,7 +265,10 @@ describe.skipIf(skip)('Redis Cluster: one rollout end to end on three masters', 
     });
     expect(text).toContain('luo_fleet_redis_up 1');
     expect(text).toMatch(/luo_fleet_device_validations_total\{stage="plan",result="preservable",reason="none"\} 12/);
-    expect(text).toMatch(/luo_fleet_queue_jobs\{queue="handover",state="completed"\} 12/);
+    // BullMQ's counts, read on the cluster: completed handover jobs are removed at once (the
+    // journal is the record), and the rollout's coordinator job is running or done.
+    expect(text).toMatch(/luo_fleet_queue_jobs\{queue="handover",state="completed"\} 0/);
+    expect(text).toMatch(/luo_fleet_queue_jobs\{queue="rollout",state="(active|completed)"\} 1/);
   }, 180_000);
 });
 
