@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type IORedis from 'ioredis';
 import { redisNamespace, type RedisNamespace } from '../../../test/support/redis-namespace';
 import { FleetKeys } from './keys';
 import { HostLease, HostLeaseBatch } from './host-lease';
+import { countScriptRuns } from '../../../test/support/script-runs';
 
 describe('HostLease (real Redis)', () => {
   let ns: RedisNamespace;
@@ -62,13 +63,13 @@ describe('HostLease (real Redis)', () => {
     const batch = new HostLeaseBatch(redis);
     const leases = ['b1', 'b2', 'b3'].map((h) => new HostLease(redis, keys, h, 'r1', 30_000, batch));
     const rival = new HostLease(redis, keys, 'b1', 'r2', 30_000, batch);
-    const evalsha = vi.spyOn(redis, 'evalsha');
+    const scripts = countScriptRuns(redis);
     try {
       const taken = await Promise.all([...leases, rival].map((l) => l.acquire()));
-      expect(evalsha).toHaveBeenCalledTimes(1);
+      expect(scripts.count).toBe(1);
       expect(taken).toEqual([true, true, true, false]);
     } finally {
-      evalsha.mockRestore();
+      scripts.restore();
     }
     expect(await redis.get(keys.hostLease('b1'))).toBe(leases[0].token);
     expect(await redis.pttl(keys.hostLease('b1'))).toBeGreaterThan(25_000);

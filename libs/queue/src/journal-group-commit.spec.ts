@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type IORedis from 'ioredis';
 import { JournalFencedError, type JournalEntry } from '@luo-fleet/handover';
 import { redisNamespace, type RedisNamespace } from '../../../test/support/redis-namespace';
@@ -6,6 +6,7 @@ import { FleetKeys } from './keys';
 import { RedisHandoverJournal } from './redis-handover-journal';
 import { JournalGroupCommit } from './journal-group-commit';
 import { runJournalWrites, type JournalWrite } from './journal-writes';
+import { countScriptRuns } from '../../../test/support/script-runs';
 
 const ROLLOUT = 'r-group';
 
@@ -40,12 +41,12 @@ describe('JournalGroupCommit (real Redis)', () => {
     const group = new JournalGroupCommit(redis, keys);
     const hosts = ['a1', 'a2', 'a3', 'a4', 'a5'];
     const journals = await Promise.all(hosts.map((h) => leased(h, group)));
-    const evalsha = vi.spyOn(redis, 'evalsha');
+    const scripts = countScriptRuns(redis);
     try {
       await Promise.all(journals.map((j, i) => j.appendMany(`${ROLLOUT}.${hosts[i]}`, precheckDone(100 + i))));
-      expect(evalsha).toHaveBeenCalledTimes(1);
+      expect(scripts.count).toBe(1);
     } finally {
-      evalsha.mockRestore();
+      scripts.restore();
     }
     for (const [i, h] of hosts.entries()) {
       expect(await journals[i].load(`${ROLLOUT}.${h}`)).toEqual(precheckDone(100 + i));
@@ -82,13 +83,13 @@ describe('JournalGroupCommit (real Redis)', () => {
     const journals = ['f1', 'f2'].map(
       (h) => new RedisHandoverJournal(redis, keys, ROLLOUT, h, { leaseToken: `new-${h}`, installLeaseCopyMs: 20_000, groupCommit: group }),
     );
-    const evalsha = vi.spyOn(redis, 'evalsha');
+    const scripts = countScriptRuns(redis);
     let read: JournalEntry[][];
     try {
       read = await Promise.all(journals.map((j, i) => j.load(`${ROLLOUT}.f${i + 1}`)));
-      expect(evalsha).toHaveBeenCalledTimes(1);
+      expect(scripts.count).toBe(1);
     } finally {
-      evalsha.mockRestore();
+      scripts.restore();
     }
     expect(read).toEqual([precheckDone(5), []]);
     for (const h of ['f1', 'f2']) {
@@ -106,12 +107,12 @@ describe('JournalGroupCommit (real Redis)', () => {
     const group = new JournalGroupCommit(redis, keys, 2);
     const hosts = ['c1', 'c2', 'c3', 'c4', 'c5'];
     const journals = await Promise.all(hosts.map((h) => leased(h, group)));
-    const evalsha = vi.spyOn(redis, 'evalsha');
+    const scripts = countScriptRuns(redis);
     try {
       await Promise.all(journals.map((j, i) => j.append(`${ROLLOUT}.${hosts[i]}`, { type: 'step_start', step: 'precheck', at: i })));
-      expect(evalsha).toHaveBeenCalledTimes(3);
+      expect(scripts.count).toBe(3);
     } finally {
-      evalsha.mockRestore();
+      scripts.restore();
     }
     for (const h of hosts) expect(await redis.llen(keys.journal(ROLLOUT, h))).toBe(1);
   });

@@ -1,11 +1,12 @@
-import IORedis from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import IORedis, { Command } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulatedHost } from './create-simulated-host';
 import { RedisSimulatedHostStore } from './redis-simulated-host-store';
 import { SimulatedHostDriver } from './simulated-host-driver';
 import { SimulatedHostNotFoundError, SimulatedHostRecordError } from './simulated-host-store';
 import type { SimulatedHostState } from './simulated-host-state';
 import { contextFor, GPU_A, NEW_KERNEL, OLD_KERNEL, preservationSetOf, twoGpuHost } from './test-topology.fixture';
+import { countScriptRuns } from '../../../../test/support/script-runs';
 
 const PREFIX = `test-sim-${process.pid}-${Date.now().toString(36)}`;
 
@@ -72,9 +73,9 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
       isCluster: false,
       hmget: (...args: Parameters<IORedis['hmget']>) => a.hmget(...args),
       eval: (...args: Parameters<IORedis['eval']>) => a.eval(...args),
-      evalsha: async (...args: Parameters<IORedis['evalsha']>) => {
-        await a.evalsha(...args);
-        return a.evalsha(...args);
+      sendCommand: async (command: Command) => {
+        await a.sendCommand(new Command(command.name, [...command.args], { replyEncoding: 'utf8' }));
+        return a.sendCommand(command);
       },
     } as unknown as IORedis;
     await new RedisSimulatedHostStore(resending, PREFIX).update('hv-resend', bump);
@@ -100,7 +101,7 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
     await createSimulatedHost(store, spec('hv-t1'));
     await createSimulatedHost(store, spec('hv-t2'));
     await a.set(`${PREFIX}:sim:host:{hv-tstr}`, 'not a hash');
-    const evalsha = vi.spyOn(a, 'evalsha');
+    const scripts = countScriptRuns(a);
     try {
       const results = await Promise.allSettled([
         store.update('hv-t1', (s) => ({ ...s, calls: { ...s.calls, freeze: 1 } })),
@@ -108,13 +109,13 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
         store.load('hv-tnone'),
         store.load('hv-tstr'),
       ]);
-      expect(evalsha).toHaveBeenCalledTimes(1);
+      expect(scripts.count).toBe(1);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
       expect(results[1].status === 'fulfilled' && results[1].value).toMatchObject({ state: { hostId: 'hv-t2' }, topology: twoGpuHost() });
       expect(results[2].status === 'fulfilled' && results[2].value).toBeNull();
       expect(results[3].status === 'rejected' && String(results[3].reason)).toContain('not a hash');
     } finally {
-      evalsha.mockRestore();
+      scripts.restore();
     }
     expect((await new RedisSimulatedHostStore(b, PREFIX).load('hv-t1'))!.calls.freeze).toBe(1);
   });
@@ -123,16 +124,16 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
     const store = new RedisSimulatedHostStore(a, PREFIX);
     await createSimulatedHost(new RedisSimulatedHostStore(b, PREFIX), spec('hv-s1'));
     await createSimulatedHost(new RedisSimulatedHostStore(b, PREFIX), spec('hv-s2'));
-    const evalsha = vi.spyOn(a, 'evalsha');
+    const scripts = countScriptRuns(a);
     let identity: SimulatedHostState | null;
     let snapshot: Awaited<ReturnType<RedisSimulatedHostStore['loadWithTopology']>>;
     try {
       [identity, snapshot] = await Promise.all([store.load('hv-s1'), store.loadWithTopology('hv-s1')]);
       // One read of the host (its key once, widened to the topology) answers both questions.
-      expect(evalsha).toHaveBeenCalledTimes(1);
-      expect(evalsha.mock.calls[0].slice(1)).toEqual([1, `${PREFIX}:sim:host:{hv-s1}`, 't']);
+      expect(scripts.count).toBe(1);
+      expect(scripts.runs[0].args.slice(1)).toEqual(['1', `${PREFIX}:sim:host:{hv-s1}`, 't']);
     } finally {
-      evalsha.mockRestore();
+      scripts.restore();
     }
     expect(snapshot!.state).toBe(identity);
     expect((await store.loadWithTopology('hv-s2'))!.topology).toBe(snapshot!.topology);
