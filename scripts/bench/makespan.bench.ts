@@ -143,13 +143,13 @@ export async function run(): Promise<void> {
     let latencyMs = Math.round(HANDOVER_MS / DRIVER_CALLS);
     apps.workers = startWorkers(ns.prefix, latencyMs);
     let handoverMs = await calibrate(planner, ns, keys, 'calib0');
-    console.log(`one handover at ${latencyMs} ms per driver call: ${handoverMs} ms`);
+    console.log(`one handover at ${latencyMs} ms per driver call: ${handoverMs.toFixed(0)} ms`);
     if (Math.abs(handoverMs - HANDOVER_MS) > HANDOVER_MS * 0.05) {
       latencyMs = Math.round((latencyMs * HANDOVER_MS) / handoverMs);
       await Promise.all(apps.workers.map((w) => w.stop()));
       apps.workers = startWorkers(ns.prefix, latencyMs);
       handoverMs = await calibrate(planner, ns, keys, 'calib1');
-      console.log(`one handover at ${latencyMs} ms per driver call: ${handoverMs} ms`);
+      console.log(`one handover at ${latencyMs} ms per driver call: ${handoverMs.toFixed(0)} ms`);
     }
 
     const registerSeconds = await registerHosts(planner, SEED, 'makespan', 0, HOSTS, 'eligible');
