@@ -69,22 +69,23 @@ export async function runJournalWrites(
   const sums = new Map<string, number>();
   const args: (string | number)[] = [eventsMaxlen, keys.hostStateSetPrefix(id), '', keys.handoverLease(id, ''), keys.journal(id, '')];
   for (const w of writes) {
-    let counters = '';
-    for (const [field, by] of w.counters) {
-      counters += `${counters ? '\n' : ''}${field}\t${by}`;
-      sums.set(field, (sums.get(field) ?? 0) + by);
-    }
-    args.push(w.leaseToken, w.hostId, w.expectedLength, w.handoverId, w.entries, counters, w.newState, w.outcome, w.resultJson);
+    for (const [field, by] of w.counters) sums.set(field, (sums.get(field) ?? 0) + by);
+    args.push(w.leaseToken, w.hostId, w.expectedLength, w.handoverId, w.entries, counterText(w.counters), w.newState, w.outcome, w.resultJson);
   }
-  let summed = '';
-  for (const [field, by] of sums) summed += `${summed ? '\n' : ''}${field}\t${by}`;
-  args[2] = summed;
+  args[2] = counterText(sums);
   const flat = (await APPEND.run(redis, scriptKeys, args)) as number[];
   return writes.map((_, i) => {
     const status = flat[2 * i];
     if (status === 1) return { written: true, count: flat[2 * i + 1] };
     return { written: false, why: status === 0 ? 'fenced' : 'moved' };
   });
+}
+
+/** Counter increments as the script reads them: "field<TAB>by", one per line. */
+function counterText(counters: Iterable<readonly [string, number]>): string {
+  let text = '';
+  for (const [field, by] of counters) text += `${text ? '\n' : ''}${field}\t${by}`;
+  return text;
 }
 
 /*
