@@ -14,7 +14,7 @@ import { RedisSimulatedHostStore, type HandoverPlan } from '@luo-fleet/handover'
 import { FleetKeys, HANDOVER_JOB_OPTIONS, HANDOVER_QUEUE, WORKER_NODE_FLAGS, type HandoverJobData } from '@luo-fleet/queue';
 import { BENCH_REDIS_URL, benchNamespace, redisCpuSeconds, type BenchNamespace } from './bench-redis';
 import { spawnBuilt, spawnWorker, until, workerEnv, type BenchChild } from './bench-processes';
-import { BATCH, eligibleSimulatedHosts } from './bench-fleet';
+import { BATCH, eligibleSimulatedHosts, outcomeCount } from './bench-fleet';
 
 export const name = 'handover';
 
@@ -140,12 +140,7 @@ async function handoverRate(): Promise<RunFigures> {
     await addInBatches(queue, jobs);
     const enqueued = performance.now() - t1;
     const harnessEnqueue = cpuSecondsSince(harness0);
-    let done = 0;
-    await until('handover outcomes', async () => {
-      const counts = await ns.redis.hmget(keys.stats(ROLLOUT), 'h|updated', 'h|rolled_back', 'h|failed', 'h|skipped');
-      done = counts.reduce((sum, c) => sum + Number(c ?? 0), 0);
-      return done >= HOSTS;
-    }, 170_000, 10);
+    await until('handover outcomes', async () => (await outcomeCount(ns.redis, keys.stats(ROLLOUT))) >= HOSTS, 170_000, 10);
     const seconds = (performance.now() - t1) / 1000;
     const updated = Number(await ns.redis.hget(keys.stats(ROLLOUT), 'h|updated'));
     console.log(
