@@ -1,6 +1,43 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The libs stack (design section 3): each lib may import only the libs listed for it, so no import
+ * runs back up the stack. The first four are pure: no Nest, BullMQ or Redis.
+ */
+const LIB_ARROWS = {
+  topology: [],
+  preservation: ['topology'],
+  rollout: [],
+  handover: ['topology', 'preservation'],
+  telemetry: [],
+  redis: [],
+  store: ['topology', 'preservation', 'handover', 'rollout', 'telemetry', 'redis'],
+  jobs: ['handover'],
+  'simulated-host': ['topology', 'preservation', 'handover', 'redis'],
+};
+const PURE_LIBS = ['topology', 'preservation', 'rollout', 'handover'];
+const FRAMEWORKS = ['@nestjs/*', 'bullmq', 'ioredis'];
+
+const libRules = Object.entries(LIB_ARROWS).map(([lib, allowed]) => {
+  const forbiddenLibs = Object.keys(LIB_ARROWS).filter((other) => other !== lib && !allowed.includes(other));
+  const group = [...new Set([
+    '**/apps/**',
+    ...forbiddenLibs.flatMap((other) => [`@luo-fleet/${other}`, `**/libs/${other}/**`]),
+    ...(PURE_LIBS.includes(lib) ? FRAMEWORKS : []),
+    ...(lib === 'jobs' || PURE_LIBS.includes(lib) ? [] : ['bullmq', '@nestjs/bullmq']),
+  ])];
+  return {
+    files: [`libs/${lib}/**`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group, message: `libs/${lib} may import only ${allowed.join(', ') || 'no other lib'} (design section 3); only libs/jobs uses BullMQ; pure libs stay framework-free` }] },
+      ],
+    },
+  };
+});
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**'] },
   js.configs.recommended,
@@ -11,17 +48,5 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'off',
     },
   },
-  {
-    files: ['libs/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/apps/**'], message: 'libs/ never import from apps/' }] }],
-    },
-  },
-  {
-    // Pure domain libs: no Nest, BullMQ or Redis (design section 3).
-    files: ['libs/topology/**', 'libs/preservation/**', 'libs/rollout/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@nestjs/*', 'bullmq', 'ioredis', '**/apps/**'], message: 'pure libs stay framework-free' }] }],
-    },
-  },
+  ...libRules,
 );

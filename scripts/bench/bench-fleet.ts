@@ -1,5 +1,6 @@
 /** Simulated hosts for the benchmarks: through the planner's API, or straight into the store. */
-import { buildHandoverPlan, createSimulatedHost, type HandoverPlan, type SimulatedHostStore } from '@luo-fleet/handover';
+import { buildHandoverPlan, type HandoverPlan } from '@luo-fleet/handover';
+import { createSimulatedHost, type SimulatedHostStore } from '@luo-fleet/simulated-host';
 import { buildPreservationSet } from '@luo-fleet/preservation';
 import { generateHost, type GenerateHostOptions } from '@luo-fleet/topology';
 import { eligibleGpuHostTopology } from '../../test/support/eligible-host';

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { WORKER_NODE_FLAGS } from '@luo-fleet/queue';
+import { WORKER_NODE_FLAGS } from '@luo-fleet/jobs';
 
 export interface BenchChild {
   readonly proc: ChildProcess;

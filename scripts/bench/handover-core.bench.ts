@@ -5,8 +5,8 @@
  * the cores, so an A/B of the handover path shows in a few percent.
  */
 import { performance } from 'node:perf_hooks';
-import { latencyModel, RedisSimulatedHostStore, SimulatedHostDriver } from '@luo-fleet/handover';
-import { coalesceWrites, connectRedis, FleetKeys } from '@luo-fleet/queue';
+import { latencyModel, RedisSimulatedHostStore, SimulatedHostDriver } from '@luo-fleet/simulated-host';
+import { coalesceWrites, connectRedis, FleetKeys } from '@luo-fleet/redis';
 import { HandoverRunner } from '../../apps/worker/src/handover/handover-runner';
 import { BENCH_REDIS_URL, benchNamespace, redisCpuSeconds } from './bench-redis';
 import { eligibleSimulatedHosts } from './bench-fleet';

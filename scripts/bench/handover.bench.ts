@@ -10,8 +10,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
-import { RedisSimulatedHostStore, type HandoverPlan } from '@luo-fleet/handover';
-import { FleetKeys, HANDOVER_JOB_OPTIONS, HANDOVER_QUEUE, WORKER_NODE_FLAGS, type HandoverJobData } from '@luo-fleet/queue';
+import { RedisSimulatedHostStore } from '@luo-fleet/simulated-host';
+import { type HandoverPlan } from '@luo-fleet/handover';
+import { FleetKeys } from '@luo-fleet/redis';
+import { HANDOVER_JOB_OPTIONS, HANDOVER_QUEUE, WORKER_NODE_FLAGS, type HandoverJobData } from '@luo-fleet/jobs';
 import { BENCH_REDIS_URL, benchNamespace, redisCpuSeconds, type BenchNamespace } from './bench-redis';
 import { spawnBuilt, spawnWorker, until, workerEnv, type BenchChild } from './bench-processes';
 import { BATCH, eligibleSimulatedHosts, outcomeCount } from './bench-fleet';

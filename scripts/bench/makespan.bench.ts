@@ -7,7 +7,7 @@
  * that. Then the same again with clients that never pause (a stress figure: they keep a core busy).
  */
 import { performance } from 'node:perf_hooks';
-import { FleetKeys } from '@luo-fleet/queue';
+import { FleetKeys } from '@luo-fleet/redis';
 import { BENCH_REDIS_URL, benchNamespace, percentile } from './bench-redis';
 import { spawnWorker, until, workerEnv, type BenchChild } from './bench-processes';
 import { startBenchPlanner, withBenchApps, type BenchPlanner } from './bench-planner';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { HANDOVER_PHASES } from '@luo-fleet/handover';
-import { connectRedis, FleetKeys } from '@luo-fleet/queue';
+import { connectRedis, FleetKeys } from '@luo-fleet/redis';
 import { blackoutStat, outcomeStat, phaseDurationStat, validationStat, type StatIncrement } from '@luo-fleet/telemetry';
 import { createMetricsApp } from '../../apps/metrics/src/metrics-app';
 

@@ -7,7 +7,8 @@
  * kind, before and after `compactFinishedRollout` (target: under 2 KiB per host).
  */
 import { performance } from 'node:perf_hooks';
-import { compactFinishedRollout, FleetKeys } from '@luo-fleet/queue';
+import { compactFinishedRollout } from '@luo-fleet/store';
+import { FleetKeys } from '@luo-fleet/redis';
 import { BENCH_REDIS_URL, benchNamespace, usedMemory } from './bench-redis';
 import { spawnWorker, until, workerEnv } from './bench-processes';
 import { startBenchPlanner, withBenchApps } from './bench-planner';

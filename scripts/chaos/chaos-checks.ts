@@ -1,4 +1,5 @@
-import { HOST_OUTCOMES, type JournalEntry, type SimulatedHostState } from '@luo-fleet/handover';
+import { HOST_OUTCOMES, type JournalEntry } from '@luo-fleet/handover';
+import { type SimulatedHostState } from '@luo-fleet/simulated-host';
 import type { FleetHost } from './chaos-fleet';
 import { agrees, hostTruth, outcomeOfFaults, type HostTruth } from './host-truth';
 

@@ -1,6 +1,6 @@
 import { buildPreservationSet } from '@luo-fleet/preservation';
 import { generateFleet, type HostTopology } from '@luo-fleet/topology';
-import type { FleetFaultProfile } from '@luo-fleet/handover';
+import type { FleetFaultProfile } from '@luo-fleet/simulated-host';
 import type { PlannerApi } from './planner-api';
 
 export const RUNNING_KERNEL = '6.12.0-lts';

@@ -1,6 +1,8 @@
 import type IORedis from 'ioredis';
-import { parseHostRecord, type JournalEntry, type SimulatedHostState } from '@luo-fleet/handover';
-import { journalEntriesOf, type FleetKeys } from '@luo-fleet/queue';
+import { parseHostRecord, type SimulatedHostState } from '@luo-fleet/simulated-host';
+import { type JournalEntry } from '@luo-fleet/handover';
+import { journalEntriesOf } from '@luo-fleet/store';
+import { type FleetKeys } from '@luo-fleet/redis';
 import type { FleetHost } from './chaos-fleet';
 
 const CHUNK = 500;

@@ -1,4 +1,4 @@
-import { bootIdOf, isDown, type SimulatedHostState } from '@luo-fleet/handover';
+import { bootIdOf, isDown, type SimulatedHostState } from '@luo-fleet/simulated-host';
 import { RUNNING_KERNEL, TARGET_KERNEL, type FleetHost } from './chaos-fleet';
 
 /**

@@ -1,5 +1,6 @@
 import IORedis from 'ioredis';
-import { journalEntriesOf, type FleetKeys } from '@luo-fleet/queue';
+import { journalEntriesOf } from '@luo-fleet/store';
+import { type FleetKeys } from '@luo-fleet/redis';
 import { HOST_OUTCOMES, type JournalEntry } from '@luo-fleet/handover';
 
 const NOT_IN_FLIGHT = new Set<string>([...HOST_OUTCOMES, 'pending']);

@@ -3,8 +3,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSysfsTopology } from '@luo-fleet/topology';
-import { KexecReturnedError, StepFailedError, type StepContext } from '../../libs/handover/src/host-driver';
-import { AgentHostDriver, signRequest, type IdentityAnswer, type StepAnswer } from '../../libs/handover/src/agent';
+import { KexecReturnedError, StepFailedError, type StepContext } from '@luo-fleet/handover';
+import { AgentHostDriver, signRequest, type IdentityAnswer, type StepAnswer } from '@luo-fleet/handover';
 import { AgentHost, AGENT_MAIN, runNode, sleep } from './support/agent-host';
 
 const HOST = 'hv-api';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPreservationSet } from '@luo-fleet/preservation';
-import { buildHandoverPlan } from '../../libs/handover/src/handover-plan';
-import { runHandover, type HandoverMachineOptions } from '../../libs/handover/src/handover-machine';
-import { InMemoryHandoverJournal } from '../../libs/handover/src/journal';
-import { AgentHostDriver } from '../../libs/handover/src/agent';
+import { buildHandoverPlan } from '@luo-fleet/handover';
+import { runHandover, type HandoverMachineOptions } from '@luo-fleet/handover';
+import { InMemoryHandoverJournal } from '@luo-fleet/handover';
+import { AgentHostDriver } from '@luo-fleet/handover';
 import { AgentHost, waitFor, sleep, type AgentHostOptions } from './support/agent-host';
 
 const TARGET = '6.18.0-luo2';

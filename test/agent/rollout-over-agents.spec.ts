@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostResult } from '@luo-fleet/queue';
+import type { HostResult } from '@luo-fleet/store';
 import { startPlanner, type PlannerUnderTest } from '../planner/planner-harness';
 import { startApp, waitFor as waitForAsync, type AppProcess } from '../support/app-process';
 import { TEST_REDIS_URL } from '../support/redis-namespace';

@@ -1,7 +1,8 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FleetKeys, RolloutStore } from '@luo-fleet/queue';
+import { FleetKeys } from '@luo-fleet/redis';
+import { RolloutStore } from '@luo-fleet/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { host, physfnHost, singletonHost } from '../planner/host-topologies';
 import { startPlanner, TOKENS, type PlannerUnderTest } from '../planner/planner-harness';

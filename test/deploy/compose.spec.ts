@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { WORKER_NODE_FLAGS } from '@luo-fleet/queue';
+import { WORKER_NODE_FLAGS } from '@luo-fleet/jobs';
 import { REPO } from './deploy-files';
 
 interface Service {
@@ -19,7 +19,7 @@ const APP_SERVICES = ['planner', 'worker', 'metrics'];
 
 /** Every source file an app's configuration can come from: the app and the shared Redis settings. */
 function sourcesOf(app: string): string {
-  const files: string[] = [join(REPO, 'libs/queue/src/redis-connection.ts')];
+  const files: string[] = [join(REPO, 'libs/redis/src/redis-connection.ts')];
   const walk = (dir: string) => {
     for (const f of readdirSync(dir)) {
       const p = join(dir, f);

@@ -1,5 +1,5 @@
 import IORedis from 'ioredis';
-import { FleetKeys } from '@luo-fleet/queue';
+import { FleetKeys } from '@luo-fleet/redis';
 import { recordHandovers } from '../support/metrics-record-handovers';
 import { failedHost, rolledBackHost, skippedHost, stuckHost, updatedHost } from '../metrics/handover-scenario';
 import { REDIS_URL, storeActiveRollout } from '../metrics/redis-fixture';

@@ -1,7 +1,8 @@
 import IORedis from 'ioredis';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FleetKeys, HANDOVER_QUEUE } from '@luo-fleet/queue';
+import { FleetKeys } from '@luo-fleet/redis';
+import { HANDOVER_QUEUE } from '@luo-fleet/jobs';
 import { createMetricsApp, type MetricsApp } from './metrics-app-under-test';
 import { scrape, valueOf, type Sample } from './exposition';
 import { failedHost, rolledBackHost, skippedHost, stuckHost, updatedHost } from './handover-scenario';

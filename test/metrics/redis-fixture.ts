@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import IORedis from 'ioredis';
-import { FleetKeys, unlinkMatching } from '@luo-fleet/queue';
+import { FleetKeys, unlinkMatching } from '@luo-fleet/redis';
 import type { Rollout } from '@luo-fleet/rollout';
 import type { RecordingJob } from '../support/metrics-record-handovers';
 

@@ -1,4 +1,4 @@
-import { formatSelector, matchesSelector, parseSelector, requiredPairs, SelectorError } from '@luo-fleet/queue';
+import { formatSelector, matchesSelector, parseSelector, requiredPairs, SelectorError } from '@luo-fleet/store';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

@@ -1,5 +1,7 @@
 import { Queue } from 'bullmq';
-import { FleetKeys, ROLLOUT_QUEUE, RolloutStore, rolloutJobId } from '@luo-fleet/queue';
+import { FleetKeys } from '@luo-fleet/redis';
+import { ROLLOUT_QUEUE, rolloutJobId } from '@luo-fleet/jobs';
+import { RolloutStore } from '@luo-fleet/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { host, physfnHost, singletonHost } from './host-topologies';
 import { startPlanner, TOKENS, type PlannerUnderTest } from './planner-harness';

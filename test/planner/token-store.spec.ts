@@ -1,4 +1,4 @@
-import { parseTokenFile, parseTokenList, roleAllows, sha256Hex, TokenConfigError, TokenStore } from '@luo-fleet/queue';
+import { parseTokenFile, parseTokenList, roleAllows, sha256Hex, TokenConfigError, TokenStore } from '../../apps/planner/src/auth/auth-tokens';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

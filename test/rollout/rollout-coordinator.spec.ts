@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldJournal } from '@luo-fleet/handover';
-import { RedisHandoverJournal } from '@luo-fleet/queue';
+import { RedisHandoverJournal } from '@luo-fleet/store';
 import { redisNamespace, type RedisNamespace } from '../support/redis-namespace';
 import { waitFor } from '../support/app-process';
 import { IN_FLIGHT, OUTCOMES, RolloutHarness, TARGET } from './rollout-harness';

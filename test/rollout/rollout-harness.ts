@@ -1,16 +1,9 @@
 import { Queue } from 'bullmq';
-import { createSimulatedHost, RedisSimulatedHostStore, type FaultPlan } from '@luo-fleet/handover';
-import {
-  createRollout,
-  FleetKeys,
-  InventoryStore,
-  ROLLOUT_JOB_OPTIONS,
-  ROLLOUT_QUEUE,
-  rolloutJobId,
-  RolloutStore,
-  type RolloutCreation,
-  type RolloutView,
-} from '@luo-fleet/queue';
+import { createSimulatedHost, RedisSimulatedHostStore, type FaultPlan } from '@luo-fleet/simulated-host';
+import { createRollout, type RolloutCreation } from '../../apps/planner/src/rollouts/rollout-creation';
+import { FleetKeys } from '@luo-fleet/redis';
+import { InventoryStore, RolloutStore, type RolloutView } from '@luo-fleet/store';
+import { ROLLOUT_JOB_OPTIONS, ROLLOUT_QUEUE, rolloutJobId } from '@luo-fleet/jobs';
 import type { RolloutSpec } from '@luo-fleet/rollout';
 import { TEST_REDIS_URL, type RedisNamespace } from '../support/redis-namespace';
 import { startApp, waitFor, type AppProcess } from '../support/app-process';

@@ -4,7 +4,8 @@
  * processes add up. Usage: node metrics-record-handovers.js '<RecordingJob JSON>'
  */
 import type { JournalEntry } from '@luo-fleet/handover';
-import { connectRedis, FleetKeys, RedisHandoverJournal } from '@luo-fleet/queue';
+import { connectRedis, FleetKeys } from '@luo-fleet/redis';
+import { RedisHandoverJournal } from '@luo-fleet/store';
 
 export interface RecordedHandover {
   hostId: string;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type IORedis from 'ioredis';
-import { connectRedis, unlinkMatching } from '@luo-fleet/queue';
+import { connectRedis, unlinkMatching } from '@luo-fleet/redis';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -1,15 +1,10 @@
 import { Queue } from 'bullmq';
 import { buildPreservationSet } from '@luo-fleet/preservation';
-import {
-  buildHandoverPlan,
-  createSimulatedHost,
-  RedisSimulatedHostStore,
-  type FaultPlan,
-  type HandoverPlan,
-  type OutcomeEntry,
-  type SimulatedHostState,
-} from '@luo-fleet/handover';
-import { FleetKeys, HANDOVER_QUEUE, RedisHandoverJournal, type HandoverJobData } from '@luo-fleet/queue';
+import { buildHandoverPlan, type HandoverPlan, type OutcomeEntry } from '@luo-fleet/handover';
+import { createSimulatedHost, RedisSimulatedHostStore, type FaultPlan, type SimulatedHostState } from '@luo-fleet/simulated-host';
+import { FleetKeys } from '@luo-fleet/redis';
+import { HANDOVER_QUEUE, type HandoverJobData } from '@luo-fleet/jobs';
+import { RedisHandoverJournal } from '@luo-fleet/store';
 import { foldJournal, type JournalEntry } from '@luo-fleet/handover';
 import { TEST_REDIS_URL, type RedisNamespace } from '../support/redis-namespace';
 import { startApp, waitFor, type AppProcess } from '../support/app-process';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HANDOVER_PHASES, MUTATING_STEPS, type HandoverPlan, type JournalEntry } from '@luo-fleet/handover';
+import { HANDOVER_PHASES, type HandoverPlan, type JournalEntry } from '@luo-fleet/handover';
+import { MUTATING_STEPS } from '@luo-fleet/simulated-host';
 import { redisNamespace, type RedisNamespace } from '../support/redis-namespace';
 import { waitFor, type AppProcess } from '../support/app-process';
 import { HandoverHarness, TARGET_KERNEL } from './handover-fixture';

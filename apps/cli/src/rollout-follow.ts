@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RolloutView } from '@luo-fleet/queue';
+import type { RolloutView } from '@luo-fleet/store';
 import type { ApiClient } from './api-client';
 import { ApiUnreachable } from './api-errors';
 

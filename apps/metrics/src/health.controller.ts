@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import type { RedisClient } from '@luo-fleet/queue';
+import type { RedisClient } from '@luo-fleet/redis';
 import { METRICS_REDIS } from './metrics-redis';
 
 const PING_TIMEOUT_MS = 1_000;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { redisSettingsFromEnv, type RedisSettings } from '@luo-fleet/queue';
+import { redisSettingsFromEnv, type RedisSettings } from '@luo-fleet/redis';
 
 const MetricsEnv = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),

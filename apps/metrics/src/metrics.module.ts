@@ -1,6 +1,6 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { connectRedis, FleetKeys, type RedisClient } from '@luo-fleet/queue';
+import { connectRedis, FleetKeys, type RedisClient } from '@luo-fleet/redis';
 import { METRICS_REDIS } from './metrics-redis';
 import { FleetExporter } from './fleet/fleet-exporter';
 import { HealthController } from './health.controller';

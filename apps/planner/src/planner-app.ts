@@ -1,7 +1,7 @@
 import { Logger, type DynamicModule, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AuditLog } from '@luo-fleet/queue';
+import { AuditLog } from './audit/audit-log';
 import { auditRecorder } from './audit/audit-recorder';
 import type { ApiRequest, ApiResponse, NextFunction } from './auth/api-request';
 import { PlannerAppModule } from './app.module';

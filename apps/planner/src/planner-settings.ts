@@ -1,4 +1,5 @@
-import { parseClusterNodes, TokenConfigError, TokenStore, type RedisSettings } from '@luo-fleet/queue';
+import { parseClusterNodes, type RedisSettings } from '@luo-fleet/redis';
+import { TokenConfigError, TokenStore } from './auth/auth-tokens';
 import { z } from 'zod';
 
 /** The environment the planner reads; every variable is optional. */

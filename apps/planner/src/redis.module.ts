@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { coalesceWrites, connectRedis, describeRedis, type RedisClient, type RedisSettings } from '@luo-fleet/queue';
+import { coalesceWrites, connectRedis, describeRedis, type RedisClient, type RedisSettings } from '@luo-fleet/redis';
 import type { PlannerSettings } from './planner-settings';
 
 export const PLANNER_SETTINGS = Symbol('PLANNER_SETTINGS');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { redisSettingsFromEnv, type RedisSettings } from '@luo-fleet/queue';
+import { redisSettingsFromEnv, type RedisSettings } from '@luo-fleet/redis';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 

@@ -1,7 +1,9 @@
 import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { coalesceWrites, connectRedis, FleetKeys, HANDOVER_QUEUE, ROLLOUT_QUEUE, RolloutStore, type RedisClient } from '@luo-fleet/queue';
+import { coalesceWrites, connectRedis, FleetKeys, type RedisClient } from '@luo-fleet/redis';
+import { HANDOVER_QUEUE, ROLLOUT_QUEUE } from '@luo-fleet/jobs';
+import { RolloutStore } from '@luo-fleet/store';
 import { RolloutCoordinator } from './rollout/rollout-coordinator';
 import { RolloutProcessor } from './rollout/rollout.processor';
 import { CoordinatorWatchdog } from './rollout/coordinator-watchdog';

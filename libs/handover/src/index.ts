@@ -4,7 +4,5 @@ export * from './handover-plan';
 export * from './drift';
 export * from './journal';
 export * from './handover-machine';
-export * from './simulated';
 export * from './agent';
-export * from './lua-script';
-export * from './turn-batch';
+export * from './handover-order';

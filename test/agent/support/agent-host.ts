@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { signRequest } from '../../../libs/handover/src/agent';
+import { signRequest } from '@luo-fleet/handover';
 
 const ROOT = resolve(__dirname, '../../..');
 // LUO_FLEET_DIST: a private build, as test/support/app-process.ts honours it for the other apps.

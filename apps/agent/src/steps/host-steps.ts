@@ -1,13 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  incomingReportSchema,
-  type AgentStep,
-  type IncomingAnswer,
-  type StepAnswer,
-  type StepRequest,
-} from '@luo-fleet/handover';
+import { incomingReportSchema, type AgentStep, type IncomingAnswer, type StepAnswer, type StepRequest } from '@luo-fleet/handover';
 import type { AgentConfig, HookName } from '../config/agent-config';
 import { groupAlive, signalGroup, startHook, type HookResult } from '../hooks/hook-process';
 import { StepRecords, type StepRecord } from './step-records';

@@ -1,4 +1,5 @@
-import type { HostResult, RolloutPlanSummary, RolloutView } from '@luo-fleet/queue';
+import type { HostResult, RolloutView } from '@luo-fleet/store';
+import type { RolloutPlanSummary } from '../../../planner/src/rollouts/rollout-creation';
 import type { Rollout } from '@luo-fleet/rollout';
 
 /** What the CLI reads off a rollout; type-only imports, so the CLI loads no Redis code. */

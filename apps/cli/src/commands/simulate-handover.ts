@@ -1,15 +1,7 @@
 import type { Command } from 'commander';
 import { buildPreservationSet } from '@luo-fleet/preservation';
-import {
-  buildHandoverPlan,
-  createSimulatedHost,
-  InMemoryHandoverJournal,
-  InMemorySimulatedHostStore,
-  parseFaultPlan,
-  runHandover,
-  SimulatedHostDriver,
-  type JournalEntry,
-} from '@luo-fleet/handover';
+import { buildHandoverPlan, InMemoryHandoverJournal, runHandover, type JournalEntry } from '@luo-fleet/handover';
+import { createSimulatedHost, InMemorySimulatedHostStore, parseFaultPlan, SimulatedHostDriver } from '@luo-fleet/simulated-host';
 import { generateHost, HOST_KINDS, type HostKind } from '@luo-fleet/topology';
 import { CliInputError } from '../input-error';
 

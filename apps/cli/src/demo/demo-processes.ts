@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { WORKER_NODE_FLAGS } from '@luo-fleet/queue';
+import { WORKER_NODE_FLAGS } from '@luo-fleet/jobs';
 
 /** An infrastructure failure of the demo (exit 1), as opposed to a bad option (exit 2). */
 export class DemoInfrastructureError extends Error {

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { connectRedis, parseClusterNodes, unlinkMatching, type RedisNodeAddress } from '@luo-fleet/queue';
+import { connectRedis, parseClusterNodes, unlinkMatching, type RedisNodeAddress } from '@luo-fleet/redis';
 import { CliInputError } from '../input-error';
 import { DemoInfrastructureError, type DemoProcesses } from './demo-processes';
 import { freePort } from './free-port';

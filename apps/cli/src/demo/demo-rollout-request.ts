@@ -1,4 +1,4 @@
-import type { FleetFaultProfile } from '@luo-fleet/handover';
+import type { FleetFaultProfile } from '@luo-fleet/simulated-host';
 import { DEMO_SELECTOR } from './simulated-fleet';
 
 export const DEMO_TARGET_KERNEL = '6.18.0-luo';

@@ -1,4 +1,5 @@
-import { execGroupedBySlot, lastEntryOf, type FleetKeys, type RedisClient } from '@luo-fleet/queue';
+import { execGroupedBySlot, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
+import { lastEntryOf } from '@luo-fleet/store';
 import type { Rollout } from '@luo-fleet/rollout';
 import { FAILURE_OUTCOMES, isInFlight, STEP_STATES } from './host-states';
 

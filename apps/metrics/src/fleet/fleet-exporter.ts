@@ -1,5 +1,5 @@
-import type { RedisClient } from '@luo-fleet/queue';
-import type { FleetKeys } from '@luo-fleet/queue';
+import type { RedisClient } from '@luo-fleet/redis';
+import type { FleetKeys } from '@luo-fleet/redis';
 import { FleetMetrics } from './fleet-metrics';
 import { FleetSnapshotReader, type FleetSnapshot } from './fleet-snapshot';
 

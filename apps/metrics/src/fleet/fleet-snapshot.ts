@@ -1,5 +1,5 @@
-import type { RedisClient } from '@luo-fleet/queue';
-import type { FleetKeys } from '@luo-fleet/queue';
+import type { RedisClient } from '@luo-fleet/redis';
+import type { FleetKeys } from '@luo-fleet/redis';
 import type { FleetStats } from '@luo-fleet/telemetry';
 import { ActiveRolloutsReader, type ActiveRolloutsView } from './active-rollouts-reader';
 import { FleetStatsReader } from './fleet-stats-reader';

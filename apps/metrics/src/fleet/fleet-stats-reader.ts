@@ -1,4 +1,4 @@
-import { execGroupedBySlot, type FleetKeys, type RedisClient } from '@luo-fleet/queue';
+import { execGroupedBySlot, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
 import { addFleetStats, emptyFleetStats, type FleetStats } from '@luo-fleet/telemetry';
 import { isInFlight } from './host-states';
 

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
-import type { RedisClient } from '@luo-fleet/queue';
-import { FleetKeys, HANDOVER_QUEUE } from '@luo-fleet/queue';
+import type { RedisClient } from '@luo-fleet/redis';
+import { FleetKeys } from '@luo-fleet/redis';
+import { HANDOVER_QUEUE } from '@luo-fleet/jobs';
 
 /** The coordinator's queue (one job per rollout tick); the handover queue has one job per host. */
 export const ROLLOUT_QUEUE = 'rollout';

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { AuditLog } from '@luo-fleet/queue';
+import type { AuditLog } from './audit-log';
 import type { ApiRequest, ApiResponse as Response, NextFunction } from '../auth/api-request';
 import { auditTargetOf } from './audit-target';
 

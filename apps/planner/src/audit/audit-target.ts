@@ -1,4 +1,4 @@
-import type { AuditTarget } from '@luo-fleet/queue';
+import type { AuditTarget } from './audit-log';
 
 const MAX_TEXT = 128;
 

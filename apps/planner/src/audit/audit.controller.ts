@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AuditLog, isAuditCursor, type AuditEntry } from '@luo-fleet/queue';
+import { AuditLog, isAuditCursor, type AuditEntry } from './audit-log';
 import { z } from 'zod';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 

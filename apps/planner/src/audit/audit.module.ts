@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AuditLog } from '@luo-fleet/queue';
-import type { RedisClient } from '@luo-fleet/queue';
+import { AuditLog } from './audit-log';
+import type { RedisClient } from '@luo-fleet/redis';
 import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
 import type { PlannerSettings } from '../planner-settings';
 import { AuditController } from './audit.controller';

@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { ApiRole } from '@luo-fleet/queue';
+import type { ApiRole } from './auth-tokens';
 
 export const PUBLIC_ROUTE = 'luo-fleet:public';
 export const REQUIRED_ROLE = 'luo-fleet:required-role';

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApiPrincipal, AuditTarget } from '@luo-fleet/queue';
+import type { ApiPrincipal } from './auth-tokens';
+import type { AuditTarget } from '../audit/audit-log';
 
 /*
  * The parts of Express's request and response the planner uses (there is no @types/express in the

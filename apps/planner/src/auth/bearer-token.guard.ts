@@ -1,6 +1,6 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { roleAllows, type ApiRole } from '@luo-fleet/queue';
+import { roleAllows, type ApiRole } from './auth-tokens';
 import { PLANNER_SETTINGS } from '../redis.module';
 import type { PlannerSettings } from '../planner-settings';
 import { PUBLIC_ROUTE, REQUIRED_ROLE } from './access.decorators';

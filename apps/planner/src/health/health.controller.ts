@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
-import type { RedisClient } from '@luo-fleet/queue';
+import type { RedisClient } from '@luo-fleet/redis';
 import { Public } from '../auth/access.decorators';
 import { PLANNER_REDIS } from '../redis.module';
 

@@ -1,5 +1,5 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { HostNotFoundError, SelectorError } from '@luo-fleet/queue';
+import { HostNotFoundError, SelectorError } from '@luo-fleet/store';
 import { UnknownProfileError } from '@luo-fleet/preservation';
 import { TopologyValidationError } from '@luo-fleet/topology';
 import type { ApiResponse as Response } from '../auth/api-request';

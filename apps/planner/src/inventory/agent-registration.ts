@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import type { InventoryHostInput } from '@luo-fleet/queue';
+import type { InventoryHostInput } from '@luo-fleet/store';
 import type { ApiErrorBody, ApiIssue } from '../http/api-error';
 import { AgentTopologyProblem, type AgentTopologySource } from './agent-topology-source';
 import type { HostInputBody } from './host-schemas';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentHostDriver, HostUnreachableError, secretFromFileContent, StepFailedError } from '@luo-fleet/handover';
-import { HOST_ID } from '@luo-fleet/queue';
+import { HOST_ID } from '@luo-fleet/store';
 import type { HostTopology } from '@luo-fleet/topology';
 
 /** The agent refuses keys shorter than this, so the planner does not bother sending a request signed with one. */

@@ -1,6 +1,6 @@
 import { Body, ConflictException, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { HostNotFoundError, InventoryStore, type HostPage, type InventoryHost, type InventoryHostInput, type InventoryHostSummary } from '@luo-fleet/queue';
+import { HostNotFoundError, InventoryStore, type HostPage, type InventoryHost, type InventoryHostInput, type InventoryHostSummary } from '@luo-fleet/store';
 import { z } from 'zod';
 import type { ApiRequest, ApiResponse as Response } from '../auth/api-request';
 import { Requires } from '../auth/access.decorators';

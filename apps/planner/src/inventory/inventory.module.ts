@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { InventoryStore } from '@luo-fleet/queue';
-import type { RedisClient } from '@luo-fleet/queue';
+import { InventoryStore } from '@luo-fleet/store';
+import type { RedisClient } from '@luo-fleet/redis';
 import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
 import type { PlannerSettings } from '../planner-settings';
 import { AgentTopologySource } from './agent-topology-source';

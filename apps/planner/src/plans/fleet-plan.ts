@@ -1,5 +1,5 @@
 import { buildPreservationSet, DEFAULT_PROFILE, DEVICE_REASONS, type DeviceReason, type PreservationSet } from '@luo-fleet/preservation';
-import type { InventoryHost } from '@luo-fleet/queue';
+import type { InventoryHost } from '@luo-fleet/store';
 import type { Bdf } from '@luo-fleet/topology';
 
 export interface HostPlan {

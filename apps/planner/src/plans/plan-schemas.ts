@@ -1,6 +1,6 @@
 import { listRuleProfiles } from '@luo-fleet/preservation';
 import { parseBdf } from '@luo-fleet/topology';
-import { HOST_ID } from '@luo-fleet/queue';
+import { HOST_ID } from '@luo-fleet/store';
 import { z } from 'zod';
 import { hostIdSchema, selectorSchema } from '../inventory/host-schemas';
 

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { InventoryStore } from '@luo-fleet/queue';
+import { InventoryStore } from '@luo-fleet/store';
 import { Requires } from '../auth/access.decorators';
 import { jsonSchemaOf } from '../http/openapi';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';

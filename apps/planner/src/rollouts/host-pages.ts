@@ -1,4 +1,4 @@
-import type { HostResult, RolloutStore } from '@luo-fleet/queue';
+import type { HostResult, RolloutStore } from '@luo-fleet/store';
 
 /** Every scan step asks for the same COUNT, so re-reading a step (to serve its rest) gives the same hosts. */
 const SCAN_STEP = 1000;

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { RedisClient } from '@luo-fleet/queue';
-import type { FleetKeys } from '@luo-fleet/queue';
+import type { RedisClient } from '@luo-fleet/redis';
+import type { FleetKeys } from '@luo-fleet/redis';
 
 /** A stored answer is kept a day: long enough for any client retry loop. */
 const ANSWER_TTL_S = 24 * 3600;

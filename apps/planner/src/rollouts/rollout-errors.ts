@@ -1,7 +1,8 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
-import { FaultProfileError } from '@luo-fleet/handover';
+import { FaultProfileError } from '@luo-fleet/simulated-host';
 import { UnknownProfileError } from '@luo-fleet/preservation';
-import { RolloutInputError, type RolloutAction } from '@luo-fleet/queue';
+import { RolloutInputError } from './rollout-creation';
+import { type RolloutAction } from '@luo-fleet/store';
 import { InvalidInput } from '../http/api-error';
 
 export class RolloutNotFound extends NotFoundException {

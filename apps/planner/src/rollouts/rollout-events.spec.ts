@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FleetKeys, RedisHandoverJournal } from '@luo-fleet/queue';
+import { FleetKeys } from '@luo-fleet/redis';
+import { RedisHandoverJournal } from '@luo-fleet/store';
 import { redisNamespace, type RedisNamespace } from '../../../../test/support/redis-namespace';
 import { newestEvents } from './rollout-events';
 

@@ -1,5 +1,5 @@
-import { fieldsOf, type RedisClient } from '@luo-fleet/queue';
-import type { FleetKeys } from '@luo-fleet/queue';
+import { fieldsOf, type RedisClient } from '@luo-fleet/redis';
+import type { FleetKeys } from '@luo-fleet/redis';
 
 /** One entry of a rollout's event stream (a journal entry, see RedisHandoverJournal), typed back. */
 export interface RolloutEvent {

@@ -1,7 +1,9 @@
 import type { Provider } from '@nestjs/common';
-import type { RedisClient } from '@luo-fleet/queue';
-import { RedisSimulatedHostStore } from '@luo-fleet/handover';
-import { FleetKeys, InventoryStore, RolloutStore, type RolloutCreationDeps } from '@luo-fleet/queue';
+import type { RedisClient } from '@luo-fleet/redis';
+import { RedisSimulatedHostStore } from '@luo-fleet/simulated-host';
+import { FleetKeys } from '@luo-fleet/redis';
+import { InventoryStore, RolloutStore } from '@luo-fleet/store';
+import { type RolloutCreationDeps } from './rollout-creation';
 import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
 import type { PlannerSettings } from '../planner-settings';
 import { CoordinatorQueue } from './coordinator-queue';
@@ -11,7 +13,7 @@ export const ROLLOUT_CREATION_DEPS = Symbol('ROLLOUT_CREATION_DEPS');
 
 const keysOf = (settings: PlannerSettings) => new FleetKeys(settings.redis.prefix);
 
-/** The plain-TS rollout core (libs/queue) wired to the planner's Redis and the coordinator queue. */
+/** The plain-TS rollout core (apps/planner/src/rollouts/rollout-creation.ts) wired to the planner's Redis and the coordinator queue. */
 export const rolloutProviders: Provider[] = [
   CoordinatorQueue,
   {

@@ -1,6 +1,6 @@
 import { DEFAULT_PROFILE, listRuleProfiles } from '@luo-fleet/preservation';
-import { FaultProfileError, FLEET_FAULT_KINDS, parseFleetFaultProfile } from '@luo-fleet/handover';
-import { LABEL_KEY, LABEL_MAX, parseSelector, SelectorError } from '@luo-fleet/queue';
+import { FaultProfileError, FLEET_FAULT_KINDS, parseFleetFaultProfile } from '@luo-fleet/simulated-host';
+import { LABEL_KEY, LABEL_MAX, parseSelector, SelectorError } from '@luo-fleet/store';
 import type { Quantity, RolloutSpec } from '@luo-fleet/rollout';
 import { z } from 'zod';
 

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { RedisClient } from '@luo-fleet/queue';
-import { createRollout, RolloutStore, type RolloutAction, type RolloutCreationDeps, type RolloutView } from '@luo-fleet/queue';
+import type { RedisClient } from '@luo-fleet/redis';
+import { createRollout, type RolloutCreationDeps } from './rollout-creation';
+import { RolloutStore, type RolloutAction, type RolloutView } from '@luo-fleet/store';
 import type { ApiRequest, ApiResponse as Response } from '../auth/api-request';
 import { Requires } from '../auth/access.decorators';
 import { InvalidInput } from '../http/api-error';

@@ -1,11 +1,8 @@
-import type { RedisClient } from '@luo-fleet/queue';
-import {
-  runHandover,
-  type HandoverMachineOptions,
-  type HostDriver,
-  type OutcomeEntry,
-} from '@luo-fleet/handover';
-import { FleetKeys, HostLease, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type HandoverJobData, type OutcomeCount } from '@luo-fleet/queue';
+import type { RedisClient } from '@luo-fleet/redis';
+import { runHandover, type HandoverMachineOptions, type HostDriver, type OutcomeEntry } from '@luo-fleet/handover';
+import { FleetKeys } from '@luo-fleet/redis';
+import { HostLease, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type OutcomeCount } from '@luo-fleet/store';
+import { type HandoverJobData } from '@luo-fleet/jobs';
 
 export interface HandoverRunnerSettings {
   leaseTtlMs: number;

@@ -1,17 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RedisClient } from '@luo-fleet/queue';
-import {
-  createAgentHostDriverFactory,
-  secretFromFileContent,
-  latencyModel,
-  RedisSimulatedHostStore,
-  SIMULATED_STEPS,
-  SimulatedHostDriver,
-  type HostDriver,
-  type LatencyModel,
-} from '@luo-fleet/handover';
-import type { HandoverJobData } from '@luo-fleet/queue';
+import type { RedisClient } from '@luo-fleet/redis';
+import { createAgentHostDriverFactory, secretFromFileContent, type HostDriver } from '@luo-fleet/handover';
+import { latencyModel, RedisSimulatedHostStore, SIMULATED_STEPS, SimulatedHostDriver, type LatencyModel } from '@luo-fleet/simulated-host';
+import type { HandoverJobData } from '@luo-fleet/jobs';
 
 /** Picks the driver a job names. Simulated hosts live in Redis so any worker can drive any of them. */
 export interface HostDriverSettings {

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { loadWorkerConfig } from '../worker-config';
-import { ROLLOUT_JOB_OPTIONS, ROLLOUT_QUEUE, rolloutJobId, RolloutStore, type RolloutJobData } from '@luo-fleet/queue';
+import { ROLLOUT_JOB_OPTIONS, ROLLOUT_QUEUE, rolloutJobId, type RolloutJobData } from '@luo-fleet/jobs';
+import { RolloutStore } from '@luo-fleet/store';
 
 /**
  * Every active rollout has a coordinator job. The planner stores a rollout and then enqueues its

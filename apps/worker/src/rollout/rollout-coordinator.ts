@@ -1,15 +1,10 @@
 import type { Queue } from 'bullmq';
 import { foldJournal } from '@luo-fleet/handover';
 import { TERMINAL_ROLLOUT_STATUSES, type RolloutStatus } from '@luo-fleet/rollout';
-import {
-  compactFinishedRollout,
-  HANDOVER_JOB_OPTIONS,
-  RedisHandoverJournal,
-  type FleetKeys,
-  type HandoverJobData,
-  type RolloutStore,
-} from '@luo-fleet/queue';
-import type { RedisClient } from '@luo-fleet/queue';
+import { compactFinishedRollout, RedisHandoverJournal, type RolloutStore } from '@luo-fleet/store';
+import { HANDOVER_JOB_OPTIONS, type HandoverJobData } from '@luo-fleet/jobs';
+import { type FleetKeys } from '@luo-fleet/redis';
+import type { RedisClient } from '@luo-fleet/redis';
 
 export interface CoordinatorSettings {
   /** How often the loop looks at the rollout when no handover finished in between. */

@@ -1,7 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
-import { ROLLOUT_QUEUE, type RolloutJobData } from '@luo-fleet/queue';
+import { ROLLOUT_QUEUE, type RolloutJobData } from '@luo-fleet/jobs';
 import { loadWorkerConfig } from '../worker-config';
 import { RolloutCoordinator } from './rollout-coordinator';
 

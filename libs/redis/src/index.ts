@@ -1,0 +1,5 @@
+export * from './redis-connection';
+export * from './coalesced-writes';
+export * from './keys';
+export * from './lua-script';
+export * from './turn-batch';

@@ -1,0 +1,41 @@
+import type { HostTopology } from '@luo-fleet/topology';
+import type { HostDriverSpec } from '@luo-fleet/handover';
+
+/** Host ids are DNS-ish so they can appear in Redis keys, URLs and job ids unescaped. */
+export const HOST_ID = /^[a-z0-9][a-z0-9.-]{0,62}$/;
+export const LABEL_KEY = /^[a-z0-9](?:[a-z0-9_./-]*[a-z0-9])?$/;
+/** Values exclude `,`, `=`, `!`, `(`, `)` and spaces so a label selector can never be ambiguous. */
+export const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?)?$/;
+export const LABEL_MAX = 63;
+/** Labels every host must carry: the failure domains a rollout spreads over. */
+export const REQUIRED_LABELS = ['rack', 'zone'] as const;
+
+export interface InventoryHostInput {
+  id: string;
+  labels: Record<string, string>;
+  driver: HostDriverSpec;
+  /** Null when the host was registered before its topology was known (an agent reports it later). */
+  topology: HostTopology | null;
+}
+
+export interface InventoryHost extends InventoryHostInput {
+  /** ISO time of the latest registration. */
+  registeredAt: string;
+}
+
+/** A host as listed: everything but the topology, which can be large. */
+export interface InventoryHostSummary {
+  id: string;
+  labels: Record<string, string>;
+  driver: HostDriverSpec;
+  registeredAt: string;
+  /** Number of PCI devices in the stored topology, null when there is none. */
+  devices: number | null;
+}
+
+export class HostNotFoundError extends Error {
+  constructor(readonly hostId: string) {
+    super(`host ${hostId} is not in the inventory`);
+    this.name = 'HostNotFoundError';
+  }
+}

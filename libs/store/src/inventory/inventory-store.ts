@@ -1,0 +1,266 @@
+import type { HostTopology } from '@luo-fleet/topology';
+import type { RedisClient } from '@luo-fleet/redis';
+import type { ChainableCommander } from 'ioredis';
+import type { HostDriverSpec } from '@luo-fleet/handover';
+import type { InventoryHost, InventoryHostInput, InventoryHostSummary } from './inventory-host';
+import { matchesSelector, requiredPairs, type LabelSelector } from './inventory-selector';
+
+/*
+ * Keys (all under one hash tag, so scripts and transactions work on Redis Cluster too):
+ *   <prefix>:{inventory}:ids            sorted set, every host id at score 0 (ordered by id: cursors)
+ *   <prefix>:{inventory}:host:<id>      hash: labels, driver, registeredAt, devices, topology (JSON)
+ *   <prefix>:{inventory}:label:<k>=<v>  sorted set of the ids carrying that label, score 0
+ * Selection walks the smallest index set that every match must be in and filters on the labels,
+ * so a selective label never costs a scan of the whole fleet.
+ */
+
+// Compare-and-set on the stored labels: the caller read them to name the old index keys, and the
+// script only goes ahead if they are still the same (else the caller reads again and retries).
+const PUT_SCRIPT = `
+local cur = redis.call('HGET', KEYS[1], 'labels')
+if not cur then cur = '' end
+if cur ~= ARGV[2] then return -1 end
+local nOld = tonumber(ARGV[3])
+for i = 1, nOld do redis.call('ZREM', KEYS[2 + i], ARGV[1]) end
+for i = 3 + nOld, #KEYS do redis.call('ZADD', KEYS[i], 0, ARGV[1]) end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'labels', ARGV[4], 'driver', ARGV[5], 'registeredAt', ARGV[6], 'devices', ARGV[7])
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'topology', ARGV[8]) end
+return redis.call('ZADD', KEYS[2], 0, ARGV[1])
+`;
+
+const REMOVE_SCRIPT = `
+local cur = redis.call('HGET', KEYS[1], 'labels')
+if not cur then return 0 end
+if cur ~= ARGV[2] then return -1 end
+for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`;
+
+// Only the topology changes, and only while the host is still registered with the driver the
+// topology was read through: a re-registration in between wins.
+const SET_TOPOLOGY_SCRIPT = `
+local driver = redis.call('HGET', KEYS[1], 'driver')
+if not driver then return 0 end
+if driver ~= ARGV[1] then return -1 end
+redis.call('HSET', KEYS[1], 'devices', ARGV[2], 'topology', ARGV[3])
+return 1
+`;
+
+type ScriptedRedis = {
+  luoInventoryPut(...args: Array<string | number>): Promise<number>;
+  luoInventoryRemove(...args: Array<string | number>): Promise<number>;
+  luoInventorySetTopology(...args: Array<string | number>): Promise<number>;
+};
+type ScriptedPipeline = ChainableCommander & {
+  luoInventoryPut(...args: Array<string | number>): ChainableCommander;
+};
+
+const MAX_CAS_ATTEMPTS = 20;
+const WALK_CHUNK = 500;
+
+export interface HostPage {
+  hosts: InventoryHostSummary[];
+  /** Pass as `cursor` for the next page; null when there are no more (a full last page may still carry one, leading to an empty page). */
+  nextCursor: string | null;
+}
+
+export class InventoryStore {
+  private readonly base: string;
+
+  constructor(
+    private readonly redis: RedisClient,
+    prefix: string,
+  ) {
+    this.base = `${prefix}:{inventory}`;
+    const scripted = redis as unknown as Partial<ScriptedRedis>;
+    if (typeof scripted.luoInventoryPut !== 'function') redis.defineCommand('luoInventoryPut', { lua: PUT_SCRIPT });
+    if (typeof scripted.luoInventoryRemove !== 'function') redis.defineCommand('luoInventoryRemove', { lua: REMOVE_SCRIPT });
+    if (typeof scripted.luoInventorySetTopology !== 'function') redis.defineCommand('luoInventorySetTopology', { lua: SET_TOPOLOGY_SCRIPT });
+  }
+
+  private get idsKey(): string {
+    return `${this.base}:ids`;
+  }
+
+  private hostKey(id: string): string {
+    return `${this.base}:host:${id}`;
+  }
+
+  private labelKey(key: string, value: string): string {
+    return `${this.base}:label:${key}=${value}`;
+  }
+
+  private labelKeys(labelsJson: string): string[] {
+    if (labelsJson === '') return [];
+    return Object.entries(JSON.parse(labelsJson) as Record<string, string>).map(([k, v]) => this.labelKey(k, v));
+  }
+
+  /** Registers or replaces hosts; returns how many were new. Each host is replaced atomically. */
+  async putMany(hosts: readonly InventoryHostInput[], registeredAt = new Date()): Promise<{ created: number; replaced: number }> {
+    let pending = hosts.map((host) => ({ host, fields: encode(host, registeredAt) }));
+    let created = 0;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= MAX_CAS_ATTEMPTS) throw new Error(`inventory: ${pending.length} hosts kept changing under concurrent writes`);
+      const reads = this.redis.pipeline();
+      for (const { host } of pending) reads.hget(this.hostKey(host.id), 'labels');
+      const current = (await reads.exec()) ?? [];
+      const writes = this.redis.pipeline() as ScriptedPipeline;
+      pending.forEach(({ host, fields }, i) => {
+        const [err, value] = current[i];
+        if (err) throw err;
+        const oldLabels = (value as string | null) ?? '';
+        const oldKeys = this.labelKeys(oldLabels);
+        const newKeys = Object.entries(host.labels).map(([k, v]) => this.labelKey(k, v));
+        writes.luoInventoryPut(
+          2 + oldKeys.length + newKeys.length,
+          this.hostKey(host.id),
+          this.idsKey,
+          ...oldKeys,
+          ...newKeys,
+          host.id,
+          oldLabels,
+          oldKeys.length,
+          fields.labels,
+          fields.driver,
+          fields.registeredAt,
+          fields.devices,
+          fields.topology,
+        );
+      });
+      const results = (await writes.exec()) ?? [];
+      const retry: typeof pending = [];
+      results.forEach(([err, value], i) => {
+        if (err) throw err;
+        if (value === -1) retry.push(pending[i]);
+        else created += value as number;
+      });
+      pending = retry;
+    }
+    return { created, replaced: hosts.length - created };
+  }
+
+  /** Registers or replaces one host; true when it was new. */
+  async put(host: InventoryHostInput, registeredAt = new Date()): Promise<boolean> {
+    return (await this.putMany([host], registeredAt)).created === 1;
+  }
+
+  async get(id: string): Promise<InventoryHost | null> {
+    const [labels, driver, registeredAt, topology] = await this.redis.hmget(this.hostKey(id), 'labels', 'driver', 'registeredAt', 'topology');
+    if (labels === null) return null;
+    return {
+      id,
+      labels: JSON.parse(labels) as Record<string, string>,
+      driver: JSON.parse(driver ?? '{"kind":"simulated"}') as HostDriverSpec,
+      registeredAt: registeredAt ?? '',
+      topology: topology ? (JSON.parse(topology) as HostTopology) : null,
+    };
+  }
+
+  /**
+   * Replaces a host's topology, keeping its labels, driver and registration time; only while it is
+   * still registered with `driver` (the one the topology was read through).
+   */
+  async setTopology(id: string, driver: HostDriverSpec, topology: HostTopology): Promise<'stored' | 'missing' | 'driver-changed'> {
+    const scripted = this.redis as unknown as ScriptedRedis;
+    const result = await scripted.luoInventorySetTopology(1, this.hostKey(id), JSON.stringify(driver), String(topology.devices.length), JSON.stringify(topology));
+    return result === 1 ? 'stored' : result === 0 ? 'missing' : 'driver-changed';
+  }
+
+  /** True when the host was there. */
+  async remove(id: string): Promise<boolean> {
+    const scripted = this.redis as unknown as ScriptedRedis;
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const labels = (await this.redis.hget(this.hostKey(id), 'labels')) ?? '';
+      if (labels === '') return false;
+      const keys = this.labelKeys(labels);
+      const result = await scripted.luoInventoryRemove(2 + keys.length, this.hostKey(id), this.idsKey, ...keys, id, labels);
+      if (result !== -1) return result === 1;
+    }
+    throw new Error(`inventory: host ${id} kept changing under concurrent writes`);
+  }
+
+  async count(): Promise<number> {
+    return this.redis.zcard(this.idsKey);
+  }
+
+  /** One page of matching hosts in id order, without topologies. */
+  async list(selector: LabelSelector, opts: { limit: number; cursor?: string }): Promise<HostPage> {
+    const hosts: InventoryHostSummary[] = [];
+    for await (const chunk of this.walk(selector, opts.cursor, false)) {
+      for (const host of chunk) {
+        hosts.push(summaryOf(host));
+        if (hosts.length === opts.limit) return { hosts, nextCursor: host.id };
+      }
+    }
+    return { hosts, nextCursor: null };
+  }
+
+  /** Every matching host with its topology, in id order, a chunk at a time (plans, rollouts). */
+  async *scan(selector: LabelSelector, opts: { cursor?: string } = {}): AsyncGenerator<InventoryHost[]> {
+    yield* this.walk(selector, opts.cursor, true);
+  }
+
+  private async *walk(selector: LabelSelector, cursor: string | undefined, withTopology: boolean): AsyncGenerator<Array<InventoryHost & { devices: number | null }>> {
+    const source = await this.smallestCandidateSet(selector);
+    if (source === null) return;
+    let from = cursor === undefined ? '-' : `(${cursor}`;
+    for (;;) {
+      const ids = await this.redis.zrangebylex(source, from, '+', 'LIMIT', 0, WALK_CHUNK);
+      if (ids.length === 0) return;
+      const reads = this.redis.pipeline();
+      const fields = withTopology ? ['labels', 'driver', 'registeredAt', 'devices', 'topology'] : ['labels', 'driver', 'registeredAt', 'devices'];
+      for (const id of ids) reads.hmget(this.hostKey(id), ...fields);
+      const rows = (await reads.exec()) ?? [];
+      const chunk: Array<InventoryHost & { devices: number | null }> = [];
+      rows.forEach(([err, row], i) => {
+        if (err) throw err;
+        const [labels, driver, registeredAt, devices, topology] = row as Array<string | null>;
+        // Removed between the index read and this one.
+        if (labels === null) return;
+        const parsedLabels = JSON.parse(labels) as Record<string, string>;
+        if (!matchesSelector(parsedLabels, selector)) return;
+        chunk.push({
+          id: ids[i],
+          labels: parsedLabels,
+          driver: JSON.parse(driver ?? '{"kind":"simulated"}') as HostDriverSpec,
+          registeredAt: registeredAt ?? '',
+          devices: devices === null || devices === '' ? null : Number(devices),
+          topology: topology ? (JSON.parse(topology) as HostTopology) : null,
+        });
+      });
+      if (chunk.length > 0) yield chunk;
+      if (ids.length < WALK_CHUNK) return;
+      from = `(${ids[ids.length - 1]}`;
+    }
+  }
+
+  /** The index set to walk: the smallest `k=v` set the selector demands, else all ids; null if one is empty. */
+  private async smallestCandidateSet(selector: LabelSelector): Promise<string | null> {
+    const pairs = requiredPairs(selector);
+    if (pairs.length === 0) return this.idsKey;
+    const keys = pairs.map(([k, v]) => this.labelKey(k, v));
+    const sizes = await Promise.all(keys.map((key) => this.redis.zcard(key)));
+    let best = 0;
+    sizes.forEach((size, i) => {
+      if (size < sizes[best]) best = i;
+    });
+    return sizes[best] === 0 ? null : keys[best];
+  }
+}
+
+function encode(host: InventoryHostInput, registeredAt: Date) {
+  return {
+    labels: JSON.stringify(host.labels),
+    driver: JSON.stringify(host.driver),
+    registeredAt: registeredAt.toISOString(),
+    devices: host.topology === null ? '' : String(host.topology.devices.length),
+    topology: host.topology === null ? '' : JSON.stringify(host.topology),
+  };
+}
+
+function summaryOf(host: InventoryHost & { devices: number | null }): InventoryHostSummary {
+  return { id: host.id, labels: host.labels, driver: host.driver, registeredAt: host.registeredAt, devices: host.devices };
+}

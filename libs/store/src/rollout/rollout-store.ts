@@ -1,0 +1,262 @@
+import { fieldsOf, type RedisClient } from '@luo-fleet/redis';
+import type { OutcomeEntry } from '@luo-fleet/handover';
+import { validationStat } from '@luo-fleet/telemetry';
+import type { Rollout, RolloutStatus } from '@luo-fleet/rollout';
+import type { HandoverOrder } from '@luo-fleet/handover';
+import type { FleetKeys } from '@luo-fleet/redis';
+import { outcomeResultJson, RedisHandoverJournal } from '../journal/redis-handover-journal';
+import { JournalGroupCommit } from '../journal/journal-group-commit';
+import { ADMIT, ADVANCE, CONTROL, RECORD_OUTCOME } from './rollout-scripts';
+import { LuaScript } from '@luo-fleet/redis';
+
+/** One host of a new rollout: either a handover to run, or a skip with the plan's reasons. */
+export type RolloutHostInput =
+  | { hostId: string; domain: string; job: HandoverOrder }
+  | { hostId: string; domain: string; skip: { reasons: string[]; error: string } };
+
+export interface DeviceValidationCount {
+  result: 'preservable' | 'rejected';
+  reason: string;
+  count: number;
+}
+
+/** A rollout as the API shows it: the stored record plus live admission figures and host counts by state. */
+export interface RolloutView extends Rollout {
+  inflight: number;
+  failures: number;
+  finished: number;
+  hostsByState: Record<string, number>;
+}
+
+export type RolloutAction = 'pause' | 'resume' | 'approve' | 'abort';
+
+export interface HostResult {
+  hostId: string;
+  state: string;
+  outcome?: string;
+  phase?: string;
+  reasons?: string[];
+  error?: string;
+}
+
+const CHUNK = 1000;
+
+/**
+ * A rollout's state in Redis: written once at creation, then moved only by the Lua scripts of
+ * rollout-scripts.ts, so that any number of coordinators and workers can act on it at once.
+ */
+export class RolloutStore {
+  /** Outcomes of hosts that never start (skipped, cancelled) are written many per script run. */
+  private readonly groupCommit: JournalGroupCommit;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: FleetKeys,
+  ) {
+    this.groupCommit = new JournalGroupCommit(redis, keys);
+  }
+
+  /**
+   * Writes a new rollout. The admission hash is written last and the rollout becomes active only
+   * then: a creation that dies half-way leaves nothing that could run.
+   */
+  async create(rollout: Rollout, hosts: RolloutHostInput[], planValidations: DeviceValidationCount[]): Promise<void> {
+    const k = this.keys;
+    const id = rollout.id;
+    await this.redis.set(k.rollout(id), JSON.stringify(rollout));
+    const toRun = hosts.filter((h): h is Extract<RolloutHostInput, { job: HandoverOrder }> => 'job' in h);
+    for (let i = 0; i < toRun.length; i += CHUNK) {
+      const chunk = toRun.slice(i, i + CHUNK);
+      const p = this.redis.pipeline();
+      p.rpush(k.pending(id), ...chunk.map((h) => h.hostId));
+      p.hset(k.plans(id), Object.fromEntries(chunk.map((h) => [h.hostId, JSON.stringify(h.job)])));
+      p.hset(k.hostDomains(id), Object.fromEntries(chunk.map((h) => [h.hostId, h.domain])));
+      p.hset(k.hostStates(id), Object.fromEntries(chunk.map((h) => [h.hostId, 'pending'])));
+      p.sadd(`${k.hostStateSetPrefix(id)}pending`, ...chunk.map((h) => h.hostId));
+      p.hincrby(k.stateCounts(id), 'pending', chunk.length);
+      await p.exec();
+    }
+    const stats = this.redis.pipeline();
+    for (const v of planValidations) for (const [field, by] of validationStat('plan', v.result, v.reason, v.count)) stats.hincrby(k.stats(id), field, by);
+    await stats.exec();
+    await this.redis.sadd(k.rolloutIndex(), id);
+    const now = Date.now();
+    const skipped = hosts.filter((h): h is Extract<RolloutHostInput, { skip: unknown }> => 'skip' in h);
+    // A thousand journals at a time, not one round trip each: two thirds of a 100,000-host fleet
+    // can be skipped, and one by one their outcomes took most of the create call.
+    for (let i = 0; i < skipped.length; i += CHUNK) {
+      await Promise.all(
+        skipped.slice(i, i + CHUNK).map((h) => {
+          const outcome: OutcomeEntry = { type: 'outcome', at: now, outcome: 'skipped', reasons: h.skip.reasons as OutcomeEntry['reasons'], error: h.skip.error };
+          return new RedisHandoverJournal(this.redis, k, id, h.hostId, { empty: true, groupCommit: this.groupCommit }).append(`${id}.${h.hostId}`, outcome);
+        }),
+      );
+    }
+    const skipResults = this.redis.pipeline();
+    for (const h of skipped) {
+      skipResults.hset(k.results(id), h.hostId, JSON.stringify({ outcome: 'skipped', reasons: h.skip.reasons, error: h.skip.error }));
+      skipResults.sadd(k.done(id), h.hostId);
+    }
+    await skipResults.exec();
+    await this.redis.hset(k.admission(id), {
+      status: rollout.status,
+      startAt: rollout.spec.window.startAt,
+      cutoffAt: rollout.spec.window.cutoffAt,
+      maxConcurrent: rollout.limits.maxConcurrent,
+      maxFailures: rollout.limits.maxFailures,
+      domainLimit: rollout.spec.maxPerFailureDomain?.limit ?? 0,
+      batches: JSON.stringify(rollout.limits.batches),
+      requireApproval: rollout.spec.canary.requireApproval ? '1' : '0',
+      batch: 0,
+      batchAdmitted: 0,
+      inflight: 0,
+      failures: 0,
+      finished: skipped.length,
+    });
+    await this.redis.sadd(k.activeRollouts(), id);
+    await this.redis.zadd(k.rolloutList(), rollout.createdAt, id);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.admission(id))) === 1;
+  }
+
+  async get(id: string): Promise<RolloutView | null> {
+    const [raw, admFlat, countsFlat] = (await ROLLOUT_VIEW.run(this.redis, [this.keys.rollout(id), this.keys.admission(id), this.keys.stateCounts(id)])) as [
+      string | false | null,
+      string[],
+      string[],
+    ];
+    const adm = Object.fromEntries(fieldsOf(admFlat));
+    const counts = fieldsOf(countsFlat);
+    if (!raw || !adm.status) return null;
+    const rollout = JSON.parse(raw) as Rollout;
+    const hostsByState: Record<string, number> = {};
+    for (const [state, n] of counts) if (Number(n) > 0) hostsByState[state] = Number(n);
+    return {
+      ...rollout,
+      status: adm.status as RolloutStatus,
+      statusReason: adm.statusReason,
+      batch: Number(adm.batch),
+      finishedAt: adm.finishedAt === undefined ? undefined : Number(adm.finishedAt),
+      inflight: Number(adm.inflight),
+      failures: Number(adm.failures),
+      finished: Number(adm.finished),
+      hostsByState,
+    };
+  }
+
+  /** Newest first. */
+  async list(limit = 50): Promise<RolloutView[]> {
+    const ids = await this.redis.zrevrange(this.keys.rolloutList(), 0, limit - 1);
+    const views = await Promise.all(ids.map((id) => this.get(id)));
+    return views.filter((v): v is RolloutView => v !== null);
+  }
+
+  async activeIds(): Promise<string[]> {
+    return this.redis.smembers(this.keys.activeRollouts());
+  }
+
+  async status(id: string): Promise<RolloutStatus | null> {
+    return (await this.redis.hget(this.keys.admission(id), 'status')) as RolloutStatus | null;
+  }
+
+  async control(id: string, action: RolloutAction): Promise<{ applied: boolean; status: string }> {
+    const [applied, status] = (await CONTROL.run(this.redis, [this.keys.admission(id)], [action])) as [number, string];
+    return { applied: applied === 1, status };
+  }
+
+  /** Atomically admits what the limits allow now; returns the jobs to enqueue. */
+  async admit(id: string, now = Date.now()): Promise<HandoverOrder[]> {
+    const k = this.keys;
+    const admitted = (await ADMIT.run(
+      this.redis,
+      [k.admission(id), k.pending(id), k.admitted(id), k.domainInflight(id), k.hostDomains(id), k.hostStates(id), k.stateCounts(id), k.plans(id)],
+      [now, 2_000, k.hostStateSetPrefix(id)],
+    )) as string[];
+    // Pairs of host id and plan; a host without a plan is left to reconciliation, as jobsOf does.
+    const jobs: HandoverOrder[] = [];
+    for (let i = 0; i + 1 < admitted.length; i += 2) if (admitted[i + 1] !== '') jobs.push(JSON.parse(admitted[i + 1]) as HandoverOrder);
+    return jobs;
+  }
+
+  async jobsOf(id: string, hosts: string[]): Promise<HandoverOrder[]> {
+    if (hosts.length === 0) return [];
+    const raw = await this.redis.hmget(this.keys.plans(id), ...hosts);
+    return raw.flatMap((r) => (r === null ? [] : [JSON.parse(r) as HandoverOrder]));
+  }
+
+  /** Counts a host's outcome once (true the first time); frees its in-flight slot; may halt the rollout. */
+  async recordOutcome(id: string, hostId: string, outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'reasons' | 'error'>): Promise<boolean> {
+    const k = this.keys;
+    const first = await RECORD_OUTCOME.run(
+      this.redis,
+      [k.admission(id), k.admitted(id), k.done(id), k.domainInflight(id), k.hostDomains(id), k.results(id), k.plans(id)],
+      [hostId, outcome.outcome, outcomeResultJson(outcome)],
+    );
+    return first === 1;
+  }
+
+  async advance(id: string, now = Date.now()): Promise<{ status: RolloutStatus; finished: boolean }> {
+    const [status, , finished] = (await ADVANCE.run(this.redis, [this.keys.admission(id), this.keys.pending(id)], [now])) as [string, number, number];
+    // Idempotent, so a coordinator that died right after finishing still removes it on its next pass.
+    if (finished === 1) await this.redis.srem(this.keys.activeRollouts(), id);
+    return { status: status as RolloutStatus, finished: finished === 1 };
+  }
+
+  /** Ends up to `max` hosts that will never start (halt, abort, cutoff) as `cancelled`. */
+  async cancelPending(id: string, reason: string, max = 500): Promise<number> {
+    const hosts = (await this.redis.lpop(this.keys.pending(id), max)) ?? [];
+    const at = Date.now();
+    await Promise.all(
+      hosts.map((hostId) => {
+        const outcome: OutcomeEntry = { type: 'outcome', at, outcome: 'cancelled', reasons: [], error: reason };
+        // A pending host never started: its journal is empty.
+        const journal = new RedisHandoverJournal(this.redis, this.keys, id, hostId, { countOutcomes: true, empty: true, groupCommit: this.groupCommit });
+        return journal.append(`${id}.${hostId}`, outcome);
+      }),
+    );
+    return hosts.length;
+  }
+
+  /** Hosts admitted before `before` that still have no outcome (for the coordinator's reconciliation). */
+  async admittedBefore(id: string, before: number, max = 1000): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.admitted(id), 0, before, 'LIMIT', 0, max);
+  }
+
+  async pendingCount(id: string): Promise<number> {
+    return this.redis.llen(this.keys.pending(id));
+  }
+
+  /** Hosts of the rollout, optionally only those in one state, a page at a time (SSCAN cursor). */
+  async hosts(id: string, opts: { state?: string; cursor?: string; limit?: number }): Promise<{ hosts: HostResult[]; nextCursor: string | null }> {
+    const limit = opts.limit ?? 100;
+    const k = this.keys;
+    let ids: string[];
+    let next: string;
+    if (opts.state) {
+      [next, ids] = await this.redis.sscan(`${k.hostStateSetPrefix(id)}${opts.state}`, opts.cursor ?? '0', 'COUNT', limit);
+    } else {
+      const [cursor, flat] = await this.redis.hscan(k.hostStates(id), opts.cursor ?? '0', 'COUNT', limit);
+      next = cursor;
+      ids = flat.filter((_, i) => i % 2 === 0);
+    }
+    if (ids.length === 0) return { hosts: [], nextCursor: next === '0' ? null : next };
+    const [states, results] = await Promise.all([this.redis.hmget(k.hostStates(id), ...ids), this.redis.hmget(k.results(id), ...ids)]);
+    const hosts = ids.map((hostId, i) => ({
+      hostId,
+      state: states[i] ?? 'unknown',
+      ...(results[i] ? (JSON.parse(results[i]!) as Omit<HostResult, 'hostId' | 'state'>) : {}),
+    }));
+    return { hosts, nextCursor: next === '0' ? null : next };
+  }
+}
+
+/**
+ * A rollout's record, admission hash and state counts at one moment. A script rather than MULTI:
+ * the status is polled by every watching client, and building ioredis's transaction object cost
+ * more of the planner's CPU than the rest of the call's Redis work.
+ */
+const ROLLOUT_VIEW = new LuaScript(`
+return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
+`);
