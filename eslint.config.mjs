@@ -49,4 +49,15 @@ export default tseslint.config(
     },
   },
   ...libRules,
+  {
+    // BullMQ is libs/jobs' business; the worker's processors and module are its Nest shell.
+    files: ['apps/**', 'test/**', 'scripts/**'],
+    ignores: ['apps/worker/src/**/*.processor.ts', 'apps/worker/src/worker.module.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: ['bullmq', '@nestjs/bullmq'].map((name) => ({ name, message: 'reach the queues through @luo-fleet/jobs (its ports, QueueCounter, EmptyJobs)' })) },
+      ],
+    },
+  },
 );

@@ -4,16 +4,15 @@
  * the same number of EMPTY BullMQ jobs through two no-op workers of the same concurrency, run
  * before and after the handovers.
  * Each run first puts WARMUP jobs of its own kind through its fresh workers, not counted: a cold
- * worker spends its first thousands of jobs compiling (V8's optimising compiler ran on ~5% of the
- * samples of a cold run), which is not what a rollout of a fleet costs once it runs.
+ * worker spends its first thousands of jobs compiling, which is not what a rollout of a fleet costs
+ * once it runs.
  * Targets: handovers/s >= 1/4 of empty jobs/s, and >= 1,000/s.
  */
 import { performance } from 'node:perf_hooks';
-import { Queue } from 'bullmq';
 import { RedisSimulatedHostStore } from '@luo-fleet/simulated-host';
 import { type HandoverPlan } from '@luo-fleet/handover';
 import { FleetKeys } from '@luo-fleet/redis';
-import { HANDOVER_JOB_OPTIONS, HANDOVER_QUEUE, WORKER_NODE_FLAGS, type HandoverJobData } from '@luo-fleet/jobs';
+import { HANDOVER_QUEUE, openEmptyJobs, openHandoverJobs, openQueueCounter, WORKER_NODE_FLAGS, type HandoverJobData, type QueueCounter } from '@luo-fleet/jobs';
 import { BENCH_REDIS_URL, benchNamespace, redisCpuSeconds, type BenchNamespace } from './bench-redis';
 import { spawnBuilt, spawnWorker, until, workerEnv, type BenchChild } from './bench-processes';
 import { BATCH, eligibleSimulatedHosts, outcomeCount } from './bench-fleet';
@@ -26,6 +25,8 @@ const WORKERS = 2;
 const ROLLOUT = 'bench';
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2_000);
 const WARMUP_ROLLOUT = 'bench-warmup';
+/** The baseline's own queue, in its own namespace. */
+const EMPTY_QUEUE = 'empty';
 /** Extra node flags for the handover workers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const WORKER_NODE_ARGS = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -46,12 +47,12 @@ function cpuSecondsSince(from: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
-async function addInBatches<T>(queue: Queue<T>, jobs: { name: string; data: T; opts: object }[]): Promise<void> {
-  for (let i = 0; i < jobs.length; i += BATCH) await queue.addBulk(jobs.slice(i, i + BATCH) as never);
+async function inBatches<T>(items: readonly T[], add: (batch: T[]) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += BATCH) await add(items.slice(i, i + BATCH));
 }
 
-async function workersReady(queue: Queue, n: number): Promise<void> {
-  await until(`${n} workers on queue ${queue.name}`, async () => (await queue.getWorkersCount()) >= n, 60_000, 100);
+async function workersReady(queue: QueueCounter, n: number): Promise<void> {
+  await until(`${n} workers on queue ${queue.name}`, async () => (await queue.workers()) >= n, 60_000, 100);
 }
 
 /** A run's rate and its CPU (Redis and workers together) per job or handover. */
@@ -64,7 +65,9 @@ interface RunFigures {
 async function emptyJobRate(): Promise<RunFigures> {
   const ns = benchNamespace('empty');
   const bullPrefix = `{${ns.prefix}}`;
-  const queue = new Queue('empty', { connection: { url: BENCH_REDIS_URL }, prefix: bullPrefix });
+  const queue = openEmptyJobs({ url: BENCH_REDIS_URL }, bullPrefix, EMPTY_QUEUE);
+  const counter = openQueueCounter({ url: BENCH_REDIS_URL }, bullPrefix, EMPTY_QUEUE);
+  const completed = async () => (await counter.jobs('completed')).completed;
   const children: BenchChild[] = [];
   try {
     for (let w = 0; w < WORKERS; w++) {
@@ -72,21 +75,22 @@ async function emptyJobRate(): Promise<RunFigures> {
         // With the handover workers' Node flags: the baseline is not a differently tuned process.
         spawnBuilt(
           'scripts/bench/empty-job-worker.js',
-          { REDIS_URL: BENCH_REDIS_URL, BENCH_BULL_PREFIX: bullPrefix, BENCH_QUEUE: 'empty', WORKER_CONCURRENCY: String(CONCURRENCY) },
+          { REDIS_URL: BENCH_REDIS_URL, BENCH_BULL_PREFIX: bullPrefix, BENCH_QUEUE: EMPTY_QUEUE, WORKER_CONCURRENCY: String(CONCURRENCY) },
           [...WORKER_NODE_FLAGS],
         ),
       );
     }
-    await workersReady(queue, WORKERS);
-    const jobs = [...Array(WARMUP + HOSTS)].map((_, i) => ({ name: 'empty', data: { i }, // Kept until counted (completed handover jobs are removed at once; they are counted from the stats hash).
-      opts: { ...HANDOVER_JOB_OPTIONS, removeOnComplete: { count: WARMUP + HOSTS }, jobId: `e.${i}` } }));
-    await addInBatches(queue, jobs.slice(0, WARMUP));
-    await until('warm-up empty jobs', async () => (await queue.getCompletedCount()) >= WARMUP, 120_000, 10);
+    await workersReady(counter, WORKERS);
+    const ids = Array.from({ length: WARMUP + HOSTS }, (_, i) => `e.${i}`);
+    // Kept until counted (completed handover jobs are removed at once; they are counted from the stats hash).
+    const add = (batch: string[]) => queue.add(batch, { keepCompleted: WARMUP + HOSTS });
+    await inBatches(ids.slice(0, WARMUP), add);
+    await until('warm-up empty jobs', async () => (await completed()) >= WARMUP, 120_000, 10);
     const cpu = await cpuMeter(ns.redis, children);
     const t0 = performance.now();
     const harness0 = process.cpuUsage();
-    await addInBatches(queue, jobs.slice(WARMUP));
-    await until('empty jobs', async () => (await queue.getCompletedCount()) >= WARMUP + HOSTS, 120_000, 10);
+    await inBatches(ids.slice(WARMUP), add);
+    await until('empty jobs', async () => (await completed()) >= WARMUP + HOSTS, 120_000, 10);
     const seconds = (performance.now() - t0) / 1000;
     const used = await cpu(HOSTS);
     console.log(
@@ -96,7 +100,7 @@ async function emptyJobRate(): Promise<RunFigures> {
     return { perSecond: HOSTS / seconds, cpuUs: used.redisUs + used.workersUs };
   } finally {
     await Promise.all(children.map((c) => c.stop()));
-    await queue.close();
+    await Promise.all([queue.close(), counter.close()]);
     await ns.drop();
   }
 }
@@ -105,7 +109,8 @@ async function handoverRate(): Promise<RunFigures> {
   const ns = benchNamespace('handover');
   const keys = new FleetKeys(ns.prefix);
   const store = new RedisSimulatedHostStore(ns.redis, ns.prefix);
-  const queue = new Queue<HandoverJobData>(HANDOVER_QUEUE, { connection: { url: BENCH_REDIS_URL }, prefix: keys.bullPrefix() });
+  const handovers = openHandoverJobs({ url: BENCH_REDIS_URL }, keys.bullPrefix());
+  const counter = openQueueCounter({ url: BENCH_REDIS_URL }, keys.bullPrefix(), HANDOVER_QUEUE);
   const children: BenchChild[] = [];
   try {
     const t0 = performance.now();
@@ -130,16 +135,16 @@ async function handoverRate(): Promise<RunFigures> {
         ),
       );
     }
-    await workersReady(queue, WORKERS);
-    const jobsOf = (list: HandoverPlan[]) =>
-      list.map((plan) => ({ name: 'handover', data: { plan, driver: { kind: 'simulated' as const } }, opts: { ...HANDOVER_JOB_OPTIONS, jobId: plan.handoverId } }));
-    await addInBatches(queue, jobsOf(warmupPlans));
+    await workersReady(counter, WORKERS);
+    const ordersOf = (list: HandoverPlan[]): HandoverJobData[] => list.map((plan) => ({ plan, driver: { kind: 'simulated' } }));
+    const enqueue = (batch: HandoverJobData[]) => handovers.enqueue(batch);
+    await inBatches(ordersOf(warmupPlans), enqueue);
     await until('warm-up handovers', async () => Number(await ns.redis.hget(keys.stats(WARMUP_ROLLOUT), 'h|updated')) >= WARMUP, 120_000, 10);
-    const jobs = jobsOf(plans);
+    const orders = ordersOf(plans);
     const cpu = await cpuMeter(ns.redis, children);
     const t1 = performance.now();
     const harness0 = process.cpuUsage();
-    await addInBatches(queue, jobs);
+    await inBatches(orders, enqueue);
     const enqueued = performance.now() - t1;
     const harnessEnqueue = cpuSecondsSince(harness0);
     await until('handover outcomes', async () => (await outcomeCount(ns.redis, keys.stats(ROLLOUT))) >= HOSTS, 170_000, 10);
@@ -162,14 +167,14 @@ async function handoverRate(): Promise<RunFigures> {
     throw err;
   } finally {
     await Promise.all(children.map((c) => c.stop()));
-    await queue.close();
+    await Promise.all([handovers.close(), counter.close()]);
     await ns.drop();
   }
 }
 
 export async function run(): Promise<void> {
-  // The baseline runs before and after the handovers, and the ratio uses their mean: this
-  // machine's speed drifts by a quarter within minutes, which one baseline alone would put into the ratio.
+  // The baseline runs before and after the handovers, and the ratio uses their mean: a shared
+  // machine's speed drifts within minutes, which one baseline alone would put into the ratio.
   console.log(`(each run's workers first take ${WARMUP} jobs of its kind, not counted)`);
   const before = await emptyJobRate();
   const handover = await handoverRate();

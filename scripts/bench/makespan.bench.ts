@@ -4,7 +4,7 @@
  * HTTP API. Wall time from the create call to the last outcome against the ideal
  * hosts x handover time / concurrency (target: within 10%). Meanwhile 50 clients poll
  * GET /v1/rollouts/:id on the (spawned) planner, each pausing 100 ms between polls; p50/p99 of
- * that. Then the same again with clients that never pause (a stress figure: they keep a core busy).
+ * that. Then the same again with clients that never pause (a stress figure: they keep the planner busy).
  */
 import { performance } from 'node:perf_hooks';
 import { FleetKeys } from '@luo-fleet/redis';
@@ -157,7 +157,7 @@ export async function run(): Promise<void> {
     const paced = await measuredRollout(planner, ns, keys, 'makespan', handoverMs, POLL_PAUSE_MS);
     console.log(`${paced.ratio <= 1.1 ? 'PASS' : 'MISS'} makespan within 10% of ideal (ratio ${paced.ratio.toFixed(3)}, clients pausing ${POLL_PAUSE_MS} ms between polls)`);
     if (STRESS) {
-      // The same rollout again with clients that never pause: the planner then takes a whole core of this machine.
+      // The same rollout again with clients that never pause: the planner is then busy all the time.
       await registerHosts(planner, SEED, 'stress', HOSTS, 2 * HOSTS, 'eligible');
       const stress = await measuredRollout(planner, ns, keys, 'stress', handoverMs, 0);
       console.log(`stress (clients without pause): makespan ratio ${stress.ratio.toFixed(3)}, status p99 ${stress.p99.toFixed(1)} ms`);

@@ -1,5 +1,5 @@
 /**
- * A fleet of 100,000 hosts (BENCH_HOSTS to change it; 20,000 runs in about a minute):
+ * A fleet of 100,000 hosts (BENCH_HOSTS to change it):
  * generated with 32 devices each, registered through the planner's POST /v1/hosts:batch (1000 per
  * call), planned and created as one rollout through POST /v1/rollouts (maxConcurrent 1000, zero
  * phase latency), run to the end by two workers (concurrency 500 each). Prints hosts/s of each

@@ -1,8 +1,7 @@
 import IORedis from 'ioredis';
-import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetKeys } from '@luo-fleet/redis';
-import { HANDOVER_QUEUE } from '@luo-fleet/jobs';
+import { HANDOVER_QUEUE, openEmptyJobs, startEmptyJobWorker, type EmptyJobs, type EmptyJobWorker } from '@luo-fleet/jobs';
 import { createMetricsApp, type MetricsApp } from './metrics-app-under-test';
 import { scrape, valueOf, type Sample } from './exposition';
 import { failedHost, rolledBackHost, skippedHost, stuckHost, updatedHost } from './handover-scenario';
@@ -12,8 +11,8 @@ const prefix = testPrefix();
 const keys = new FleetKeys(prefix);
 const redis = new IORedis(REDIS_URL);
 let app: MetricsApp;
-let worker: Worker;
-let queue: Queue;
+let worker: EmptyJobWorker;
+let queue: EmptyJobs;
 
 const start = () => createMetricsApp({ redis: { url: REDIS_URL, prefix }, host: '127.0.0.1', port: 0 }, ['error']);
 
@@ -32,10 +31,10 @@ beforeAll(async () => {
     recordInChildProcess({ redisUrl: REDIS_URL, prefix, rolloutId: 'r2', handovers: [skippedHost('c1'), updatedHost('c2')] }),
   ]);
   const connection = { url: REDIS_URL, maxRetriesPerRequest: null };
-  queue = new Queue(HANDOVER_QUEUE, { connection, prefix: keys.bullPrefix() });
-  await queue.addBulk([1, 2, 3].map((i) => ({ name: 'handover', data: {}, opts: { jobId: `j${i}`, delay: 3_600_000 } })));
-  worker = new Worker(HANDOVER_QUEUE, async () => undefined, { connection, prefix: keys.bullPrefix() });
-  await worker.waitUntilReady();
+  queue = openEmptyJobs(connection, keys.bullPrefix(), HANDOVER_QUEUE);
+  await queue.add(['j1', 'j2', 'j3'], { delayMs: 3_600_000 });
+  worker = startEmptyJobWorker(connection, keys.bullPrefix(), HANDOVER_QUEUE);
+  await worker.ready();
   app = await start();
 }, 60_000);
 

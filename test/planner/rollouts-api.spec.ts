@@ -1,6 +1,5 @@
-import { Queue } from 'bullmq';
 import { FleetKeys } from '@luo-fleet/redis';
-import { ROLLOUT_QUEUE, rolloutJobId } from '@luo-fleet/jobs';
+import { openRolloutJobs, type BullRolloutJobs } from '@luo-fleet/jobs';
 import { RolloutStore } from '@luo-fleet/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { host, physfnHost, singletonHost } from './host-topologies';
@@ -11,7 +10,7 @@ const MIN = 60_000;
 let p: PlannerUnderTest;
 let keys: FleetKeys;
 let store: RolloutStore;
-let queue: Queue;
+let coordinatorJobs: BullRolloutJobs;
 
 /** Every key of this test's namespace but the audit log (which records refused calls too, by design). */
 async function stateKeys(): Promise<string[]> {
@@ -44,7 +43,7 @@ beforeAll(async () => {
   p = await startPlanner();
   keys = new FleetKeys(p.prefix);
   store = new RolloutStore(p.redis, keys);
-  queue = new Queue(ROLLOUT_QUEUE, { connection: p.redis, prefix: keys.bullPrefix() });
+  coordinatorJobs = openRolloutJobs(p.redis, keys.bullPrefix());
   const za = (rack: string) => ({ rack, zone: 'za' });
   const res = await p.call('POST', '/v1/hosts:batch', {
     body: {
@@ -64,7 +63,7 @@ beforeAll(async () => {
   expect(res.status).toBe(200);
 });
 afterAll(async () => {
-  await queue?.close();
+  await coordinatorJobs?.close();
   await p?.close();
 });
 
@@ -94,12 +93,12 @@ describe('POST /v1/rollouts', () => {
     const view = await store.get(rollout.id);
     expect(view).toMatchObject({ id: rollout.id, status: 'scheduled', hostCount: 6, limits: rollout.limits, hostsByState: { pending: 4, skipped: 2 } });
 
-    const job = await queue.getJob(rolloutJobId(rollout.id));
+    const job = await coordinatorJobs.find(rollout.id);
     expect(job?.data).toEqual({ rolloutId: rollout.id });
-    expect(await job?.getState()).toBe('delayed');
+    expect(job?.state).toBe('delayed');
     // Delayed until the window opens (minus the time the request took).
-    expect(job!.opts.delay).toBeGreaterThan(10 * MIN - 30_000);
-    expect(job!.opts.delay).toBeLessThanOrEqual(10 * MIN);
+    expect(job!.delayMs).toBeGreaterThan(10 * MIN - 30_000);
+    expect(job!.delayMs).toBeLessThanOrEqual(10 * MIN);
 
     const got = await p.call('GET', `/v1/rollouts/${rollout.id}`, { as: 'viewer' });
     expect(got.status).toBe(200);
@@ -132,7 +131,7 @@ describe('POST /v1/rollouts', () => {
     ]);
     expect(await stateKeys()).toEqual(before);
     expect(await store.get(res.body.rollout.id)).toBeNull();
-    expect(await queue.getJob(rolloutJobId(res.body.rollout.id))).toBeUndefined();
+    expect(await coordinatorJobs.find(res.body.rollout.id)).toBeUndefined();
   });
 
   it('with an Idempotency-Key: one rollout, the same answer on a repeat, 409 for another body', async () => {

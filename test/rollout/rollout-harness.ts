@@ -1,9 +1,8 @@
-import { Queue } from 'bullmq';
 import { createSimulatedHost, RedisSimulatedHostStore, type FaultPlan } from '@luo-fleet/simulated-host';
 import { createRollout, type RolloutCreation } from '../../apps/planner/src/rollouts/rollout-creation';
 import { FleetKeys } from '@luo-fleet/redis';
 import { InventoryStore, RolloutStore, type RolloutView } from '@luo-fleet/store';
-import { ROLLOUT_JOB_OPTIONS, ROLLOUT_QUEUE, rolloutJobId } from '@luo-fleet/jobs';
+import { openRolloutJobs, type BullRolloutJobs } from '@luo-fleet/jobs';
 import type { RolloutSpec } from '@luo-fleet/rollout';
 import { TEST_REDIS_URL, type RedisNamespace } from '../support/redis-namespace';
 import { startApp, waitFor, type AppProcess } from '../support/app-process';
@@ -18,7 +17,7 @@ export class RolloutHarness {
   readonly inventory: InventoryStore;
   readonly rollouts: RolloutStore;
   readonly simulated: RedisSimulatedHostStore;
-  readonly coordinatorQueue: Queue;
+  readonly coordinatorJobs: BullRolloutJobs;
   workers: AppProcess[] = [];
 
   constructor(
@@ -29,7 +28,7 @@ export class RolloutHarness {
     this.inventory = new InventoryStore(ns.redis, ns.prefix);
     this.rollouts = new RolloutStore(ns.redis, this.keys);
     this.simulated = new RedisSimulatedHostStore(ns.redis, ns.prefix);
-    this.coordinatorQueue = new Queue(ROLLOUT_QUEUE, { connection: { url: TEST_REDIS_URL }, prefix: this.keys.bullPrefix() });
+    this.coordinatorJobs = openRolloutJobs({ url: TEST_REDIS_URL }, this.keys.bullPrefix());
   }
 
   /** Registers `count` hosts labelled fleet=<fleet>, spread over `racks` racks; `faults` by host index. */
@@ -69,7 +68,7 @@ export class RolloutHarness {
         simulatedHosts: this.simulated,
         enqueueCoordinator: async (id, delay) => {
           if (opts.enqueue === false) return;
-          await this.coordinatorQueue.add('rollout', { rolloutId: id }, { ...ROLLOUT_JOB_OPTIONS, jobId: rolloutJobId(id), delay });
+          await this.coordinatorJobs.enqueue(id, delay);
         },
       },
       full,
@@ -126,7 +125,7 @@ export class RolloutHarness {
 
   async close(): Promise<void> {
     await this.killWorkers();
-    await this.coordinatorQueue.close();
+    await this.coordinatorJobs.close();
   }
 }
 

@@ -1,9 +1,8 @@
-import { Queue } from 'bullmq';
 import { buildPreservationSet } from '@luo-fleet/preservation';
 import { buildHandoverPlan, type HandoverPlan, type OutcomeEntry } from '@luo-fleet/handover';
 import { createSimulatedHost, RedisSimulatedHostStore, type FaultPlan, type SimulatedHostState } from '@luo-fleet/simulated-host';
 import { FleetKeys } from '@luo-fleet/redis';
-import { HANDOVER_QUEUE, type HandoverJobData } from '@luo-fleet/jobs';
+import { openHandoverJobs, type BullHandoverJobs } from '@luo-fleet/jobs';
 import { RedisHandoverJournal } from '@luo-fleet/store';
 import { foldJournal, type JournalEntry } from '@luo-fleet/handover';
 import { TEST_REDIS_URL, type RedisNamespace } from '../support/redis-namespace';
@@ -17,13 +16,14 @@ export const TARGET_KERNEL = '6.18.3-luo';
 export class HandoverHarness {
   readonly keys: FleetKeys;
   readonly store: RedisSimulatedHostStore;
-  readonly queue: Queue<HandoverJobData>;
+  readonly jobs: BullHandoverJobs;
   readonly workers: AppProcess[] = [];
 
   constructor(readonly ns: RedisNamespace) {
     this.keys = new FleetKeys(ns.prefix);
     this.store = new RedisSimulatedHostStore(ns.redis, ns.prefix);
-    this.queue = new Queue(HANDOVER_QUEUE, { connection: { url: TEST_REDIS_URL }, prefix: this.keys.bullPrefix() });
+    // Quicker, steadier retries than a fleet's, and finished jobs kept.
+    this.jobs = openHandoverJobs({ url: TEST_REDIS_URL }, this.keys.bullPrefix(), { attempts: 50, backoff: { type: 'fixed', delay: 200 } });
   }
 
   async host(hostId: string, faults: FaultPlan = {}, rolloutId = 'r1'): Promise<HandoverPlan> {
@@ -39,7 +39,7 @@ export class HandoverHarness {
   }
 
   async enqueue(plan: HandoverPlan): Promise<void> {
-    await this.queue.add('handover', { plan, driver: { kind: 'simulated' } }, { jobId: plan.handoverId, attempts: 50, backoff: { type: 'fixed', delay: 200 } });
+    await this.jobs.enqueue([{ plan, driver: { kind: 'simulated' } }]);
   }
 
   startWorker(env: Record<string, string> = {}): AppProcess {
@@ -77,7 +77,7 @@ export class HandoverHarness {
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.kill('SIGKILL')));
-    await this.queue.close();
+    await this.jobs.close();
   }
 }
 

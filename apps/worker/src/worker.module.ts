@@ -2,12 +2,13 @@ import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { coalesceWrites, connectRedis, FleetKeys, type RedisClient } from '@luo-fleet/redis';
-import { HANDOVER_QUEUE, ROLLOUT_QUEUE } from '@luo-fleet/jobs';
+import { BullHandoverJobs, BullRolloutJobs, HANDOVER_QUEUE, ROLLOUT_QUEUE, type HandoverJobs } from '@luo-fleet/jobs';
 import { RolloutStore } from '@luo-fleet/store';
 import { RolloutCoordinator } from './rollout/rollout-coordinator';
 import { RolloutProcessor } from './rollout/rollout.processor';
 import { CoordinatorWatchdog } from './rollout/coordinator-watchdog';
 import { loadWorkerConfig, type WorkerConfig } from './worker-config';
+import { HANDOVER_JOBS, ROLLOUT_JOBS } from './job-ports';
 import { HandoverProcessor } from './handover/handover.processor';
 import { HandoverRunner } from './handover/handover-runner';
 import { hostDriverFactory } from './handover/host-drivers';
@@ -43,10 +44,9 @@ function bullConnection(c: WorkerConfig) {
     {
       provide: WORKER_REDIS,
       inject: [WORKER_CONFIG],
-      // Each turn's commands in one write (see coalesceWrites; measured: 568 -> 628 handovers/s,
-      // worker CPU per handover 2.02 -> 1.74 ms). Not ioredis's auto-pipelining: with a hundred
-      // handovers stepping at once its one-pipeline-in-flight rule made each host wait for the
-      // others (2,000-host makespan ratio 1.08 with it, 1.05 without, on a faster machine).
+      // Each turn's commands in one write (see coalesceWrites). Not ioredis's auto-pipelining: with
+      // a hundred handovers stepping at once, its one-pipeline-in-flight rule makes each host wait
+      // for the others.
       useFactory: (c: WorkerConfig) => coalesceWrites(connectRedis(c.redis)),
     },
     {
@@ -54,11 +54,14 @@ function bullConnection(c: WorkerConfig) {
       inject: [WORKER_REDIS, WORKER_CONFIG],
       useFactory: (redis: RedisClient, c: WorkerConfig) => new RolloutStore(redis, new FleetKeys(c.redis.prefix)),
     },
+    // The queues BullModule registered (on its connection), behind the libs/jobs ports.
+    { provide: HANDOVER_JOBS, inject: [getQueueToken(HANDOVER_QUEUE)], useFactory: (queue: Queue) => new BullHandoverJobs(queue) },
+    { provide: ROLLOUT_JOBS, inject: [getQueueToken(ROLLOUT_QUEUE)], useFactory: (queue: Queue) => new BullRolloutJobs(queue) },
     {
       provide: RolloutCoordinator,
-      inject: [WORKER_REDIS, WORKER_CONFIG, RolloutStore, getQueueToken(HANDOVER_QUEUE)],
-      useFactory: (redis: RedisClient, c: WorkerConfig, store: RolloutStore, queue: Queue) =>
-        new RolloutCoordinator(redis, new FleetKeys(c.redis.prefix), store, queue, {
+      inject: [WORKER_REDIS, WORKER_CONFIG, RolloutStore, HANDOVER_JOBS],
+      useFactory: (redis: RedisClient, c: WorkerConfig, store: RolloutStore, handovers: HandoverJobs) =>
+        new RolloutCoordinator(redis, new FleetKeys(c.redis.prefix), store, handovers, {
           tickMs: c.COORDINATOR_TICK_MS,
           reconcileAfterMs: 10_000,
           reconcileEveryMs: 2_000,

@@ -1,37 +1,33 @@
-import { Queue } from 'bullmq';
 import type { RedisClient } from '@luo-fleet/redis';
 import { FleetKeys } from '@luo-fleet/redis';
-import { HANDOVER_QUEUE } from '@luo-fleet/jobs';
-
-/** The coordinator's queue (one job per rollout tick); the handover queue has one job per host. */
-export const ROLLOUT_QUEUE = 'rollout';
+import { HANDOVER_QUEUE, openQueueCounter, ROLLOUT_QUEUE, type QueueCounter } from '@luo-fleet/jobs';
 
 export interface QueueCensus {
   /** queue -> state -> jobs */
   jobs: Map<string, Record<string, number>>;
-  /** Workers connected to the handover queue (BullMQ names their Redis clients). */
+  /** Workers connected to the handover queue. */
   handoverWorkers: number;
 }
 
-/** Job counts by state and connected workers, read through BullMQ so its key layout stays its own business. */
+/** Job counts by state of the handover and rollout queues, and the workers on the handover queue. */
 export class QueueCensusReader {
-  private readonly queues: Queue[];
+  private readonly handovers: QueueCounter;
+  private readonly rollouts: QueueCounter;
 
   constructor(redis: RedisClient, keys: FleetKeys) {
-    this.queues = [HANDOVER_QUEUE, ROLLOUT_QUEUE].map((name) => {
-      const queue = new Queue(name, { connection: redis, prefix: keys.bullPrefix() });
-      queue.on('error', () => undefined); // surfaces as luo_fleet_redis_up 0
-      return queue;
-    });
+    // Errors surface on the reads that hit them, as luo_fleet_redis_up 0.
+    this.handovers = openQueueCounter(redis, keys.bullPrefix(), HANDOVER_QUEUE);
+    this.rollouts = openQueueCounter(redis, keys.bullPrefix(), ROLLOUT_QUEUE);
   }
 
   async read(): Promise<QueueCensus> {
-    const counts = await Promise.all(this.queues.map((q) => q.getJobCounts()));
-    const handoverWorkers = await this.queues[0].getWorkersCount();
-    return { jobs: new Map(this.queues.map((q, i) => [q.name, counts[i]])), handoverWorkers };
+    const counters = [this.handovers, this.rollouts];
+    const counts = await Promise.all(counters.map((q) => q.jobs()));
+    const handoverWorkers = await this.handovers.workers();
+    return { jobs: new Map(counters.map((q, i) => [q.name, counts[i]])), handoverWorkers };
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.queues.map((q) => q.close()));
+    await Promise.all([this.handovers.close(), this.rollouts.close()]);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, type Job } from 'bullmq';
-import { HANDOVER_QUEUE, type HandoverJobData, type HandoverJobResult } from '@luo-fleet/jobs';
+import { HANDOVER_QUEUE, readHandoverJob, type HandoverJobData, type HandoverJobResult } from '@luo-fleet/jobs';
 import { loadWorkerConfig } from '../worker-config';
 import { RolloutCoordinator } from '../rollout/rollout-coordinator';
 import { HandoverRunner, HostBusyError } from './handover-runner';
@@ -27,13 +27,14 @@ export class HandoverProcessor extends WorkerHost {
   }
 
   async process(job: Job<HandoverJobData>, token?: string): Promise<HandoverJobResult> {
+    const order = readHandoverJob(job.data);
     try {
-      const { outcome, counted } = await this.runner.run(job.data);
-      this.logger.log(`${job.data.plan.hostId}: ${outcome.outcome}${outcome.phase ? ` at ${outcome.phase}` : ''}`);
+      const { outcome, counted } = await this.runner.run(order);
+      this.logger.log(`${order.plan.hostId}: ${outcome.outcome}${outcome.phase ? ` at ${outcome.phase}` : ''}`);
       const result = { outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error };
       // This run's outcome was counted with its journal entry; one written by an earlier run is counted (once) here.
-      if (counted === 'first') await this.coordinator.admit(job.data.plan.rolloutId);
-      else if (counted === undefined) await this.coordinator.handoverFinished(job.data, result);
+      if (counted === 'first') await this.coordinator.admit(order.plan.rolloutId);
+      else if (counted === undefined) await this.coordinator.handoverFinished(order, result);
       return result;
     } catch (err) {
       if (err instanceof HostBusyError && token) {

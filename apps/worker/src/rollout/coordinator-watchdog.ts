@@ -1,14 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectQueue } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
 import { loadWorkerConfig } from '../worker-config';
-import { ROLLOUT_JOB_OPTIONS, ROLLOUT_QUEUE, rolloutJobId, type RolloutJobData } from '@luo-fleet/jobs';
+import type { RolloutJobs } from '@luo-fleet/jobs';
+import { ROLLOUT_JOBS } from '../job-ports';
 import { RolloutStore } from '@luo-fleet/store';
 
 /**
  * Every active rollout has a coordinator job. The planner stores a rollout and then enqueues its
- * job; if it died (or Redis went away) in between, the rollout would sit unrun. Adding a job under
- * the rollout's job id is a no-op while that job exists, so every worker may repeat this safely.
+ * job; if it died (or Redis went away) in between, the rollout would sit unrun. Enqueueing a
+ * rollout's job is a no-op while that job exists, so every worker may repeat this safely.
  */
 @Injectable()
 export class CoordinatorWatchdog implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -17,7 +16,7 @@ export class CoordinatorWatchdog implements OnApplicationBootstrap, OnApplicatio
 
   constructor(
     @Inject(RolloutStore) private readonly store: RolloutStore,
-    @InjectQueue(ROLLOUT_QUEUE) private readonly queue: Queue<RolloutJobData>,
+    @Inject(ROLLOUT_JOBS) private readonly jobs: RolloutJobs,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -34,9 +33,8 @@ export class CoordinatorWatchdog implements OnApplicationBootstrap, OnApplicatio
     for (const id of await this.store.activeIds()) {
       const view = await this.store.get(id);
       if (!view || view.finishedAt !== undefined) continue;
-      const jobId = rolloutJobId(id);
-      if (await this.queue.getJob(jobId)) continue;
-      await this.queue.add('rollout', { rolloutId: id }, { ...ROLLOUT_JOB_OPTIONS, jobId, delay: Math.max(0, view.spec.window.startAt - now) });
+      if (await this.jobs.has(id)) continue;
+      await this.jobs.enqueue(id, Math.max(0, view.spec.window.startAt - now));
       this.logger.warn(`rollout ${id} had no coordinator job: enqueued one`);
       added++;
     }

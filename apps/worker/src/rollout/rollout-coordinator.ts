@@ -1,8 +1,7 @@
-import type { Queue } from 'bullmq';
-import { foldJournal } from '@luo-fleet/handover';
+import { foldJournal, handoverIdOf } from '@luo-fleet/handover';
 import { TERMINAL_ROLLOUT_STATUSES, type RolloutStatus } from '@luo-fleet/rollout';
 import { compactFinishedRollout, RedisHandoverJournal, type RolloutStore } from '@luo-fleet/store';
-import { HANDOVER_JOB_OPTIONS, type HandoverJobData } from '@luo-fleet/jobs';
+import type { HandoverJobData, HandoverJobState, HandoverJobs } from '@luo-fleet/jobs';
 import { type FleetKeys } from '@luo-fleet/redis';
 import type { RedisClient } from '@luo-fleet/redis';
 
@@ -20,17 +19,20 @@ const CANCEL_REASON: Partial<Record<RolloutStatus, string>> = {
   expired: 'cutoff passed before this host started',
 };
 
+/** A handover whose job is in one of these states will still be run: reconciliation leaves it alone. */
+const LIVE_JOB_STATES: readonly HandoverJobState[] = ['active', 'waiting', 'delayed', 'prioritized', 'waiting-children'];
+
 /**
  * Moves one rollout through its hosts: admits what its limits allow (atomically, in Redis),
  * enqueues their handovers, advances canary batches, cancels what will never start, and repairs
- * what a crash lost. Plain TypeScript; the BullMQ processor only calls `drive`.
+ * what a crash lost. Plain TypeScript on the HandoverJobs port; the BullMQ processor only calls `drive`.
  */
 export class RolloutCoordinator {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
     private readonly store: RolloutStore,
-    private readonly handovers: Queue<HandoverJobData>,
+    private readonly handovers: HandoverJobs,
     private readonly settings: CoordinatorSettings,
   ) {}
 
@@ -65,11 +67,7 @@ export class RolloutCoordinator {
 
   async admit(rolloutId: string): Promise<number> {
     const jobs = await this.store.admit(rolloutId);
-    if (jobs.length > 0) {
-      await this.handovers.addBulk(
-        jobs.map((data) => ({ name: 'handover', data, opts: { ...HANDOVER_JOB_OPTIONS, jobId: data.plan.handoverId } })),
-      );
-    }
+    await this.handovers.enqueue(jobs);
     return jobs.length;
   }
 
@@ -80,19 +78,18 @@ export class RolloutCoordinator {
   async reconcile(rolloutId: string): Promise<void> {
     const stale = await this.store.admittedBefore(rolloutId, Date.now() - this.settings.reconcileAfterMs);
     for (const hostId of stale) {
-      const handoverId = `${rolloutId}.${hostId}`;
-      const job = await this.handovers.getJob(handoverId);
-      const state = job ? await job.getState() : 'missing';
-      if (['active', 'waiting', 'delayed', 'prioritized', 'waiting-children'].includes(state)) continue;
+      const handoverId = handoverIdOf(rolloutId, hostId);
+      const state = await this.handovers.state(handoverId);
+      if (LIVE_JOB_STATES.includes(state)) continue;
       const entries = await new RedisHandoverJournal(this.redis, this.keys, rolloutId, hostId).load(handoverId);
       const outcome = foldJournal(entries).outcome;
       if (outcome) {
         await this.store.recordOutcome(rolloutId, hostId, outcome);
         continue;
       }
-      if (job) await job.remove().catch(() => undefined);
+      if (state !== 'missing') await this.handovers.remove(handoverId).catch(() => undefined);
       const [data] = await this.store.jobsOf(rolloutId, [hostId]);
-      if (data) await this.handovers.add('handover', data, { ...HANDOVER_JOB_OPTIONS, jobId: handoverId });
+      if (data) await this.handovers.enqueue([data]);
     }
   }
 }

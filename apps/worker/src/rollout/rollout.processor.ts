@@ -1,7 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
-import { ROLLOUT_QUEUE, type RolloutJobData } from '@luo-fleet/jobs';
+import { readRolloutJob, ROLLOUT_QUEUE, type RolloutJobData } from '@luo-fleet/jobs';
 import { loadWorkerConfig } from '../worker-config';
 import { RolloutCoordinator } from './rollout-coordinator';
 
@@ -24,9 +24,10 @@ export class RolloutProcessor extends WorkerHost {
   }
 
   async process(job: Job<RolloutJobData>): Promise<string> {
-    this.logger.log(`driving rollout ${job.data.rolloutId}`);
-    const status = await this.coordinator.drive(job.data.rolloutId, () => !this.closing);
-    this.logger.log(`rollout ${job.data.rolloutId}: ${status}`);
+    const { rolloutId } = readRolloutJob(job.data);
+    this.logger.log(`driving rollout ${rolloutId}`);
+    const status = await this.coordinator.drive(rolloutId, () => !this.closing);
+    this.logger.log(`rollout ${rolloutId}: ${status}`);
     return status;
   }
 
