@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TopologyBuilder } from './topology-builder';
 import { parseVms, VmValidationError } from './vm-json';
@@ -82,5 +83,33 @@ describe('parseVms', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
     expect(issuesOf([vm('vm-a', [], { labels: { team: 7 } })])).toEqual([{ path: 'vms[0].labels.team', problem: 'expected text, received number' }]);
     expect(issuesOf([vm('vm-a', [], { labels: ['a'] })]).map((i) => i.path)).toEqual(['vms[0].labels']);
+  });
+});
+
+describe('parseVms on corrupted input', () => {
+  const FIELDS: Array<[string, (v: Record<string, unknown>) => void]> = [
+    ['id', (v) => (v.id = 42)],
+    ['devices', (v) => (v.devices = '0000:3b:00.0')],
+    ['devices[0]', (v) => (v.devices = ['zz:00.0'])],
+    ['memory', (v) => (v.memory = null)],
+    ['memory.backing', (v) => (v.memory = { backing: 'hugepages', sizeMiB: 1 })],
+    ['memory.sizeMiB', (v) => (v.memory = { backing: 'file', sizeMiB: -1 })],
+    ['memory.sizeMiB', (v) => (v.memory = { backing: 'file', sizeMiB: 1.5 })],
+    ['balloon', (v) => (v.balloon = 'no')],
+    ['virtioMem', (v) => delete v.virtioMem],
+    ['migratable', (v) => (v.migratable = 1)],
+    ['labels', (v) => (v.labels = 'gpu')],
+  ];
+
+  it('names the one field that was broken, at its index', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.nat(), fc.constantFrom(...FIELDS), (count, at, [field, breakIt]) => {
+        const list: Record<string, unknown>[] = Array.from({ length: count }, (_, i) => vm(`vm-${i}`, []));
+        const index = at % count;
+        breakIt(list[index]);
+        expect(issuesOf(list).map((i) => i.path)).toEqual([`vms[${index}].${field}`]);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
