@@ -4,7 +4,7 @@
  */
 import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACS_ABSENT, ACS_ENABLED, acsWithout, type DeviceSpec, type HostTopology, TopologyBuilder, writeSysfsTree } from '@luo-fleet/topology';
+import { ACS_ABSENT, ACS_ENABLED, acsWithout, type DeviceSpec, type HostTopology, TopologyBuilder, type Vm, writeSysfsTree } from '@luo-fleet/topology';
 
 export interface FixtureSpec {
   name: string;
@@ -14,7 +14,15 @@ export interface FixtureSpec {
   expect: string;
   configSize?: 64 | 256 | 4096;
   topology(): HostTopology;
+  /** The host's VMs, written beside the tree as `vms.json` for `plan --vms`, with what they show. */
+  vms?: { about: string; list: Vm[] };
 }
+
+/** A VM as the fixtures write it: shmem memfd memory, no balloon or virtio-mem unless said. */
+function vm(id: string, devices: string[], facts: Partial<Vm> = {}): Vm {
+  return { id, devices, memory: { backing: 'memfd-shmem', sizeMiB: 16384 }, balloon: false, virtioMem: false, migratable: true, ...facts };
+}
+const hugetlb = (sizeMiB: number): Vm['memory'] => ({ backing: 'memfd-hugetlb', sizeMiB });
 
 // Device kinds seen on real hypervisors (vendor/device IDs from the PCI ID database).
 const HOST_BRIDGE: DeviceSpec = { vendor: 0x8086, device: 0x09a2, class: 0x060000, pcieType: 'rc_integrated_endpoint' };
@@ -32,6 +40,8 @@ const PCIE_TO_PCI: DeviceSpec = { vendor: 0x1b21, device: 0x1080, class: 0x06040
 const PCI_BRIDGE: DeviceSpec = { vendor: 0x12d8, device: 0xe110, class: 0x060400, pcieType: 'conventional', acs: { state: 'unknown' } };
 const SERIAL_CARD: DeviceSpec = { vendor: 0x1415, device: 0x9501, class: 0x070002, pcieType: 'conventional', acs: { state: 'unknown' } };
 const VMD: DeviceSpec = { vendor: 0x8086, device: 0x28c0, class: 0x010400, pcieType: 'rc_integrated_endpoint', driver: 'vmd' };
+const LPT_PCH_ROOT_PORT: DeviceSpec = { vendor: 0x8086, device: 0x8c10, class: 0x060400, pcieType: 'root_port', driver: 'pcieport', acs: ACS_ABSENT };
+const X520: DeviceSpec = { vendor: 0x8086, device: 0x10fb, class: 0x020000, driver: 'ixgbe', multifunction: true, acs: ACS_ABSENT };
 const PCH: DeviceSpec[] = [
   { vendor: 0x8086, device: 0xa1c1, class: 0x060100, multifunction: true, pcieType: 'rc_integrated_endpoint' }, // LPC
   { vendor: 0x8086, device: 0xa1a1, class: 0x058000, pcieType: 'rc_integrated_endpoint' }, // PMC
@@ -71,6 +81,13 @@ export const FIXTURES: FixtureSpec[] = [
     name: 'sriov-pf-vfs',
     about: 'A ConnectX-6 PF (mlx5_core) with 2 of 8 VFs enabled; the VFs are bound to vfio-pci, each in its own group.',
     expect: 'default: 0000:3b:00.2 and 0000:3b:00.3 IS_VIRTFN; --devices 0000:3b:00.0 gives IS_PHYSFN.',
+    vms: {
+      about: 'each VF is assigned to a small VM: both DEVICE_NOT_PRESERVABLE (IS_VIRTFN).',
+      list: [
+        vm('nic-vm-1', ['0000:3b:00.2'], { memory: { backing: 'memfd-shmem', sizeMiB: 2048 } }),
+        vm('nic-vm-2', ['0000:3b:00.3'], { memory: { backing: 'memfd-shmem', sizeMiB: 2048 } }),
+      ],
+    },
     topology() {
       const b = new TopologyBuilder();
       const rp = b.add('0000:3a:00.0', { ...ROOT_PORT, group: 20 });
@@ -108,6 +125,15 @@ export const FIXTURES: FixtureSpec[] = [
     about:
       'A GPU (vfio-pci, singleton group) behind a PLX switch; the downstream port above it has ACS but Upstream Forwarding disabled.',
     expect: 'default: 0000:19:00.0 preservable. strict: ACS_PATH_NOT_ENABLED naming 0000:18:00.0.',
+    vms: {
+      about:
+        'the GPU goes to a VM with virtio-mem (IOAS_MUTABLE; strict: also DEVICE_NOT_PRESERVABLE); a device-less VM on file-backed memory (MEMORY_NOT_MEMFD) and one with a balloon but no device (preservable).',
+      list: [
+        vm('train-1', ['0000:19:00.0'], { virtioMem: true }),
+        vm('build-1', [], { memory: { backing: 'file', sizeMiB: 4096 }, migratable: false }),
+        vm('web-1', [], { memory: { backing: 'memfd-shmem', sizeMiB: 4096 }, balloon: true }),
+      ],
+    },
     topology() {
       const b = new TopologyBuilder();
       const rp = b.add('0000:16:00.0', { ...ROOT_PORT, group: 40 });
@@ -176,7 +202,50 @@ export const FIXTURES: FixtureSpec[] = [
       'A realistic 64-device hypervisor: host bridge and PCH (shared group), 8 NVMe drives (6 on vfio-pci), 4 GPUs behind a PLX switch (one downstream port missing ACS UF), a ConnectX-6 PF with 4 VFs on vfio-pci, an E810 PF on vfio-pci with no VFs, shared PCH root ports with a vfio-pci NIC, a multifunction NIC without ACS, a conventional PCI bridge with a serial card, and a VMD domain 10000.',
     expect:
       'default (every vfio-pci device): NVMe and GPUs preservable; VFs IS_VIRTFN; E810 IS_PHYSFN; NIC behind PCH ports and serial card GROUP_NOT_SINGLETON. strict: GPU 0000:b6:00.0 also ACS_PATH_NOT_ENABLED at 0000:b3:08.0.',
+    vms: {
+      about:
+        'GPU VMs on hugetlb memory (MEMORY_HUGETLB) and one on shmem (preservable; strict: DEVICE_NOT_PRESERVABLE), ConnectX-6 VFs on small VMs (DEVICE_NOT_PRESERVABLE), a database VM with an NVMe drive and a balloon (IOAS_MUTABLE), NVMe VMs that ride the update, a legacy VM on anonymous memory (MEMORY_NOT_MEMFD); the E810 PF, two VFs, the NIC behind the PCH ports, the serial card, a GPU and two NVMe drives on vfio-pci are held by no VM.',
+      list: [
+        vm('gpu-train-1', ['0000:b4:00.0'], { memory: hugetlb(262144), migratable: false }),
+        vm('gpu-train-2', ['0000:b5:00.0'], { memory: hugetlb(262144), migratable: false }),
+        vm('gpu-infer-1', ['0000:b6:00.0'], { memory: { backing: 'memfd-shmem', sizeMiB: 65536 }, migratable: false }),
+        vm('nic-vm-1', ['0000:3b:00.2'], { memory: { backing: 'memfd-shmem', sizeMiB: 2048 } }),
+        vm('nic-vm-2', ['0000:3b:00.3'], { memory: { backing: 'memfd-shmem', sizeMiB: 2048 } }),
+        vm('db-1', ['0000:17:00.0'], { balloon: true, labels: { team: 'storage' } }),
+        vm('store-1', ['0000:18:00.0', '0000:19:00.0']),
+        vm('store-2', ['0000:1a:00.0']),
+        vm('legacy-1', [], { memory: { backing: 'anonymous', sizeMiB: 8192 } }),
+      ],
+    },
     topology: sampleHost,
+  },
+  {
+    name: 'pch-root-port-quirk',
+    about:
+      'An NVMe drive (vfio-pci, singleton group) behind a Lynx Point-H PCH root port (8086:8c10) that has no ACS capability: the kernel isolates it only through the enable-ACS quirk pci_quirk_enable_intel_pch_acs.',
+    expect:
+      'default: 0000:02:00.0 preservable. --profile pci-liveupdate-v9 (and acs-carried): ACS_PATH_NOT_ENABLED naming the root port 0000:00:1c.0.',
+    topology() {
+      const b = new TopologyBuilder();
+      b.add('0000:00:00.0', { ...HOST_BRIDGE, group: 0 });
+      const rp = b.add('0000:00:1c.0', { ...LPT_PCH_ROOT_PORT, group: 70 });
+      b.add('0000:02:00.0', { ...vfio(NVME), parent: rp, group: 71 });
+      return b.build();
+    },
+  },
+  {
+    name: 'mf-endpoint-quirk',
+    about:
+      'A dual-port Intel X520 (82599, 8086:10fb, multifunction, no ACS capability) on vfio-pci behind an ACS root port; the pci_quirk_mf_endpoint_acs quirk puts each function in its own group.',
+    expect:
+      'default: both preservable. --profile pci-liveupdate-v9: both preservable (no enable-ACS quirk). --profile acs-carried: ACS_PATH_NOT_ENABLED.',
+    topology() {
+      const b = new TopologyBuilder();
+      const rp = b.add('0000:80:02.0', { ...ROOT_PORT, group: 80 });
+      b.add('0000:81:00.0', { ...vfio(X520), parent: rp, group: 81 });
+      b.add('0000:81:00.1', { ...vfio(X520), parent: rp, group: 82 });
+      return b.build();
+    },
   },
 ];
 
@@ -256,7 +325,10 @@ export function fixturesReadme(): string {
     '`npx luo-fleet plan --sysfs test/fixtures/<name> [--strict-acs] [--json]`.',
     '',
   ];
-  for (const f of FIXTURES) lines.push(`## ${f.name}`, '', f.about, '', `Expected: ${f.expect}`, '');
+  for (const f of FIXTURES) {
+    lines.push(`## ${f.name}`, '', f.about, '', `Expected: ${f.expect}`, '');
+    if (f.vms) lines.push(`VMs (\`vms.json\`, for \`--vms\`): ${f.vms.about}`, '');
+  }
   return lines.join('\n');
 }
 
@@ -267,6 +339,7 @@ export function writeFixtures(dir: string): void {
     const out = join(dir, f.name);
     rmSync(out, { recursive: true, force: true });
     writeSysfsTree(out, f.topology(), f.configSize ? { configSize: f.configSize } : {});
+    if (f.vms) writeFileSync(join(out, 'vms.json'), `${JSON.stringify(f.vms.list, null, 2)}\n`);
   }
   writeFileSync(join(dir, 'README.md'), fixturesReadme());
 }

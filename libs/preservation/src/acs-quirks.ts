@@ -53,15 +53,60 @@ export const ACS_QUIRKS: readonly AcsQuirk[] = [
   id(0x1c36, 0x0031, 'pci_quirk_al_acs'), // Amazon Annapurna Labs
 ];
 
-/** The quirk covering this device, if any; cached per vendor:device id because fleets repeat a few hundred ids. */
-export function acsQuirkFor(device: Pick<PciDevice, 'vendor' | 'device'>): AcsQuirk | undefined {
-  const key = device.vendor * 0x10000 + device.device;
-  const cached = quirkCache.get(key);
-  if (cached !== undefined) return cached === NONE ? undefined : cached;
-  const found = ACS_QUIRKS.find((q) => q.vendor === device.vendor && device.device >= q.first && device.device <= q.last);
-  quirkCache.set(key, found ?? NONE);
-  return found;
+/**
+ * Root ports whose ACS the kernel can only *enable* through device-specific code: the
+ * `pci_dev_acs_ops[]` table of drivers/pci/quirks.c (Intel PCH root ports whose ACS lives in chipset
+ * registers or at a non-standard offset), matched by `pci_quirk_intel_pch_acs_match()` and
+ * `pci_quirk_intel_spt_pch_acs_match()`, which also require a PCIe root port. This is what
+ * `pci_need_dev_specific_enable_acs()` asks, and what the PCI liveupdate series from v6 on refuses.
+ */
+export const ENABLE_ACS_QUIRKS: readonly AcsQuirk[] = [
+  ...[
+    [0x3b42, 0x3b51], // Ibexpeak
+    [0x1c10, 0x1c1f], // Cougarpoint
+    [0x1e10, 0x1e1f], // Pantherpoint
+    [0x8c10, 0x8c1f], // Lynxpoint-H
+    [0x9c10, 0x9c1b], // Lynxpoint-LP
+    [0x9c90, 0x9c9b], // Wildcat
+    [0x8d10, 0x8d1e], // Wellsburg (X99)
+  ].map(([first, last]) => range(0x8086, first, last, 'pci_quirk_enable_intel_pch_acs')),
+  // Patsburg (X79) and Lynx Point (9 series): every other id.
+  ...[0x1d10, 0x1d12, 0x1d14, 0x1d16, 0x1d18, 0x1d1a, 0x1d1c, 0x1d1e].map((d) => id(0x8086, d, 'pci_quirk_enable_intel_pch_acs')),
+  ...[0x8c90, 0x8c92, 0x8c94, 0x8c96, 0x8c98, 0x8c9a, 0x8c9c, 0x8c9e].map((d) => id(0x8086, d, 'pci_quirk_enable_intel_pch_acs')),
+  ...[
+    [0xa110, 0xa11f], // Sunrise Point
+    [0xa167, 0xa16a],
+    [0xa290, 0xa29f], // Union Point
+    [0xa2e7, 0xa2ee],
+    [0x9d10, 0x9d1b], // 7th and 8th generation mobile
+  ].map(([first, last]) => range(0x8086, first, last, 'pci_quirk_enable_intel_spt_pch_acs')),
+];
+
+/** Looks a vendor:device id up in a quirk table, caching per id because fleets repeat a few hundred ids. */
+function quirkLookup(table: readonly AcsQuirk[]): (device: Pick<PciDevice, 'vendor' | 'device'>) => AcsQuirk | undefined {
+  const cache = new Map<number, AcsQuirk>();
+  return (device) => {
+    const key = device.vendor * 0x10000 + device.device;
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached === NONE ? undefined : cached;
+    const found = table.find((q) => q.vendor === device.vendor && device.device >= q.first && device.device <= q.last);
+    cache.set(key, found ?? NONE);
+    return found;
+  };
 }
 
 const NONE: AcsQuirk = { vendor: -1, first: -1, last: -1, quirk: '' };
-const quirkCache = new Map<number, AcsQuirk>();
+
+/** The `pci_dev_acs_enabled[]` quirk covering this device, if any. */
+export const acsQuirkFor = quirkLookup(ACS_QUIRKS);
+
+const enableAcsQuirkById = quirkLookup(ENABLE_ACS_QUIRKS);
+
+/**
+ * The enable-ACS quirk this device needs, if any. The kernel matches root ports only; a device whose
+ * PCIe type could not be read (short config space) is taken to be the root port its id says it is.
+ */
+export function enableAcsQuirkFor(device: Pick<PciDevice, 'vendor' | 'device' | 'pcieType'>): AcsQuirk | undefined {
+  if (device.pcieType !== 'root_port' && device.pcieType !== 'unknown') return undefined;
+  return enableAcsQuirkById(device);
+}

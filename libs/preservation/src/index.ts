@@ -5,3 +5,5 @@ export * from './acs-quirks';
 export * from './indexed-host';
 export * from './rules';
 export * from './plan';
+export * from './vm-rules';
+export * from './vm-verdict';

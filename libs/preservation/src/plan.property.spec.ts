@@ -1,7 +1,7 @@
 import { type AcsState, type Bdf, generateHost, HOST_KINDS, type HostTopology, type PcieType, type PciDevice } from '@luo-fleet/topology';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ACS_QUIRKS } from './acs-quirks';
+import { ACS_QUIRKS, type AcsQuirk, ENABLE_ACS_QUIRKS } from './acs-quirks';
 import { buildPreservationSet } from './plan';
 import { DEVICE_REASONS } from './reason';
 import { hostOf, pciDevice } from './topology.fixture';
@@ -48,7 +48,12 @@ function naiveVerdicts(t: HostTopology, requested: Bdf[] | undefined, profile: s
       else if (t.devices.some((x) => x.iommuGroup === d.iommuGroup && x.bdf !== d.bdf)) found.add('GROUP_NOT_SINGLETON');
     } else {
       const path = [d, ...d.parentChain.map(find)].filter((x): x is PciDevice => x !== undefined);
-      const quirky = path.some((x) => ACS_QUIRKS.some((q) => q.vendor === x.vendor && x.device >= q.first && x.device <= q.last));
+      const listed = (x: PciDevice, table: readonly AcsQuirk[]) => table.some((q) => q.vendor === x.vendor && x.device >= q.first && x.device <= q.last);
+      // acs-carried: any ACS quirk on the path; v9: an enable-ACS quirk, which matches root ports only.
+      const quirky =
+        profile === 'acs-carried'
+          ? path.some((x) => listed(x, ACS_QUIRKS))
+          : path.some((x) => (x.pcieType === 'root_port' || x.pcieType === 'unknown') && listed(x, ENABLE_ACS_QUIRKS));
       if (quirky) found.add('ACS_PATH_NOT_ENABLED');
     }
     let acsBlocker: Bdf | undefined;
@@ -82,6 +87,8 @@ const IDS: Array<[number, number]> = [
   [0x10de, 0x2330],
   [0x8086, 0x10fb], // quirk: mf endpoint
   [0x1def, 0xe007], // quirk: Ampere root port
+  [0x8086, 0x8c10], // quirks: Lynxpoint-H PCH root port (enable-ACS quirk too)
+  [0x8086, 0x9c90], // enable-ACS quirk only: Wildcat PCH root port
   [0x15b3, 0x101d],
 ];
 
@@ -134,7 +141,7 @@ const arbTopology = fc.array(arbDeviceFacts, { minLength: 1, maxLength: 10 }).ma
 const arbRequest = fc.option(fc.array(fc.integer({ min: 1, max: 14 }).map((n) => `0000:${hex2(n)}:00.0`), { maxLength: 8 }), {
   nil: undefined,
 });
-const arbProfile = fc.constantFrom('singleton-group', 'acs-carried');
+const arbProfile = fc.constantFrom('singleton-group', 'acs-carried', 'pci-liveupdate-v9');
 
 describe('buildPreservationSet agrees with a naive recomputation', () => {
   it('on random topologies, requests, profiles and modes', () => {

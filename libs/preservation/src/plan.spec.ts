@@ -183,3 +183,37 @@ describe('acs-carried profile (later revisions: ACS inherited)', () => {
     expect(verdict.acsBlocker).toBe(ampereRp.bdf);
   });
 });
+
+describe('pci-liveupdate-v9 profile (restrictions: VFs and enable-ACS quirks)', () => {
+  const pchRp = rootPort('0000:00:1c.0', { vendor: 0x8086, device: 0x8c10, acs: NO_ACS, iommuGroup: 20 });
+  const behindPch = pciDevice('0000:30:00.0', { parentChain: [pchRp.bdf], iommuGroup: 21 });
+  const mfNic = pciDevice('0000:07:00.0', { parentChain: [rp.bdf], vendor: 0x8086, device: 0x10fb, iommuGroup: 8 });
+  const pchIdEndpoint = pciDevice('0000:31:00.0', { parentChain: [rp.bdf], vendor: 0x8086, device: 0x8c10, iommuGroup: 22 });
+  const v9 = hostOf([...host.devices, pchRp, behindPch, mfNic, pchIdEndpoint]);
+  const judgeV9 = (bdf: string, strictAcs = false) => buildPreservationSet(v9, [bdf], { profile: 'pci-liveupdate-v9', strictAcs }).devices[0];
+
+  it('accepts PFs, shared and missing groups, but refuses VFs', () => {
+    expect([pf, pfNoVfs, gpu, noGroup].map((d) => judgeV9(d.bdf).preservable)).toEqual([true, true, true, true]);
+    expect(judgeV9(vf.bdf).reasons).toEqual(['IS_VIRTFN']);
+  });
+
+  it('refuses a device below a root port that needs an enable-ACS quirk, naming the port', () => {
+    const verdict = judgeV9(behindPch.bdf);
+    expect(verdict.reasons).toEqual(['ACS_PATH_NOT_ENABLED']);
+    expect(verdict.details.ACS_PATH_NOT_ENABLED).toBe(
+      '0000:00:1c.0 (8086:8c10) needs pci_quirk_enable_intel_pch_acs to enable ACS, and v9 refuses devices relying on ACS quirks',
+    );
+    expect(verdict.acsBlocker).toBeUndefined();
+  });
+
+  it('accepts what only an ACS-enabled quirk isolates, and a PCH id that is not a root port', () => {
+    expect(judgeV9(mfNic.bdf).preservable).toBe(true);
+    expect(buildPreservationSet(v9, [mfNic.bdf], { profile: 'acs-carried' }).devices[0].reasons).toEqual(['ACS_PATH_NOT_ENABLED']);
+    expect(judgeV9(pchIdEndpoint.bdf).preservable).toBe(true);
+  });
+
+  it('asks for the full ACS path only in strict mode', () => {
+    expect(judgeV9(singleton.bdf, true).preservable).toBe(true);
+    expect(judgeV9(gpu.bdf, true)).toMatchObject({ reasons: ['ACS_PATH_NOT_ENABLED'], acsBlocker: gpu.bdf });
+  });
+});

@@ -3,13 +3,15 @@ import { IndexedHost } from './indexed-host';
 import type { DeviceVerdict, PlanOptions, PreservationSet } from './preservation-set';
 import type { DeviceReason } from './reason';
 import { activeRules, DEFAULT_PROFILE, type PreservationRule, type RuleOptions } from './rules';
+import { judgeVms, summarizeVms } from './vm-verdict';
 
 /** The driver that marks a device as handed to a VM, hence preserved by default. */
 export const PASSTHROUGH_DRIVER = 'vfio-pci';
 
 /**
  * Judges the requested devices of one host under a rule profile. `requested` undefined means every
- * device bound to vfio-pci; BDFs must already be canonical. Throws UnknownProfileError.
+ * device bound to vfio-pci; BDFs must already be canonical. With `opts.vms`, every device a VM holds
+ * is judged too and each VM gets its verdict. Throws UnknownProfileError.
  */
 export function buildPreservationSet(
   topology: HostTopology,
@@ -43,7 +45,23 @@ export function buildPreservationSet(
     }
   }
 
-  return {
+  // VM devices are judged once each, after the requested ones; a VM reads its devices' verdicts.
+  const vms = opts.vms;
+  const judged = vms === undefined ? undefined : new Map<Bdf, DeviceVerdict>();
+  if (vms !== undefined && judged !== undefined) {
+    for (const verdict of verdicts) if (!judged.has(verdict.bdf)) judged.set(verdict.bdf, verdict);
+    for (const vm of vms) {
+      for (const bdf of vm.devices) {
+        if (judged.has(bdf)) continue;
+        const device = host.device(bdf);
+        const verdict = device === undefined ? notFound(bdf) : judge(device, host, rules, options);
+        judged.set(bdf, verdict);
+        record(verdict);
+      }
+    }
+  }
+
+  const set: PreservationSet = {
     profile,
     strictAcs,
     devices: verdicts,
@@ -55,6 +73,11 @@ export function buildPreservationSet(
       byReason,
     },
   };
+  if (vms !== undefined && judged !== undefined) {
+    set.vms = judgeVms(vms, (bdf) => judged.get(bdf) as DeviceVerdict);
+    set.summary.vms = summarizeVms(set.vms);
+  }
+  return set;
 }
 
 function judge(

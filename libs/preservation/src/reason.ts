@@ -11,6 +11,10 @@ export const DEVICE_REASONS = [
 ] as const;
 export type DeviceReason = (typeof DEVICE_REASONS)[number];
 
+/** VM verdict reason codes (design 4.5), in the order they are reported. */
+export const VM_REASONS = ['DEVICE_NOT_PRESERVABLE', 'MEMORY_NOT_MEMFD', 'MEMORY_HUGETLB', 'IOAS_MUTABLE'] as const;
+export type VmReason = (typeof VM_REASONS)[number];
+
 /** Host-level reason codes (design 4.1). */
 export const HOST_REASONS = ['LUO_DISABLED', 'HOST_UNREACHABLE'] as const;
 export type HostReason = (typeof HOST_REASONS)[number];

@@ -3,9 +3,9 @@ import { DEVICE_REASONS } from './reason';
 import { activeRules, DEFAULT_PROFILE, listRuleProfiles, ruleProfile, UnknownProfileError } from './rules';
 
 describe('rule profiles table', () => {
-  it('offers the seed profile as default and the ACS-carrying one', () => {
+  it('offers the seed profile as default, the ACS-carrying one and v9', () => {
     expect(DEFAULT_PROFILE).toBe('singleton-group');
-    expect(listRuleProfiles().map((p) => p.name)).toEqual(['singleton-group', 'acs-carried']);
+    expect(listRuleProfiles().map((p) => p.name)).toEqual(['singleton-group', 'acs-carried', 'pci-liveupdate-v9']);
   });
 
   it('lists the seed kernel rules in its order, strict ACS last', () => {
@@ -17,7 +17,14 @@ describe('rule profiles table', () => {
       'ACS_PATH_NOT_ENABLED',
     ]);
     expect(ruleProfile('acs-carried').rules.map((r) => r.id)).toEqual(['not-virtfn', 'no-acs-quirk', 'acs-path']);
+    expect(ruleProfile('pci-liveupdate-v9').rules.map((r) => r.id)).toEqual(['not-virtfn', 'no-enable-acs-quirk', 'acs-path']);
   });
+
+  it('cites v9 and its restriction text in every v9 rule', () => {
+    const whys = ruleProfile('pci-liveupdate-v9').rules.map((r) => r.why);
+    expect(whys.every((why) => why.includes('PCI liveupdate v9'))).toBe(true);
+    expect(whys[0]).toContain('"The device cannot be a Virtual Function (VF)."');
+    expect(whys[1]).toContain('"The device cannot require device-specific quirks to enable Access Control Services (ACS)."');  });
 
   it('keeps every profile in design 4.1 reason order, each rule explained', () => {
     for (const profile of listRuleProfiles()) {
@@ -46,7 +53,7 @@ describe('rule profiles table', () => {
     })();
     expect(error).toBeInstanceOf(UnknownProfileError);
     expect((error as UnknownProfileError).profile).toBe('toString');
-    expect((error as UnknownProfileError).known).toEqual(['singleton-group', 'acs-carried']);
-    expect(() => activeRules('nope', true)).toThrow(/unknown rule profile "nope" \(known: singleton-group, acs-carried\)/);
+    expect((error as UnknownProfileError).known).toEqual(['singleton-group', 'acs-carried', 'pci-liveupdate-v9']);
+    expect(() => activeRules('nope', true)).toThrow(/unknown rule profile "nope" \(known: singleton-group, acs-carried, pci-liveupdate-v9\)/);
   });
 });

@@ -1,6 +1,6 @@
 import type { Bdf, PciDevice } from '@luo-fleet/topology';
 import { acsPathVerdict } from './acs-path';
-import { acsQuirkFor } from './acs-quirks';
+import { type AcsQuirk, acsQuirkFor, enableAcsQuirkFor } from './acs-quirks';
 import type { IndexedHost } from './indexed-host';
 import { DEVICE_REASONS, type DeviceReason } from './reason';
 
@@ -98,23 +98,67 @@ const noAcsQuirk: PreservationRule = {
   strictOnly: false,
   check: (d, host) => {
     // Preserved devices include the bridges above the endpoint, and all of them inherit their ACS.
-    let quirk = acsQuirkFor(d);
-    let holder: PciDevice = d;
-    for (let i = 0; quirk === undefined && i < d.parentChain.length; i++) {
-      const bridge = host.device(d.parentChain[i]);
-      if (bridge === undefined) continue;
-      quirk = acsQuirkFor(bridge);
-      holder = bridge;
-    }
-    if (quirk === undefined) return null;
-    const id = `${hex4(holder.vendor)}:${hex4(holder.device)}`;
-    return { detail: `${holder.bdf} (${id}) needs ACS quirk ${quirk.quirk}, which is not carried across Live Update` };
+    const found = quirkOnPath(d, host, acsQuirkFor);
+    if (found === undefined) return null;
+    return { detail: `${found.holder.bdf} (${idOf(found.holder)}) needs ACS quirk ${found.quirk.quirk}, which is not carried across Live Update` };
   },
 };
+
+/** The device itself or the nearest bridge above it that `quirkOf` names a quirk for, with that quirk. */
+function quirkOnPath(
+  d: PciDevice,
+  host: IndexedHost,
+  quirkOf: (device: PciDevice) => AcsQuirk | undefined,
+): { holder: PciDevice; quirk: AcsQuirk } | undefined {
+  let quirk = quirkOf(d);
+  let holder: PciDevice = d;
+  for (let i = 0; quirk === undefined && i < d.parentChain.length; i++) {
+    const bridge = host.device(d.parentChain[i]);
+    if (bridge === undefined) continue;
+    quirk = quirkOf(bridge);
+    holder = bridge;
+  }
+  return quirk === undefined ? undefined : { holder, quirk };
+}
+
+function idOf(device: PciDevice): string {
+  return `${hex4(device.vendor)}:${hex4(device.device)}`;
+}
 
 function hex4(n: number): string {
   return n.toString(16).padStart(4, '0');
 }
+
+// ---- v9 of "PCI: liveupdate: PCI core support for Live Update" (Sep 2026), as merged into the
+// liveupdate tree: each rule quotes the "Restrictions" of drivers/pci/liveupdate.c ----
+
+const V9 = 'PCI liveupdate v9, drivers/pci/liveupdate.c';
+
+const v9NotVirtfn: PreservationRule = {
+  ...notVirtfn,
+  why: `${V9} Restrictions: "The device cannot be a Virtual Function (VF)." (pci_liveupdate_preserve_device: is_virtfn, -EINVAL).`,
+};
+
+const v9NoEnableAcsQuirk: PreservationRule = {
+  id: 'no-enable-acs-quirk',
+  reason: 'ACS_PATH_NOT_ENABLED',
+  why:
+    `${V9} Restrictions: "The device cannot require device-specific quirks to enable Access Control Services (ACS)." ` +
+    'Checked on the device and on every bridge above it, which are preserved with it (pci_need_dev_specific_enable_acs).',
+  strictOnly: false,
+  check: (d, host) => {
+    const found = quirkOnPath(d, host, enableAcsQuirkFor);
+    if (found === undefined) return null;
+    return { detail: `${found.holder.bdf} (${idOf(found.holder)}) needs ${found.quirk.quirk} to enable ACS, and v9 refuses devices relying on ACS quirks` };
+  },
+};
+
+const v9AcsPath: PreservationRule = {
+  ...acsPath,
+  why:
+    'Strict (opt-in): v4 of the series required immutable singleton groups, ACS enabled up to the root port; ' +
+    `${V9} adopts the ACS controls instead, so only --strict-acs still asks for the full path.`,
+};
 
 // ---- the profiles: later kernels are added here as data ----
 
@@ -138,6 +182,18 @@ const PROFILES: Readonly<Record<string, RuleProfile>> = {
     name: 'acs-carried',
     kernel: 'PCI: liveupdate v6 (inherited ACS flags)',
     rules: [notVirtfn, noAcsQuirk, acsPath],
+  },
+  /*
+   * v9 of the series (Sep 2026, merged into the liveupdate tree): its Restrictions name VFs and
+   * devices needing an enable-ACS quirk, on the path, nothing else. PFs are accepted; there is no
+   * IOMMU group rule (ACS controls are adopted by the new kernel); the outgoing device table grows
+   * on demand (a KHO block set since v7), so a device appearing after the first preserve no longer
+   * fails with -ENOSPC.
+   */
+  'pci-liveupdate-v9': {
+    name: 'pci-liveupdate-v9',
+    kernel: 'PCI: liveupdate v9 (adopted ACS controls, enable-ACS quirks refused)',
+    rules: [v9NotVirtfn, v9NoEnableAcsQuirk, v9AcsPath],
   },
 };
 

@@ -7,3 +7,6 @@ export * from './sysfs-writer';
 export * from './topology-json';
 export * from './topology-builder';
 export * from './fleet-generator';
+export * from './input-issue';
+export * from './vm';
+export * from './vm-json';

@@ -1,17 +1,15 @@
 import { z } from 'zod';
 import { compareBdf, isBdf } from './bdf';
+import { describeIssues, type InputIssue, issuesOf } from './input-issue';
 import type { HostTopology } from './model';
 
-export interface TopologyIssue {
-  /** Where the problem is, e.g. `devices[3].bdf` or `iommuGroups.12[0]`. */
-  path: string;
-  problem: string;
-}
+/** Where the problem is, e.g. `devices[3].bdf` or `iommuGroups.12[0]`, and what it is. */
+export type TopologyIssue = InputIssue;
 
 /** A HostTopology JSON document that is not one; `issues` names every wrong field. */
 export class TopologyValidationError extends Error {
   constructor(readonly issues: TopologyIssue[]) {
-    super(`invalid host topology: ${issues.map((i) => `${i.path || '(document)'}: ${i.problem}`).join('; ')}`);
+    super(`invalid host topology: ${describeIssues(issues)}`);
     this.name = 'TopologyValidationError';
   }
 }
@@ -61,13 +59,6 @@ export const hostTopologySchema = z.object({
   iommuGroups: z.record(z.string().regex(/^(0|[1-9]\d*)$/, { error: 'group key is not a decimal number' }), z.array(bdf)),
 });
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, key) => {
-    if (typeof key === 'number') return `${out}[${key}]`;
-    return out ? `${out}.${String(key)}` : String(key);
-  }, '');
-}
-
 /** Checks what the schema cannot: references between devices and groups. */
 function crossCheck(t: HostTopology): TopologyIssue[] {
   const issues: TopologyIssue[] = [];
@@ -111,7 +102,7 @@ function crossCheck(t: HostTopology): TopologyIssue[] {
 export function parseHostTopology(input: unknown): HostTopology {
   const parsed = hostTopologySchema.safeParse(input);
   if (!parsed.success) {
-    throw new TopologyValidationError(parsed.error.issues.map((i) => ({ path: formatPath(i.path), problem: i.message })));
+    throw new TopologyValidationError(issuesOf(parsed.error));
   }
   const topology: HostTopology = parsed.data;
   const issues = crossCheck(topology);

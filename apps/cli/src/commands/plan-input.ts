@@ -1,5 +1,17 @@
+import { readFile } from 'node:fs/promises';
 import { buildPreservationSet, type PreservationSet, UnknownProfileError } from '@luo-fleet/preservation';
-import { type Bdf, BdfError, parseBdf, readSysfsTopology, SysfsError } from '@luo-fleet/topology';
+import {
+  type Bdf,
+  BdfError,
+  describeIssues,
+  type HostTopology,
+  parseBdf,
+  parseVms,
+  readSysfsTopology,
+  SysfsError,
+  type Vm,
+  VmValidationError,
+} from '@luo-fleet/topology';
 import { CliInputError } from '../input-error';
 
 export interface PlanRequest {
@@ -7,6 +19,8 @@ export interface PlanRequest {
   devices?: string;
   strictAcs?: boolean;
   profile?: string;
+  /** A JSON file with the host's VMs (design 4.5). */
+  vms?: string;
 }
 
 /** `--devices a,b,...` to canonical BDFs, in the order given, each once. */
@@ -29,7 +43,29 @@ export function parseDeviceList(list: string): Bdf[] {
   return out;
 }
 
-/** Reads the sysfs tree and judges the devices; every bad-input case becomes a CliInputError. */
+/** `--vms FILE`: the host's VMs, checked against its topology; any fault is one line naming the field. */
+export async function readVmFile(file: string, topology: HostTopology): Promise<Vm[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliInputError(`--vms ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (err) {
+    throw new CliInputError(`--vms ${file}: not JSON (${(err as Error).message})`);
+  }
+  try {
+    return parseVms(input, topology);
+  } catch (err) {
+    if (err instanceof VmValidationError) throw new CliInputError(`--vms ${file}: ${describeIssues(err.issues)}`);
+    throw err;
+  }
+}
+
+/** Reads the sysfs tree (and the VMs) and judges the devices; every bad-input case becomes a CliInputError. */
 export async function makePlan(req: PlanRequest): Promise<PreservationSet> {
   const requested = req.devices === undefined ? undefined : parseDeviceList(req.devices);
   let topology;
@@ -42,8 +78,9 @@ export async function makePlan(req: PlanRequest): Promise<PreservationSet> {
     }
     throw err;
   }
+  const vms = req.vms === undefined ? undefined : await readVmFile(req.vms, topology);
   try {
-    return buildPreservationSet(topology, requested, { profile: req.profile, strictAcs: req.strictAcs === true });
+    return buildPreservationSet(topology, requested, { profile: req.profile, strictAcs: req.strictAcs === true, vms });
   } catch (err) {
     if (err instanceof UnknownProfileError) throw new CliInputError(`--profile: ${err.message}`);
     throw err;

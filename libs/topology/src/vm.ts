@@ -1,0 +1,29 @@
+import type { Bdf } from './model';
+
+/** How guest memory is backed (design 4.5); only a shmem memfd can ride a Live Update today. */
+export const MEMORY_BACKINGS = ['memfd-shmem', 'memfd-hugetlb', 'anonymous', 'file'] as const;
+export type MemoryBacking = (typeof MEMORY_BACKINGS)[number];
+
+export interface VmMemory {
+  backing: MemoryBacking;
+  sizeMiB: number;
+}
+
+/**
+ * A VM on a host, in the inventory's form (design 4.5). What it holds, not what can be done with it:
+ * verdicts are computed in libs/preservation.
+ */
+export interface Vm {
+  id: string;
+  /** PCI devices assigned to it (VFIO passthrough), canonical BDFs; a device is held by one VM at most. */
+  devices: Bdf[];
+  memory: VmMemory;
+  /** A virtio-balloon device: the guest can give memory back, so its mappings change. */
+  balloon: boolean;
+  /** A virtio-mem device: memory is plugged and unplugged at run time. */
+  virtioMem: boolean;
+  /** Whether the VMM can live-migrate it to another host. */
+  migratable: boolean;
+  /** Free-form labels; a null-prototype object, so keys such as `__proto__` are plain keys. */
+  labels?: Readonly<Record<string, string>>;
+}
