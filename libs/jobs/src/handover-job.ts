@@ -49,10 +49,3 @@ export const ROLLOUT_JOB_OPTIONS: JobsOptions = {
 
 /** Payload of a `handover` job; its job id is the handover id, so a host is enqueued once per rollout. */
 export type HandoverJobData = HandoverOrder;
-
-export type HandoverJobResult = {
-  outcome: string;
-  phase?: string;
-  reasons: string[];
-  error?: string;
-};

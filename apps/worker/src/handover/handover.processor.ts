@@ -1,7 +1,8 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, type Job } from 'bullmq';
-import { HANDOVER_QUEUE, type HandoverJobData, type HandoverJobResult } from '@luo-fleet/jobs';
+import { outcomeSummaryOf, type OutcomeSummary } from '@luo-fleet/handover';
+import { HANDOVER_QUEUE, type HandoverJobData } from '@luo-fleet/jobs';
 import { loadWorkerConfig } from '../worker-config';
 import { RolloutCoordinator } from '../rollout/rollout-coordinator';
 import { HandoverRunner, HostBusyError } from './handover-runner';
@@ -26,11 +27,11 @@ export class HandoverProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job<HandoverJobData>, token?: string): Promise<HandoverJobResult> {
+  async process(job: Job<HandoverJobData>, token?: string): Promise<OutcomeSummary> {
     try {
       const { outcome, counted } = await this.runner.run(job.data);
       this.logger.log(`${job.data.plan.hostId}: ${outcome.outcome}${outcome.phase ? ` at ${outcome.phase}` : ''}`);
-      const result = { outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error };
+      const result = outcomeSummaryOf(outcome);
       // This run's outcome was counted with its journal entry; one written by an earlier run is counted (once) here.
       if (counted === 'first') await this.coordinator.admit(job.data.plan.rolloutId);
       else if (counted === undefined) await this.coordinator.handoverFinished(job.data, result);

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { foldJournal } from '@luo-fleet/handover';
+import { foldJournal, handoverIdOf, type OutcomeSummary } from '@luo-fleet/handover';
 import { TERMINAL_ROLLOUT_STATUSES, type RolloutStatus } from '@luo-fleet/rollout';
 import { compactFinishedRollout, RedisHandoverJournal, type RolloutStore } from '@luo-fleet/store';
 import { HANDOVER_JOB_OPTIONS, type HandoverJobData } from '@luo-fleet/jobs';
@@ -58,8 +58,8 @@ export class RolloutCoordinator {
   }
 
   /** Called by the handover worker as soon as a host is done: counts it and refills its slot at once. */
-  async handoverFinished(job: HandoverJobData, outcome: { outcome: string; phase?: string; reasons: string[]; error?: string }): Promise<void> {
-    const first = await this.store.recordOutcome(job.plan.rolloutId, job.plan.hostId, outcome as never);
+  async handoverFinished(job: HandoverJobData, outcome: OutcomeSummary): Promise<void> {
+    const first = await this.store.recordOutcome(job.plan.rolloutId, job.plan.hostId, outcome);
     if (first) await this.admit(job.plan.rolloutId);
   }
 
@@ -80,7 +80,7 @@ export class RolloutCoordinator {
   async reconcile(rolloutId: string): Promise<void> {
     const stale = await this.store.admittedBefore(rolloutId, Date.now() - this.settings.reconcileAfterMs);
     for (const hostId of stale) {
-      const handoverId = `${rolloutId}.${hostId}`;
+      const handoverId = handoverIdOf(rolloutId, hostId);
       const job = await this.handovers.getJob(handoverId);
       const state = job ? await job.getState() : 'missing';
       if (['active', 'waiting', 'delayed', 'prioritized', 'waiting-children'].includes(state)) continue;

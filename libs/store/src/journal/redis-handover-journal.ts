@@ -1,5 +1,5 @@
 import type { RedisClient } from '@luo-fleet/redis';
-import { JournalFencedError, type HandoverJournal, type JournalEntry, type OutcomeEntry } from '@luo-fleet/handover';
+import { JournalFencedError, outcomeSummaryOf, type HandoverJournal, type JournalEntry, type OutcomeEntry, type OutcomeSummary } from '@luo-fleet/handover';
 import {
   blackoutStat,
   outcomeStat,
@@ -39,8 +39,8 @@ export type OutcomeCount = 'first' | 'again' | 'no-rollout';
 const OUTCOME_COUNTS: Record<number, OutcomeCount> = { 1: 'first', 0: 'again', [-1]: 'no-rollout' };
 
 /** The outcome as a rollout's results hash keeps it. */
-export function outcomeResultJson(outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'reasons' | 'error'>): string {
-  return JSON.stringify({ outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error });
+export function outcomeResultJson(outcome: OutcomeSummary): string {
+  return JSON.stringify(outcomeSummaryOf(outcome));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { fieldsOf, type RedisClient } from '@luo-fleet/redis';
-import type { OutcomeEntry } from '@luo-fleet/handover';
+import { handoverIdOf, type HandoverReason, type OutcomeEntry, type OutcomeSummary } from '@luo-fleet/handover';
 import { validationStat } from '@luo-fleet/telemetry';
 import type { Rollout, RolloutStatus } from '@luo-fleet/rollout';
 import type { HandoverOrder } from '@luo-fleet/handover';
@@ -12,7 +12,7 @@ import { LuaScript } from '@luo-fleet/redis';
 /** One host of a new rollout: either a handover to run, or a skip with the plan's reasons. */
 export type RolloutHostInput =
   | { hostId: string; domain: string; job: HandoverOrder }
-  | { hostId: string; domain: string; skip: { reasons: string[]; error: string } };
+  | { hostId: string; domain: string; skip: { reasons: HandoverReason[]; error: string } };
 
 export interface DeviceValidationCount {
   result: 'preservable' | 'rejected';
@@ -30,14 +30,8 @@ export interface RolloutView extends Rollout {
 
 export type RolloutAction = 'pause' | 'resume' | 'approve' | 'abort';
 
-export interface HostResult {
-  hostId: string;
-  state: string;
-  outcome?: string;
-  phase?: string;
-  reasons?: string[];
-  error?: string;
-}
+/** A host of a rollout: its state, and once it has one, its outcome's summary. */
+export type HostResult = { hostId: string; state: string } & Partial<OutcomeSummary>;
 
 const CHUNK = 1000;
 
@@ -87,14 +81,14 @@ export class RolloutStore {
     for (let i = 0; i < skipped.length; i += CHUNK) {
       await Promise.all(
         skipped.slice(i, i + CHUNK).map((h) => {
-          const outcome: OutcomeEntry = { type: 'outcome', at: now, outcome: 'skipped', reasons: h.skip.reasons as OutcomeEntry['reasons'], error: h.skip.error };
-          return new RedisHandoverJournal(this.redis, k, id, h.hostId, { empty: true, groupCommit: this.groupCommit }).append(`${id}.${h.hostId}`, outcome);
+          const outcome: OutcomeEntry = { type: 'outcome', at: now, outcome: 'skipped', reasons: h.skip.reasons, error: h.skip.error };
+          return new RedisHandoverJournal(this.redis, k, id, h.hostId, { empty: true, groupCommit: this.groupCommit }).append(handoverIdOf(id, h.hostId), outcome);
         }),
       );
     }
     const skipResults = this.redis.pipeline();
     for (const h of skipped) {
-      skipResults.hset(k.results(id), h.hostId, JSON.stringify({ outcome: 'skipped', reasons: h.skip.reasons, error: h.skip.error }));
+      skipResults.hset(k.results(id), h.hostId, outcomeResultJson({ outcome: 'skipped', reasons: h.skip.reasons, error: h.skip.error }));
       skipResults.sadd(k.done(id), h.hostId);
     }
     await skipResults.exec();
@@ -187,7 +181,7 @@ export class RolloutStore {
   }
 
   /** Counts a host's outcome once (true the first time); frees its in-flight slot; may halt the rollout. */
-  async recordOutcome(id: string, hostId: string, outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'reasons' | 'error'>): Promise<boolean> {
+  async recordOutcome(id: string, hostId: string, outcome: OutcomeSummary): Promise<boolean> {
     const k = this.keys;
     const first = await RECORD_OUTCOME.run(
       this.redis,
@@ -213,7 +207,7 @@ export class RolloutStore {
         const outcome: OutcomeEntry = { type: 'outcome', at, outcome: 'cancelled', reasons: [], error: reason };
         // A pending host never started: its journal is empty.
         const journal = new RedisHandoverJournal(this.redis, this.keys, id, hostId, { countOutcomes: true, empty: true, groupCommit: this.groupCommit });
-        return journal.append(`${id}.${hostId}`, outcome);
+        return journal.append(handoverIdOf(id, hostId), outcome);
       }),
     );
     return hosts.length;
