@@ -14,7 +14,7 @@ export interface JournalFirstRead {
  * returns its journal's elements, as LRANGE gives them.
  */
 export async function runJournalFirstReads(redis: RedisClient, keys: FleetKeys, rolloutId: string, reads: readonly JournalFirstRead[]): Promise<string[][]> {
-  const args: (string | number)[] = [keys.handoverLease(rolloutId, ''), keys.journal(rolloutId, '')];
+  const args: (string | number)[] = [keys.handoverLeasePrefix(rolloutId), keys.journalPrefix(rolloutId)];
   for (const r of reads) args.push(r.hostId, r.leaseToken, r.leaseTtlMs);
   // KEYS names one key of the rollout's slot (its stats) for routing; see FIRST_READS.
   return (await FIRST_READS.run(redis, [keys.stats(rolloutId)], args)) as string[][];

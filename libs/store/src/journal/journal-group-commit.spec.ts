@@ -121,13 +121,13 @@ describe('JournalGroupCommit (real Redis)', () => {
     const group = new JournalGroupCommit(redis, keys);
     const journals = await Promise.all(['d1', 'd2'].map((h) => leased(h, group)));
     // A state set of the wrong type makes the script fail inside Redis.
-    await redis.set(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`, 'not a set');
+    await redis.set(keys.hostStateSet(ROLLOUT, 'kexec_load'), 'not a set');
     try {
       const results = await Promise.allSettled(journals.map((j, i) => j.appendMany(`${ROLLOUT}.d${i + 1}`, precheckDone(1))));
       expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
       expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/WRONGTYPE/);
     } finally {
-      await redis.del(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`);
+      await redis.del(keys.hostStateSet(ROLLOUT, 'kexec_load'));
     }
   });
 
@@ -162,9 +162,8 @@ describe('JournalGroupCommit (real Redis)', () => {
 
   it('moves each host of a run from its state before the run to its last one, in sets, hash and counts', async () => {
     const MOVES = 'r-moves';
-    const states = keys.hostStateSetPrefix(MOVES);
     await redis.hset(keys.hostStates(MOVES), 'm1', 'queued');
-    await redis.sadd(`${states}queued`, 'm1');
+    await redis.sadd(keys.hostStateSet(MOVES, 'queued'), 'm1');
     await redis.hincrby(keys.stateCounts(MOVES), 'queued', 1);
     const start = (host: string, step: string, expectedLength: number): JournalWrite => ({
       hostId: host,
@@ -180,9 +179,9 @@ describe('JournalGroupCommit (real Redis)', () => {
     // m1 twice in one run (queued -> kexec_load -> preserve), m2 from no state at all.
     await runJournalWrites(redis, keys, MOVES, [start('m1', 'kexec_load', 0), start('m1', 'preserve', 1), start('m2', 'preserve', 0)]);
     expect(await redis.hmget(keys.hostStates(MOVES), 'm1', 'm2')).toEqual(['preserve', 'preserve']);
-    expect(await redis.sismember(`${states}queued`, 'm1')).toBe(0);
-    expect(await redis.sismember(`${states}kexec_load`, 'm1')).toBe(0);
-    expect((await redis.smembers(`${states}preserve`)).sort()).toEqual(['m1', 'm2']);
+    expect(await redis.sismember(keys.hostStateSet(MOVES, 'queued'), 'm1')).toBe(0);
+    expect(await redis.sismember(keys.hostStateSet(MOVES, 'kexec_load'), 'm1')).toBe(0);
+    expect((await redis.smembers(keys.hostStateSet(MOVES, 'preserve'))).sort()).toEqual(['m1', 'm2']);
     const counts = await redis.hmget(keys.stateCounts(MOVES), 'queued', 'kexec_load', 'preserve');
     expect(counts.map((c) => Number(c ?? 0))).toEqual([0, 0, 2]);
   });

@@ -67,7 +67,7 @@ export async function runJournalWrites(
   // The counters of the whole run, summed here: the script adds them as they are when every write
   // lands (it nearly always does) and only otherwise reads each write's own.
   const sums = new Map<string, number>();
-  const args: (string | number)[] = [eventsMaxlen, keys.hostStateSetPrefix(id), '', keys.handoverLease(id, ''), keys.journal(id, '')];
+  const args: (string | number)[] = [eventsMaxlen, keys.hostStateSetPrefix(id), '', keys.handoverLeasePrefix(id), keys.journalPrefix(id)];
   for (const w of writes) {
     for (const [field, by] of w.counters) sums.set(field, (sums.get(field) ?? 0) + by);
     args.push(w.leaseToken, w.hostId, w.expectedLength, w.handoverId, w.entries, counterText(w.counters), w.newState, w.outcome, w.resultJson);

@@ -80,10 +80,10 @@ describe('compactFinishedRollout', () => {
 
     expect(await redis.exists(keys.plans(ROLLOUT))).toBe(0);
     // Per-state sets stay (paging hosts by state still works), with the expiry.
-    expect(await redis.smembers(`${keys.hostStateSetPrefix(ROLLOUT)}failed`)).toEqual(['h3']);
-    expect(await redis.ttl(`${keys.hostStateSetPrefix(ROLLOUT)}updated`)).toBeGreaterThan(3_500);
-    expect(await redis.smembers(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`)).toEqual(['h4']);
-    expect(await redis.ttl(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`)).toBeGreaterThan(3_500);
+    expect(await redis.smembers(keys.hostStateSet(ROLLOUT, 'failed'))).toEqual(['h3']);
+    expect(await redis.ttl(keys.hostStateSet(ROLLOUT, 'updated'))).toBeGreaterThan(3_500);
+    expect(await redis.smembers(keys.hostStateSet(ROLLOUT, 'kexec_load'))).toEqual(['h4']);
+    expect(await redis.ttl(keys.hostStateSet(ROLLOUT, 'kexec_load'))).toBeGreaterThan(3_500);
     expect(await redis.xlen(keys.events(ROLLOUT))).toBe(5);
     for (const key of [keys.events(ROLLOUT), keys.hostStates(ROLLOUT), keys.stateCounts(ROLLOUT)]) {
       expect(await redis.ttl(key)).toBeGreaterThan(3_500);

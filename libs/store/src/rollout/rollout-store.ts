@@ -66,7 +66,7 @@ export class RolloutStore {
       p.hset(k.plans(id), Object.fromEntries(chunk.map((h) => [h.hostId, JSON.stringify(h.job)])));
       p.hset(k.hostDomains(id), Object.fromEntries(chunk.map((h) => [h.hostId, h.domain])));
       p.hset(k.hostStates(id), Object.fromEntries(chunk.map((h) => [h.hostId, 'pending'])));
-      p.sadd(`${k.hostStateSetPrefix(id)}pending`, ...chunk.map((h) => h.hostId));
+      p.sadd(k.hostStateSet(id, 'pending'), ...chunk.map((h) => h.hostId));
       p.hincrby(k.stateCounts(id), 'pending', chunk.length);
       await p.exec();
     }
@@ -229,7 +229,7 @@ export class RolloutStore {
     let ids: string[];
     let next: string;
     if (opts.state) {
-      [next, ids] = await this.redis.sscan(`${k.hostStateSetPrefix(id)}${opts.state}`, opts.cursor ?? '0', 'COUNT', limit);
+      [next, ids] = await this.redis.sscan(k.hostStateSet(id, opts.state), opts.cursor ?? '0', 'COUNT', limit);
     } else {
       const [cursor, flat] = await this.redis.hscan(k.hostStates(id), opts.cursor ?? '0', 'COUNT', limit);
       next = cursor;
