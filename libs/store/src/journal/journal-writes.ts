@@ -3,6 +3,7 @@ import type { RedisClient } from '@luo-fleet/redis';
 import type { FleetKeys } from '@luo-fleet/redis';
 import type { StatIncrement } from '@luo-fleet/telemetry';
 import { RECORD_OUTCOME_FUNCTION } from '../rollout/rollout-scripts';
+import { MOVE_HOST_STATES_FUNCTION } from '../rollout/host-state-move';
 
 /**
  * A running rollout's event stream keeps about its last 100,000 writes (some 250,000 journal
@@ -103,7 +104,7 @@ A write is one element of the host's journal list (its entries, one JSON per lin
 into an element each cost a fifth of the script's time per write) and one entry of the rollout's
 event stream: host, handover and the entries as sent.
 */
-const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}
+const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}${MOVE_HOST_STATES_FUNCTION}
 local maxlen = ARGV[1]
 local statePrefix = ARGV[2]
 local leasePrefix = ARGV[4]
@@ -184,32 +185,7 @@ for field, by in pairs(sums) do redis.call('HINCRBY', KEYS[2], field, by) end
 -- The stream is trimmed once per run, not by each XADD (a MAXLEN on every XADD cost ~40% more
 -- per entry, measured): the same bound, give or take one run's writes.
 if #landed > 0 then redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', maxlen) end
--- States move once per run, each host from its state before the run to its last one in it: one
--- HMGET, one HSET, and one SREM, SADD and count per state touched, not each per write.
-if #movedHosts > 0 then
-  local before = redis.call('HMGET', KEYS[3], unpack(movedHosts))
-  local counts, gone, came, hset = {}, {}, {}, {}
-  for j, host in ipairs(movedHosts) do
-    local old, new = before[j], finalState[host]
-    if old ~= new then
-      if old then
-        counts[old] = (counts[old] or 0) - 1
-        gone[old] = gone[old] or {}
-        table.insert(gone[old], host)
-      end
-      counts[new] = (counts[new] or 0) + 1
-      came[new] = came[new] or {}
-      table.insert(came[new], host)
-      hset[#hset + 1] = host
-      hset[#hset + 1] = new
-    end
-  end
-  for state, hosts in pairs(gone) do redis.call('SREM', statePrefix .. state, unpack(hosts)) end
-  for state, hosts in pairs(came) do redis.call('SADD', statePrefix .. state, unpack(hosts)) end
-  if #hset > 0 then redis.call('HSET', KEYS[3], unpack(hset)) end
-  for state, by in pairs(counts) do
-    if by ~= 0 then redis.call('HINCRBY', KEYS[4], state, by) end
-  end
-end
+-- States move once per run, each host from its state before the run to its last one in it.
+moveHostStates(KEYS[3], KEYS[4], statePrefix, movedHosts, finalState)
 return out
 `);

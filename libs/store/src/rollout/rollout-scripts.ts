@@ -1,4 +1,6 @@
 import { LuaScript } from '@luo-fleet/redis';
+import { MOVE_HOST_STATES_FUNCTION } from './host-state-move';
+
 /**
  * Lua run by Redis for a rollout's admission bookkeeping. Every key of one rollout shares its hash
  * tag, so each script touches one slot (Redis Cluster); per-state sets are named from ARGV with the
@@ -8,28 +10,13 @@ import { LuaScript } from '@luo-fleet/redis';
  * batch (0-based), batchAdmitted, inflight, failures, finished, requireApproval.
  */
 
-/** Moves a host to `state` in hoststate/statecount/state sets. */
-const SET_STATE = `
-local function setState(hostStates, stateCounts, statePrefix, host, state)
-  local old = redis.call('HGET', hostStates, host)
-  if old == state then return end
-  if old then
-    redis.call('HINCRBY', stateCounts, old, -1)
-    redis.call('SREM', statePrefix .. old, host)
-  end
-  redis.call('HSET', hostStates, host, state)
-  redis.call('HINCRBY', stateCounts, state, 1)
-  redis.call('SADD', statePrefix .. state, host)
-end
-`;
-
 /**
  * KEYS: 1 adm, 2 pending, 3 admitted(zset), 4 domainInflight, 5 hostDomain, 6 hostStates, 7 stateCounts, 8 plans
  * ARGV: 1 now, 2 maxScan, 3 statePrefix
  * Returns the admitted hosts as id, plan JSON ('' if none), id, plan... Atomic: however many workers call it at once, in-flight hosts never
  * exceed maxConcurrent, the batch, or the failure-domain limit.
  */
-export const ADMIT = new LuaScript(`${SET_STATE}
+export const ADMIT = new LuaScript(`${MOVE_HOST_STATES_FUNCTION}
 local adm = KEYS[1]
 if redis.call('HGET', adm, 'status') ~= 'running' then return {} end
 local now = tonumber(ARGV[1])
@@ -44,6 +31,7 @@ if cap <= 0 then return {} end
 local domainLimit = tonumber(redis.call('HGET', adm, 'domainLimit') or '0')
 local candidates = redis.call('LRANGE', KEYS[2], 0, tonumber(ARGV[2]) - 1)
 local out = {}
+local queued, stateOf = {}, {}
 for _, host in ipairs(candidates) do
   if cap <= 0 then break end
   local domain = false
@@ -58,12 +46,14 @@ for _, host in ipairs(candidates) do
     redis.call('HINCRBY', adm, 'inflight', 1)
     redis.call('HINCRBY', adm, 'batchAdmitted', 1)
     if domain then redis.call('HINCRBY', KEYS[4], domain, 1) end
-    setState(KEYS[6], KEYS[7], ARGV[3], host, 'queued')
+    if stateOf[host] == nil then queued[#queued + 1] = host end
+    stateOf[host] = 'queued'
     out[#out + 1] = host
     out[#out + 1] = redis.call('HGET', KEYS[8], host) or ''
     cap = cap - 1
   end
 end
+moveHostStates(KEYS[6], KEYS[7], ARGV[3], queued, stateOf)
 return out
 `);
 

@@ -7,6 +7,7 @@ import type { FleetKeys } from '@luo-fleet/redis';
 import { outcomeResultJson, RedisHandoverJournal } from '../journal/redis-handover-journal';
 import { JournalGroupCommit } from '../journal/journal-group-commit';
 import { ADMIT, ADVANCE, CONTROL, RECORD_OUTCOME } from './rollout-scripts';
+import { MOVE_HOSTS_TO_STATE } from './host-state-move';
 import { LuaScript } from '@luo-fleet/redis';
 
 /** One host of a new rollout: either a handover to run, or a skip with the plan's reasons. */
@@ -65,10 +66,10 @@ export class RolloutStore {
       p.rpush(k.pending(id), ...chunk.map((h) => h.hostId));
       p.hset(k.plans(id), Object.fromEntries(chunk.map((h) => [h.hostId, JSON.stringify(h.job)])));
       p.hset(k.hostDomains(id), Object.fromEntries(chunk.map((h) => [h.hostId, h.domain])));
-      p.hset(k.hostStates(id), Object.fromEntries(chunk.map((h) => [h.hostId, 'pending'])));
-      p.sadd(k.hostStateSet(id, 'pending'), ...chunk.map((h) => h.hostId));
-      p.hincrby(k.stateCounts(id), 'pending', chunk.length);
-      await p.exec();
+      await Promise.all([
+        p.exec(),
+        MOVE_HOSTS_TO_STATE.run(this.redis, [k.hostStates(id), k.stateCounts(id)], [k.hostStateSetPrefix(id), 'pending', ...chunk.map((h) => h.hostId)]),
+      ]);
     }
     const stats = this.redis.pipeline();
     for (const v of planValidations) for (const [field, by] of validationStat('plan', v.result, v.reason, v.count)) stats.hincrby(k.stats(id), field, by);
