@@ -1,6 +1,5 @@
-import { LuaScript } from '@luo-fleet/redis';
-import type { RedisClient } from '@luo-fleet/redis';
-import type { FleetKeys } from '@luo-fleet/redis';
+import { LuaScript, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
+import { LEASE_FUNCTIONS } from '../lease/lease-lua';
 
 /** A handover's first read of its journal, which also installs its lease's copy (see RedisJournalOptions). */
 export interface JournalFirstRead {
@@ -26,11 +25,11 @@ KEYS: 1 a key of the rollout's slot (not touched). ARGV: 1 lease copy prefix, 2 
 rollout's hash tag, so of the slot of KEYS[1] (as with the APPEND script's).
 Installs each lease copy and returns each journal.
 */
-const FIRST_READS = new LuaScript(`
+const FIRST_READS = new LuaScript(`${LEASE_FUNCTIONS}
 local out = {}
 for a = 3, #ARGV, 3 do
   local host = ARGV[a]
-  redis.call('SET', ARGV[1] .. host, ARGV[a + 1], 'PX', ARGV[a + 2])
+  copyLease(ARGV[1] .. host, ARGV[a + 1], ARGV[a + 2])
   out[#out + 1] = redis.call('LRANGE', ARGV[2] .. host, 0, -1)
 end
 return out
