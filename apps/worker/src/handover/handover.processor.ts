@@ -31,11 +31,9 @@ export class HandoverProcessor extends WorkerHost {
     try {
       const { outcome, counted } = await this.runner.run(job.data);
       this.logger.log(`${job.data.plan.hostId}: ${outcome.outcome}${outcome.phase ? ` at ${outcome.phase}` : ''}`);
-      const result = outcomeSummaryOf(outcome);
-      // This run's outcome was counted with its journal entry; one written by an earlier run is counted (once) here.
+      // The outcome was counted where it was recorded; a slot it freed is refilled at once.
       if (counted === 'first') await this.coordinator.admit(job.data.plan.rolloutId);
-      else if (counted === undefined) await this.coordinator.handoverFinished(job.data, result);
-      return result;
+      return outcomeSummaryOf(outcome);
     } catch (err) {
       if (err instanceof HostBusyError && token) {
         // Not a failure: wait for the other handover of this host to end, attempts untouched.

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { foldJournal, handoverIdOf, type OutcomeSummary } from '@luo-fleet/handover';
+import { foldJournal, handoverIdOf } from '@luo-fleet/handover';
 import { TERMINAL_ROLLOUT_STATUSES, type RolloutStatus } from '@luo-fleet/rollout';
 import { compactFinishedRollout, RedisHandoverJournal, type RolloutStore } from '@luo-fleet/store';
 import { HANDOVER_JOB_OPTIONS, type HandoverJobData } from '@luo-fleet/jobs';
@@ -55,12 +55,6 @@ export class RolloutCoordinator {
       await new Promise((r) => setTimeout(r, this.settings.tickMs));
     }
     return (await this.store.status(rolloutId)) ?? 'missing';
-  }
-
-  /** Called by the handover worker as soon as a host is done: counts it and refills its slot at once. */
-  async handoverFinished(job: HandoverJobData, outcome: OutcomeSummary): Promise<void> {
-    const first = await this.store.recordOutcome(job.plan.rolloutId, job.plan.hostId, outcome);
-    if (first) await this.admit(job.plan.rolloutId);
   }
 
   async admit(rolloutId: string): Promise<number> {

@@ -1,8 +1,7 @@
-import { LuaScript } from '@luo-fleet/redis';
-import type { RedisClient } from '@luo-fleet/redis';
-import type { FleetKeys } from '@luo-fleet/redis';
+import { LuaScript, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
+import { LEASE_FUNCTIONS } from '../lease/lease-lua';
 import type { StatIncrement } from '@luo-fleet/telemetry';
-import { RECORD_OUTCOME_FUNCTION } from '../rollout/rollout-scripts';
+import { outcomeRecordKeys, RECORD_OUTCOME_FUNCTION } from '../rollout/outcome-record';
 import { MOVE_HOST_STATES_FUNCTION } from '../rollout/host-state-move';
 
 /**
@@ -52,19 +51,7 @@ export async function runJournalWrites(
   eventsMaxlen = DEFAULT_EVENTS_MAXLEN,
 ): Promise<JournalWriteResult[]> {
   const id = rolloutId;
-  const scriptKeys = [
-    keys.events(id),
-    keys.stats(id),
-    keys.hostStates(id),
-    keys.stateCounts(id),
-    keys.admission(id),
-    keys.admitted(id),
-    keys.done(id),
-    keys.domainInflight(id),
-    keys.hostDomains(id),
-    keys.results(id),
-    keys.plans(id),
-  ];
+  const scriptKeys = [keys.events(id), keys.stats(id), keys.hostStates(id), keys.stateCounts(id), ...outcomeRecordKeys(keys, id)];
   // The counters of the whole run, summed here: the script adds them as they are when every write
   // lands (it nearly always does) and only otherwise reads each write's own.
   const sums = new Map<string, number>();
@@ -90,7 +77,7 @@ function counterText(counters: Iterable<readonly [string, number]>): string {
 }
 
 /*
-KEYS: 1 events, 2 stats, 3 hoststate, 4 statecount, 5-11 RECORD_OUTCOME's keys.
+KEYS: 1 events, 2 stats, 3 hoststate, 4 statecount, 5-11 outcomeRecordKeys.
 ARGV: 1 events maxlen, 2 state set prefix, 3 the run's counters summed ("field<TAB>by" per line),
   4 lease copy prefix, 5 journal prefix, then 9 per write: lease token ('' no check), host,
   expected length (-1 unknown), handover id, entries (a JSON per line), its own counters, new
@@ -104,7 +91,7 @@ A write is one element of the host's journal list (its entries, one JSON per lin
 into an element each cost a fifth of the script's time per write) and one entry of the rollout's
 event stream: host, handover and the entries as sent.
 */
-const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}${MOVE_HOST_STATES_FUNCTION}
+const APPEND = new LuaScript(`${LEASE_FUNCTIONS}${RECORD_OUTCOME_FUNCTION}${MOVE_HOST_STATES_FUNCTION}
 local maxlen = ARGV[1]
 local statePrefix = ARGV[2]
 local leasePrefix = ARGV[4]
@@ -136,12 +123,12 @@ local function write(i)
       if len == expected + 2 and redis.call('LINDEX', journal, -1) == text then return 1, 0 end
       return -1, -2
     end
-    if token ~= '' and redis.call('GET', lease) ~= token then
+    if token ~= '' and not holdsLease(lease, token) then
       redis.call('RPOP', journal)
       return 0, -2
     end
   else
-    if token ~= '' and redis.call('GET', lease) ~= token then return 0, -2 end
+    if token ~= '' and not holdsLease(lease, token) then return 0, -2 end
     redis.call('RPUSH', journal, text)
   end
   landed[#landed + 1] = i
@@ -154,7 +141,7 @@ local function write(i)
   local counted = -2
   local outcome = ARGV[a + 8]
   if outcome ~= '' then
-    if token ~= '' then redis.call('DEL', lease) end
+    if token ~= '' then dropLease(lease) end
     if ARGV[a + 9] ~= '' then counted = recordOutcome(outcomeKeys, host, outcome, ARGV[a + 9]) end
   end
   return 1, counted

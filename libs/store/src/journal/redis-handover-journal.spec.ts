@@ -77,6 +77,7 @@ describe('RedisHandoverJournal (real Redis)', () => {
     const journal = await leased('h1');
     await journal.append(handoverIdOf(ROLLOUT, 'h1'), { type: 'outcome', at: 3, outcome: 'rolled_back', phase: 'kexec_load', reasons: [] });
     expect(journal.outcomeCount).toBe('first');
+    expect(journal.leaseCopyDropped).toBe(true);
     const adm = await redis.hgetall(keys.admission(ROLLOUT));
     expect(adm).toMatchObject({ inflight: '1', finished: '1', failures: '1', status: 'running' });
     expect(await redis.hget(keys.domainInflight(ROLLOUT), 'r1')).toBe('1');
@@ -175,5 +176,27 @@ describe('RedisHandoverJournal (real Redis)', () => {
     const journal = new RedisHandoverJournal(redis, keys, 'no-rollout', 'h9', { leaseToken: token, countOutcomes: true });
     await journal.append('no-rollout.h9', { type: 'outcome', at: 8, outcome: 'updated', reasons: [] });
     expect(journal.outcomeCount).toBe('no-rollout');
+  });
+  it('counts an outcome it finds on reading (an earlier run wrote it uncounted), once', async () => {
+    const FOUND = 'r-found';
+    await redis.hset(keys.admission(FOUND), { status: 'running', inflight: 1, finished: 0, failures: 0, maxFailures: 5 });
+    await redis.zadd(keys.admitted(FOUND), 1, 'f1');
+    const outcome: JournalEntry = { type: 'outcome', at: 30, outcome: 'updated', reasons: [] };
+    const writer = new RedisHandoverJournal(redis, keys, FOUND, 'f1', { empty: true });
+    await writer.append(handoverIdOf(FOUND, 'f1'), outcome);
+    expect(writer.outcomeCount).toBeUndefined();
+    expect(await redis.hget(keys.admission(FOUND), 'finished')).toBe('0');
+
+    const reader = new RedisHandoverJournal(redis, keys, FOUND, 'f1', { countOutcomes: true });
+    expect(await reader.load(handoverIdOf(FOUND, 'f1'))).toEqual([outcome]);
+    expect(reader.outcomeCount).toBe('first');
+    expect(reader.leaseCopyDropped).toBe(false);
+    expect(await redis.hgetall(keys.admission(FOUND))).toMatchObject({ inflight: '0', finished: '1' });
+    expect(JSON.parse((await redis.hget(keys.results(FOUND), 'f1'))!)).toEqual({ outcome: 'updated', reasons: [] });
+
+    const again = new RedisHandoverJournal(redis, keys, FOUND, 'f1', { countOutcomes: true });
+    await again.load(handoverIdOf(FOUND, 'f1'));
+    expect(again.outcomeCount).toBe('again');
+    expect(await redis.hget(keys.admission(FOUND), 'finished')).toBe('1');
   });
 });

@@ -1,5 +1,5 @@
 import type { RedisClient } from '@luo-fleet/redis';
-import { JournalFencedError, outcomeSummaryOf, type HandoverJournal, type JournalEntry, type OutcomeEntry, type OutcomeSummary } from '@luo-fleet/handover';
+import { JournalFencedError, type HandoverJournal, type JournalEntry, type OutcomeEntry } from '@luo-fleet/handover';
 import {
   blackoutStat,
   outcomeStat,
@@ -10,6 +10,7 @@ import {
 import type { FleetKeys } from '@luo-fleet/redis';
 import { runJournalWrites, type JournalWrite } from './journal-writes';
 import { runJournalFirstReads } from './journal-first-reads';
+import { outcomeResultJson, recordOutcome } from '../rollout/outcome-record';
 import type { JournalGroupCommit } from './journal-group-commit';
 
 export interface RedisJournalOptions {
@@ -21,8 +22,10 @@ export interface RedisJournalOptions {
    */
   installLeaseCopyMs?: number;
   /**
-   * An outcome appended here is also counted in its rollout (RECORD_OUTCOME's bookkeeping: done
-   * set, in-flight slot, failure budget) by the same script, so the rollout never lags its journals.
+   * The journal's outcome is counted in its rollout (RECORD_OUTCOME's bookkeeping: done set,
+   * in-flight slot, failure budget), once: an outcome appended here by the same script that
+   * appends it, so the rollout never lags its journals; an outcome `load` finds (an earlier run
+   * wrote it) by RECORD_OUTCOME as it is read. `outcomeCount` tells how it went.
    */
   countOutcomes?: boolean;
   /**
@@ -38,10 +41,6 @@ export interface RedisJournalOptions {
 export type OutcomeCount = 'first' | 'again' | 'no-rollout';
 const OUTCOME_COUNTS: Record<number, OutcomeCount> = { 1: 'first', 0: 'again', [-1]: 'no-rollout' };
 
-/** The outcome as a rollout's results hash keeps it. */
-export function outcomeResultJson(outcome: OutcomeSummary): string {
-  return JSON.stringify(outcomeSummaryOf(outcome));
-}
 
 /**
  * The handover journal in Redis (callers add the rollout to `FleetKeys.rolloutIndex()` once, outside
@@ -62,8 +61,10 @@ export class RedisHandoverJournal implements HandoverJournal {
     if (options.empty) this.length = 0;
   }
 
-  /** Set when this journal wrote an outcome with `countOutcomes`. */
+  /** With `countOutcomes`, set once the journal's outcome was counted (written or found). */
   outcomeCount?: OutcomeCount;
+  /** Set when this journal wrote an outcome under the lease: the script dropped the lease's copy with it. */
+  leaseCopyDropped = false;
 
   /** Writes (list elements) in Redis as far as this object knows (after `load`): what the next write expects to find. */
   private length?: number;
@@ -77,7 +78,12 @@ export class RedisHandoverJournal implements HandoverJournal {
       raw = groupCommit ? await groupCommit.firstRead(this.rolloutId, read) : (await runJournalFirstReads(this.redis, this.keys, this.rolloutId, [read]))[0];
     }
     this.length = raw.length;
-    return journalEntriesOf(raw);
+    const entries = journalEntriesOf(raw);
+    if (this.options.countOutcomes) {
+      const outcome = entries.findLast((e): e is OutcomeEntry => e.type === 'outcome');
+      if (outcome) this.outcomeCount = OUTCOME_COUNTS[await recordOutcome(this.redis, this.keys, this.rolloutId, this.hostId, outcome)];
+    }
+    return entries;
   }
 
   /**
@@ -116,6 +122,7 @@ export class RedisHandoverJournal implements HandoverJournal {
       );
     }
     if (this.length !== undefined) this.length += 1;
+    if (outcome && write.leaseToken !== '') this.leaseCopyDropped = true;
     if (outcome && this.options.countOutcomes) this.outcomeCount = OUTCOME_COUNTS[result.count];
   }
 

@@ -1,12 +1,13 @@
 import { fieldsOf, type RedisClient } from '@luo-fleet/redis';
 import { handoverIdOf, type HandoverReason, type OutcomeEntry, type OutcomeSummary } from '@luo-fleet/handover';
 import { validationStat } from '@luo-fleet/telemetry';
-import type { Rollout, RolloutStatus } from '@luo-fleet/rollout';
+import type { Rollout, RolloutAction, RolloutStatus } from '@luo-fleet/rollout';
 import type { HandoverOrder } from '@luo-fleet/handover';
 import type { FleetKeys } from '@luo-fleet/redis';
-import { outcomeResultJson, RedisHandoverJournal } from '../journal/redis-handover-journal';
+import { RedisHandoverJournal } from '../journal/redis-handover-journal';
 import { JournalGroupCommit } from '../journal/journal-group-commit';
-import { ADMIT, ADVANCE, CONTROL, RECORD_OUTCOME } from './rollout-scripts';
+import { ADMIT, ADVANCE, CONTROL } from './rollout-scripts';
+import { outcomeResultJson, recordOutcome } from './outcome-record';
 import { MOVE_HOSTS_TO_STATE } from './host-state-move';
 import { LuaScript } from '@luo-fleet/redis';
 
@@ -28,8 +29,6 @@ export interface RolloutView extends Rollout {
   finished: number;
   hostsByState: Record<string, number>;
 }
-
-export type RolloutAction = 'pause' | 'resume' | 'approve' | 'abort';
 
 /** A host of a rollout: its state, and once it has one, its outcome's summary. */
 export type HostResult = { hostId: string; state: string } & Partial<OutcomeSummary>;
@@ -183,13 +182,7 @@ export class RolloutStore {
 
   /** Counts a host's outcome once (true the first time); frees its in-flight slot; may halt the rollout. */
   async recordOutcome(id: string, hostId: string, outcome: OutcomeSummary): Promise<boolean> {
-    const k = this.keys;
-    const first = await RECORD_OUTCOME.run(
-      this.redis,
-      [k.admission(id), k.admitted(id), k.done(id), k.domainInflight(id), k.hostDomains(id), k.results(id), k.plans(id)],
-      [hostId, outcome.outcome, outcomeResultJson(outcome)],
-    );
-    return first === 1;
+    return (await recordOutcome(this.redis, this.keys, id, hostId, outcome)) === 1;
   }
 
   async advance(id: string, now = Date.now()): Promise<{ status: RolloutStatus; finished: boolean }> {
