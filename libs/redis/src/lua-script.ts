@@ -44,8 +44,8 @@ export class LuaScript {
 
   /**
    * The EVALSHA command as `redis.evalsha(...)` builds it (answers as text), with its arguments
-   * set after construction: ioredis's constructor copies them through Array.prototype.flat, ~60 ns
-   * an argument (measured), and a batched run carries hundreds that are flat already.
+   * set after construction: ioredis's constructor copies them through Array.prototype.flat, at a
+   * cost per argument, and a batched run carries hundreds that are flat already.
    */
   private evalsha(keys: readonly string[], args: readonly (string | number)[]): Command {
     const command = new Command('evalsha', [], { replyEncoding: 'utf8' });

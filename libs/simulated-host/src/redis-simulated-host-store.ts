@@ -79,8 +79,7 @@ const MAX_ATTEMPTS = 200;
 const REMEMBERED_HOSTS = 4_096;
 /**
  * Distinct topologies a store keeps parsed: hosts of one hardware model report the same one, so a
- * fleet has few; and no more than this, since a 32-device host's takes tens of KiB (4,096 of them
- * doubled a worker's memory in the 100,000-host benchmark).
+ * fleet has few; and no more than this, since a 32-device host's takes tens of KiB.
  */
 const REMEMBERED_TOPOLOGIES = 512;
 

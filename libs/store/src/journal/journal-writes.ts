@@ -5,16 +5,15 @@ import { outcomeRecordKeys, RECORD_OUTCOME_FUNCTION } from '../rollout/outcome-r
 import { MOVE_HOST_STATES_FUNCTION } from '../rollout/host-state-move';
 
 /**
- * A running rollout's event stream keeps about its last 100,000 writes (some 250,000 journal
- * entries, ~30 MiB): a 100,000-host rollout then stays under 2 KiB of Redis per host.
+ * A running rollout's event stream keeps about its last this many writes: its memory stays bounded
+ * however long the rollout runs, while a large rollout's recent timeline stays readable.
  */
 export const DEFAULT_EVENTS_MAXLEN = 100_000;
 
 /**
- * One host's journal write as the APPEND script takes it. Packed into a few strings: ioredis and
- * Redis both pay per argument, and a write with its events and counters spelled out as separate
- * arguments cost as much as the rest of the step. JSON never holds a raw newline, and counter names
- * hold no tab or newline.
+ * One host's journal write as the APPEND script takes it. Packed into a few strings, since ioredis
+ * and Redis both pay per argument. JSON never holds a raw newline, and counter names hold no tab or
+ * newline.
  */
 export interface JournalWrite {
   hostId: string;
@@ -84,12 +83,12 @@ ARGV: 1 events maxlen, 2 state set prefix, 3 the run's counters summed ("field<T
   state ('' keeps it), outcome ('' none), result JSON ('' not counted).
 Each write's lease copy and journal are its host id after prefixes 4 and 5, and the state sets
 the state after prefix 2: keys of the rollout's hash tag, so of the slot of KEYS, as Redis Cluster
-requires of a script's keys; two fewer arguments per write than naming them in KEYS (measured).
+requires of a script's keys; two fewer arguments per write than naming them in KEYS.
 Returns 2 numbers per write: 1 written, 0 lease not ours, -1 journal not of the expected length;
 then RECORD_OUTCOME's count, -2 when not counted, and 0 for a write that had landed already.
-A write is one element of the host's journal list (its entries, one JSON per line: splitting them
-into an element each cost a fifth of the script's time per write) and one entry of the rollout's
-event stream: host, handover and the entries as sent.
+A write is one element of the host's journal list (its entries, one JSON per line: one RPUSH
+however many entries it holds) and one entry of the rollout's event stream: host, handover and the
+entries as sent.
 */
 const APPEND = new LuaScript(`${LEASE_FUNCTIONS}${RECORD_OUTCOME_FUNCTION}${MOVE_HOST_STATES_FUNCTION}
 local maxlen = ARGV[1]
@@ -169,8 +168,8 @@ else
   for _, i in ipairs(landed) do addCounters(ARGV[HEAD + (i - 1) * PER_WRITE + 6], sums) end
 end
 for field, by in pairs(sums) do redis.call('HINCRBY', KEYS[2], field, by) end
--- The stream is trimmed once per run, not by each XADD (a MAXLEN on every XADD cost ~40% more
--- per entry, measured): the same bound, give or take one run's writes.
+-- The stream is trimmed once per run, not by each XADD: one trim per run keeps the same bound,
+-- give or take one run's writes.
 if #landed > 0 then redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', maxlen) end
 -- States move once per run, each host from its state before the run to its last one in it.
 moveHostStates(KEYS[3], KEYS[4], statePrefix, movedHosts, finalState)

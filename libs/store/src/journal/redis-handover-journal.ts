@@ -133,7 +133,7 @@ export class RedisHandoverJournal implements HandoverJournal {
 
 /**
  * The entries of a journal list as read from Redis: each element is one write, its entries one
- * JSON per line (elements written before writes were packed hold one entry each, and read the same).
+ * JSON per line (an element of one entry is one line).
  */
 export function journalEntriesOf(elements: readonly string[]): JournalEntry[] {
   const entries: JournalEntry[] = [];

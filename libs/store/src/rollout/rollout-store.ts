@@ -76,8 +76,7 @@ export class RolloutStore {
     await this.redis.sadd(k.rolloutIndex(), id);
     const now = Date.now();
     const skipped = hosts.filter((h): h is Extract<RolloutHostInput, { skip: unknown }> => 'skip' in h);
-    // A thousand journals at a time, not one round trip each: two thirds of a 100,000-host fleet
-    // can be skipped, and one by one their outcomes took most of the create call.
+    // A thousand journals at a time, not one round trip each: most of a fleet may be skipped.
     for (let i = 0; i < skipped.length; i += CHUNK) {
       await Promise.all(
         skipped.slice(i, i + CHUNK).map((h) => {
@@ -242,8 +241,8 @@ export class RolloutStore {
 
 /**
  * A rollout's record, admission hash and state counts at one moment. A script rather than MULTI:
- * the status is polled by every watching client, and building ioredis's transaction object cost
- * more of the planner's CPU than the rest of the call's Redis work.
+ * the status is polled by every watching client, and a script call costs the planner less than
+ * building ioredis's transaction object.
  */
 const ROLLOUT_VIEW = new LuaScript(`
 return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
