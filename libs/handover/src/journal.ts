@@ -30,20 +30,32 @@ export type JournalEntry =
   /** Written before `kexec` is issued: whoever finds it must decide by boot id, never issue kexec again. */
   | { type: 'kexec_fence'; at: number; bootIdBefore: string; kernelBefore: string }
   | { type: 'rollback_begin'; at: number; phase: HandoverStep; reasons: HandoverReason[]; error?: string }
-  | {
+  | ({
       type: 'outcome';
       at: number;
-      outcome: HostOutcome;
-      phase?: HandoverStep;
-      reasons: HandoverReason[];
-      error?: string;
       /** Freeze start to finish end, for updated hosts. */
       blackoutMs?: number;
       kernelRelease?: string;
       bootId?: string;
-    };
+    } & OutcomeSummary);
 
 export type OutcomeEntry = Extract<JournalEntry, { type: 'outcome' }>;
+
+/**
+ * What a handover came to: the outcome, the step it ended at, and why. A rollout's results keep it
+ * per host and a handover job answers with it.
+ */
+export interface OutcomeSummary {
+  outcome: HostOutcome;
+  phase?: HandoverStep;
+  reasons: HandoverReason[];
+  error?: string;
+}
+
+/** The summary of an outcome entry, its fields in this order (the results hash keeps it as JSON). */
+export function outcomeSummaryOf(entry: OutcomeSummary): OutcomeSummary {
+  return { outcome: entry.outcome, phase: entry.phase, reasons: entry.reasons, error: entry.error };
+}
 
 /**
  * Where handovers keep their journals. `append` must be durable before it resolves, and must refuse

@@ -5,13 +5,6 @@ import type { JobsOptions } from 'bullmq';
 /** Payload of a handover job; its job id is the handover id, so a host is enqueued once per rollout. */
 export type HandoverJobData = HandoverOrder;
 
-export type HandoverJobResult = {
-  outcome: string;
-  phase?: string;
-  reasons: string[];
-  error?: string;
-};
-
 /**
  * What a worker checks of a handover job before it acts on it: the ids that name the handover, the
  * target, and how to reach the host. The plan's device lists pass as the planner built them: a

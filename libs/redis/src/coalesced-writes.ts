@@ -9,11 +9,11 @@ type CoalescedSocket = Socket & { [COALESCED]?: true };
  * Sends the commands a process issues in one turn of its event loop in one socket write. A worker
  * drives a hundred handovers on one connection, and an answer from Redis wakes many of them at
  * once, each sending its next command: written one by one, every command costs a system call here
- * and a read in Redis, which on a busy host was a tenth of the CPU of a handover.
+ * and a read in Redis.
  *
  * Why not ioredis's `enableAutoPipelining`: it keeps one pipeline in flight per connection, so a
  * command issued while one is out waits for that whole pipeline's answers; with a hundred hosts
- * stepping together that wait lengthened every handover (measured on the makespan benchmark). Here
+ * stepping together that wait lengthens every handover. Here
  * the socket is only corked until the current turn's callbacks have run (`process.nextTick`),
  * and answers come back one by one as before.
  *

@@ -12,10 +12,18 @@ export class FleetKeys {
 
   /** Per-rollout copy of a host's lease token: the journal script checks it before every append. */
   handoverLease(rolloutId: string, hostId: string): string {
-    return `${this.tagged(rolloutId)}:lease:${hostId}`;
+    return `${this.handoverLeasePrefix(rolloutId)}${hostId}`;
+  }
+  /** `handoverLease` without the host id: scripts of many hosts name each copy by its id after it. */
+  handoverLeasePrefix(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:lease:`;
   }
   journal(rolloutId: string, hostId: string): string {
-    return `${this.tagged(rolloutId)}:journal:${hostId}`;
+    return `${this.journalPrefix(rolloutId)}${hostId}`;
+  }
+  /** `journal` without the host id: scripts of many hosts name each journal by its id after it. */
+  journalPrefix(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:journal:`;
   }
   /** Capped stream of every journal entry of the rollout: the timeline the API and tools read. */
   events(rolloutId: string): string {
@@ -33,7 +41,11 @@ export class FleetKeys {
   stateCounts(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:statecount`;
   }
-  /** Prefix of the per-state host sets (`<prefix><state>`), for paging hosts by state. */
+  /** The hosts in one state, for paging hosts by state. */
+  hostStateSet(rolloutId: string, state: string): string {
+    return `${this.hostStateSetPrefix(rolloutId)}${state}`;
+  }
+  /** `hostStateSet` without the state: scripts name each set by its state after it. */
   hostStateSetPrefix(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:state:`;
   }
@@ -93,9 +105,39 @@ export class FleetKeys {
   hostLease(hostId: string): string {
     return `${this.prefix}:host:{h:${hostId}}:lease`;
   }
-  /** A simulated host's hash: its own record and its topology (the host's view, not the orchestrator's). */
+  /**
+   * The inventory: every registered host's id, in a sorted set at score 0 (ordered by id, for
+   * cursors). The inventory's keys share the tag `{inventory}`, so its scripts run on Redis Cluster.
+   */
+  inventoryIds(): string {
+    return `${this.prefix}:{inventory}:ids`;
+  }
+  /** A registered host's hash: labels, driver, registeredAt, devices, topology (JSON). */
+  inventoryHost(hostId: string): string {
+    return `${this.prefix}:{inventory}:host:${hostId}`;
+  }
+  /** The ids of the hosts carrying label `key=value`, a sorted set at score 0. */
+  inventoryLabel(key: string, value: string): string {
+    return `${this.prefix}:{inventory}:label:${key}=${value}`;
+  }
+  /**
+   * A simulated host's hash: its own record and its topology (the host's view, not the
+   * orchestrator's). Each host has its own hash tag.
+   */
   simulatedHost(hostId: string): string {
-    return `${this.prefix}:sim:host:{${hostId}}`;
+    return `${this.simulatedHostHead()}${hostId}}`;
+  }
+  /** The host id a `simulatedHost` key names; null for any other key. */
+  simulatedHostIdOf(key: string): string | null {
+    const head = this.simulatedHostHead();
+    return key.startsWith(head) && key.endsWith('}') ? key.slice(head.length, -1) : null;
+  }
+  /** A SCAN MATCH pattern for every `simulatedHost` key (and maybe a few others: check with `simulatedHostIdOf`). */
+  simulatedHostPattern(): string {
+    return `${this.simulatedHostHead().replace(/[*?[\]\\]/g, '\\$&')}*}`;
+  }
+  private simulatedHostHead(): string {
+    return `${this.prefix}:sim:host:{`;
   }
   bullPrefix(): string {
     // BullMQ keys share `{...}` so a queue's Lua scripts work on Redis Cluster.

@@ -41,7 +41,7 @@ describe('Redis connection settings', () => {
 
   it('hashes keys of one rollout, and each BullMQ key, by one tag', () => {
     const k = new FleetKeys('luo');
-    expect(new Set([k.journal('r1', 'h'), k.admission('r1'), k.stats('r1'), `${k.hostStateSetPrefix('r1')}queued`].map(hashTagOf))).toEqual(new Set(['r:r1']));
+    expect(new Set([k.journal('r1', 'h'), k.admission('r1'), k.stats('r1'), k.hostStateSet('r1', 'queued')].map(hashTagOf))).toEqual(new Set(['r:r1']));
     expect(hashTagOf(`${k.bullPrefix()}:handover:wait`)).toBe('luo');
     expect(hashTagOf(k.hostLease('h1'))).toBe('h:h1');
     expect(hashTagOf('luo:rollouts')).toBe('luo:rollouts');

@@ -2,7 +2,7 @@
  * Group commit: the calls a process makes in one turn of its event loop are run together, one
  * batch per group, once the turn's callbacks are done (`process.nextTick`). A worker steps a
  * hundred hosts on one Redis connection, and one answer wakes many of them at once, each making
- * its next call: made one by one, the fixed cost of a script call (in the client and in Redis) was
+ * its next call: made one by one, the fixed cost of a script call (in the client and in Redis) is
  * most of each. Every caller still waits for its own result, so nothing it does next starts
  * before its call has landed.
  *

@@ -2,3 +2,4 @@ export * from './rollout';
 export * from './limits';
 export * from './admission-order';
 export * from './schedule-prediction';
+export * from './rollout-transitions';

@@ -29,7 +29,7 @@ export class SimulatedHostInputError extends Error {
 
 /**
  * The shape a simulated host relies on, checked in place: a zod object schema would copy every
- * device of every host a rollout registers (~100 us for a 32-device host).
+ * device of every host a rollout registers.
  */
 function isTopologyShape(v: unknown): boolean {
   if (typeof v !== 'object' || v === null) return false;

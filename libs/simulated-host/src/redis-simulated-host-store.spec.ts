@@ -7,8 +7,10 @@ import { SimulatedHostNotFoundError, SimulatedHostRecordError } from './simulate
 import type { SimulatedHostState } from './simulated-host-state';
 import { contextFor, GPU_A, NEW_KERNEL, OLD_KERNEL, preservationSetOf, twoGpuHost } from './test-topology.fixture';
 import { countScriptRuns } from '../../../test/support/script-runs';
+import { FleetKeys } from '@luo-fleet/redis';
 
 const PREFIX = `test-sim-${process.pid}-${Date.now().toString(36)}`;
+const keys = new FleetKeys(PREFIX);
 
 describe('RedisSimulatedHostStore (real Redis)', () => {
   let a: IORedis;
@@ -32,7 +34,7 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
     const store = new RedisSimulatedHostStore(a, PREFIX);
     await createSimulatedHost(store, spec('hv-1'));
     await createSimulatedHost(store, spec('hv-2'));
-    const raw = await a.hgetall(`${PREFIX}:sim:host:{hv-1}`);
+    const raw = await a.hgetall(keys.simulatedHost('hv-1'));
     expect(raw.version).toBe('0');
     expect(JSON.parse(raw.state)).toMatchObject({ hostId: 'hv-1', kernelRelease: OLD_KERNEL, version: 0 });
     expect(JSON.parse(raw.topology)).toEqual(twoGpuHost());
@@ -87,20 +89,20 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
   it('names the host or key it cannot use', async () => {
     const store = new RedisSimulatedHostStore(a, PREFIX);
     await expect(store.update('hv-none', (s) => s)).rejects.toBeInstanceOf(SimulatedHostNotFoundError);
-    await a.hset(`${PREFIX}:sim:host:{hv-bad}`, 'version', '0', 'state', 'not json', 'topology', '{}');
+    await a.hset(keys.simulatedHost('hv-bad'), 'version', '0', 'state', 'not json', 'topology', '{}');
     await expect(store.load('hv-bad')).rejects.toThrow(SimulatedHostRecordError);
-    await expect(store.load('hv-bad')).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-bad} field state: not JSON`);
-    await expect(store.loadWithTopology('hv-bad')).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-bad} field state: not JSON`);
-    await a.set(`${PREFIX}:sim:host:{hv-str}`, '{"hostId":"hv-str"}');
-    await expect(store.load('hv-str')).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-str}: not a hash`);
-    await expect(store.update('hv-str', (s) => s)).rejects.toThrow(`redis key ${PREFIX}:sim:host:{hv-str}: not a hash`);
+    await expect(store.load('hv-bad')).rejects.toThrow(`redis key ${keys.simulatedHost('hv-bad')} field state: not JSON`);
+    await expect(store.loadWithTopology('hv-bad')).rejects.toThrow(`redis key ${keys.simulatedHost('hv-bad')} field state: not JSON`);
+    await a.set(keys.simulatedHost('hv-str'), '{"hostId":"hv-str"}');
+    await expect(store.load('hv-str')).rejects.toThrow(`redis key ${keys.simulatedHost('hv-str')}: not a hash`);
+    await expect(store.update('hv-str', (s) => s)).rejects.toThrow(`redis key ${keys.simulatedHost('hv-str')}: not a hash`);
   });
 
   it('sends one turn\'s reads and changes of many hosts as one script run, each answered on its own', async () => {
     const store = new RedisSimulatedHostStore(a, PREFIX);
     await createSimulatedHost(store, spec('hv-t1'));
     await createSimulatedHost(store, spec('hv-t2'));
-    await a.set(`${PREFIX}:sim:host:{hv-tstr}`, 'not a hash');
+    await a.set(keys.simulatedHost('hv-tstr'), 'not a hash');
     const scripts = countScriptRuns(a);
     try {
       const results = await Promise.allSettled([
@@ -131,7 +133,7 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
       [identity, snapshot] = await Promise.all([store.load('hv-s1'), store.loadWithTopology('hv-s1')]);
       // One read of the host (its key once, widened to the topology) answers both questions.
       expect(scripts.count).toBe(1);
-      expect(scripts.runs[0].args.slice(1)).toEqual(['1', `${PREFIX}:sim:host:{hv-s1}`, 't']);
+      expect(scripts.runs[0].args.slice(1)).toEqual(['1', keys.simulatedHost('hv-s1'), 't']);
     } finally {
       scripts.restore();
     }

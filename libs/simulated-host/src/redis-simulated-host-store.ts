@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { HostTopology } from '@luo-fleet/topology';
-import { LuaScript, scriptGroupOf } from '@luo-fleet/redis';
-import { TurnBatch } from '@luo-fleet/redis';
+import { FleetKeys, LuaScript, scriptGroupOf, TurnBatch } from '@luo-fleet/redis';
 import type { SimulatedHostState } from './simulated-host-state';
 import {
   parseHostRecord,
@@ -80,14 +79,12 @@ const MAX_ATTEMPTS = 200;
 const REMEMBERED_HOSTS = 4_096;
 /**
  * Distinct topologies a store keeps parsed: hosts of one hardware model report the same one, so a
- * fleet has few; and no more than this, since a 32-device host's takes tens of KiB (4,096 of them
- * doubled a worker's memory in the 100,000-host benchmark).
+ * fleet has few; and no more than this, since a 32-device host's takes tens of KiB.
  */
 const REMEMBERED_TOPOLOGIES = 512;
 
 /**
- * One hash per host at `${prefix}:sim:host:{hostId}` (the same key as FleetKeys.simulatedHost):
- * `version`, `state` (the record as JSON) and `topology` (JSON), so a step moves only the record.
+ * One hash per host (FleetKeys.simulatedHost): `version`, `state` (the record as JSON) and `topology` (JSON), so a step moves only the record.
  */
 export class RedisSimulatedHostStore implements SimulatedHostStore {
   /**
@@ -111,6 +108,8 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   /** Each turn's operations, one script run per turn (per host on a cluster: a key per slot). */
   private readonly ops: TurnBatch<HostOp, HostOpResult>;
 
+  private readonly keys: FleetKeys;
+
   /**
    * Reads of this turn not sent yet, by key: a host asked two questions in one turn (precheck asks
    * for its identity and its topology at once) is read once, `t` widening an `r`. A write in
@@ -120,8 +119,9 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
 
   constructor(
     private readonly redis: Redis | Cluster,
-    private readonly prefix: string,
+    prefix: string,
   ) {
+    this.keys = new FleetKeys(prefix);
     this.ops = new TurnBatch(async (_group, ops) => {
       const args: string[] = [];
       for (const op of ops) {
@@ -141,7 +141,7 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
   }
 
   keyOf(hostId: string): string {
-    return `${this.prefix}:sim:host:{${hostId}}`;
+    return this.keys.simulatedHost(hostId);
   }
 
   /** The record as read now, shared with every caller until the host changes: read it, never change it. */
@@ -274,14 +274,16 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
 
   async list(): Promise<string[]> {
     const ids: string[] = [];
-    const head = `${this.prefix}:sim:host:{`;
     // Each host has its own hash tag: on a Redis Cluster they are spread over every master, so each is scanned.
     for (const node of await this.keyspaceNodes()) {
       let cursor = '0';
       do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', `${escapeGlob(head)}*}`, 'COUNT', 1000);
+        const [next, keys] = await node.scan(cursor, 'MATCH', this.keys.simulatedHostPattern(), 'COUNT', 1000);
         cursor = next;
-        for (const k of keys) if (k.startsWith(head) && k.endsWith('}')) ids.push(k.slice(head.length, -1));
+        for (const k of keys) {
+          const id = this.keys.simulatedHostIdOf(k);
+          if (id !== null) ids.push(id);
+        }
       } while (cursor !== '0');
     }
     return [...new Set(ids)].sort();
@@ -310,8 +312,4 @@ function setRecent<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void 
   map.set(key, value);
   // Maps iterate in insertion order: the first key is the one set longest ago.
   if (map.size > limit) map.delete(map.keys().next().value!);
-}
-
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
 }

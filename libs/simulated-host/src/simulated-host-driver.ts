@@ -250,7 +250,7 @@ export class SimulatedHostDriver implements HostDriver {
 
   /**
    * With no latency there is nothing to wait for between reading and changing the host, so one
-   * compare-and-set does both (half the round trips: what orchestrator benchmarks measure).
+   * compare-and-set does both, in half the round trips.
    */
   private async mutateAtOnce(step: MutatingStep, apply: (s: SimulatedHostState, now: number) => Outcome): Promise<void> {
     let hung = false;

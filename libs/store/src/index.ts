@@ -5,6 +5,7 @@ export * from './journal/journal-first-reads';
 export * from './lease/host-lease';
 export * from './rollout/rollout-store';
 export * from './rollout/rollout-retention';
+export * from './rollout/outcome-record';
 export * from './inventory/inventory-host';
 export * from './inventory/inventory-selector';
 export * from './inventory/inventory-store';

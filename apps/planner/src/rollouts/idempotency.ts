@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { RedisClient } from '@luo-fleet/redis';
-import type { FleetKeys } from '@luo-fleet/redis';
+import { LuaScript, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
 
 /** A stored answer is kept a day: long enough for any client retry loop. */
 const ANSWER_TTL_S = 24 * 3600;
@@ -44,17 +43,17 @@ export function bodyHash(body: unknown): string {
 }
 
 // Replaces our own reservation only: a lapsed one taken over by another request is left alone.
-const COMPLETE = `
+const COMPLETE = new LuaScript(`
 local cur = redis.call('GET', KEYS[1])
 if not cur or cjson.decode(cur).owner ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1
-`;
-const RELEASE = `
+`);
+const RELEASE = new LuaScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur and cjson.decode(cur).owner == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
-`;
+`);
 
 /** `Idempotency-Key` handling for rollout creation: one rollout per key, the same answer on every repeat. */
 export class IdempotencyStore {
@@ -80,11 +79,11 @@ export class IdempotencyStore {
 
   async complete(key: string, owner: string, hash: string, answer: StoredAnswer): Promise<void> {
     const done: IdempotencyRecord = { state: 'done', hash, status: answer.status, body: answer.body };
-    await this.redis.eval(COMPLETE, 1, this.keys.idempotency(key), owner, JSON.stringify(done), ANSWER_TTL_S);
+    await COMPLETE.run(this.redis, [this.keys.idempotency(key)], [owner, JSON.stringify(done), ANSWER_TTL_S]);
   }
 
   /** The request failed: the key is free again, as if it had never been sent. */
   async release(key: string, owner: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.keys.idempotency(key), owner);
+    await RELEASE.run(this.redis, [this.keys.idempotency(key)], [owner]);
   }
 }

@@ -2,7 +2,7 @@ import { ConflictException, NotFoundException } from '@nestjs/common';
 import { FaultProfileError } from '@luo-fleet/simulated-host';
 import { UnknownProfileError } from '@luo-fleet/preservation';
 import { RolloutInputError } from './rollout-creation';
-import { type RolloutAction } from '@luo-fleet/store';
+import { ROLLOUT_TRANSITIONS, type RolloutAction } from '@luo-fleet/rollout';
 import { InvalidInput } from '../http/api-error';
 
 export class RolloutNotFound extends NotFoundException {
@@ -14,18 +14,10 @@ export class RolloutNotFound extends NotFoundException {
 /** An operator action that the rollout's current status does not allow (approve while running, ...). */
 export class ActionNotApplicable extends ConflictException {
   constructor(action: RolloutAction, status: string) {
-    const problem = `${action} applies only to a rollout that is ${APPLIES_TO[action].join(' or ')}; this one is ${status}`;
+    const problem = `${action} applies only to a rollout that is ${ROLLOUT_TRANSITIONS[action].from.join(' or ')}; this one is ${status}`;
     super({ statusCode: 409, error: 'Conflict', message: `cannot ${action}: rollout is ${status}`, issues: [{ field: 'status', problem }] });
   }
 }
-
-// Mirrors the CONTROL script of rollout-scripts.ts, for the message only (the script decides).
-const APPLIES_TO: Record<RolloutAction, string[]> = {
-  pause: ['scheduled', 'running', 'awaiting_approval'],
-  resume: ['paused'],
-  approve: ['awaiting_approval'],
-  abort: ['scheduled', 'running', 'paused', 'awaiting_approval'],
-};
 
 export class IdempotencyConflict extends ConflictException {
   constructor(problem: string) {

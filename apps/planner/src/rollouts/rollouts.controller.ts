@@ -2,7 +2,8 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, R
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { RedisClient } from '@luo-fleet/redis';
 import { createRollout, type RolloutCreationDeps } from './rollout-creation';
-import { RolloutStore, type RolloutAction, type RolloutView } from '@luo-fleet/store';
+import type { RolloutAction } from '@luo-fleet/rollout';
+import { RolloutStore, type RolloutView } from '@luo-fleet/store';
 import type { ApiRequest, ApiResponse as Response } from '../auth/api-request';
 import { Requires } from '../auth/access.decorators';
 import { InvalidInput } from '../http/api-error';

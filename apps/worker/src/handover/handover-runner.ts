@@ -20,7 +20,7 @@ export class LeaseLostError extends Error {
 
 export interface HandoverRun {
   outcome: OutcomeEntry;
-  /** How this run's outcome was counted in its rollout; undefined when an earlier run wrote it. */
+  /** How the outcome was counted in its rollout, where it was recorded: 'first' when that freed the host's slot. */
   counted?: OutcomeCount;
 }
 
@@ -89,11 +89,11 @@ export class HandoverRunner {
       return { outcome, counted: journal.outcomeCount };
     } finally {
       clearInterval(renewal);
-      // Writing the outcome dropped the journal's copy of the lease already. Not awaited: the job's
+      // Writing the outcome dropped the journal's copy of the lease. Not awaited: the job's
       // completion then goes out in the same turn, not a round trip later. Giving the lease back is
       // best effort either way (its expiry frees the host if this is lost), and a handover of the
       // same host that comes in between waits a second and tries again (HostBusyError).
-      void lease.release({ journalCopyDropped: journal?.outcomeCount !== undefined }).catch(() => undefined);
+      void lease.release({ journalCopyDropped: journal?.leaseCopyDropped }).catch(() => undefined);
     }
   }
 }

@@ -1,7 +1,8 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, type Job } from 'bullmq';
-import { HANDOVER_QUEUE, readHandoverJob, type HandoverJobData, type HandoverJobResult } from '@luo-fleet/jobs';
+import { outcomeSummaryOf, type OutcomeSummary } from '@luo-fleet/handover';
+import { HANDOVER_QUEUE, readHandoverJob, type HandoverJobData } from '@luo-fleet/jobs';
 import { loadWorkerConfig } from '../worker-config';
 import { RolloutCoordinator } from '../rollout/rollout-coordinator';
 import { HandoverRunner, HostBusyError } from './handover-runner';
@@ -26,16 +27,14 @@ export class HandoverProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job<HandoverJobData>, token?: string): Promise<HandoverJobResult> {
+  async process(job: Job<HandoverJobData>, token?: string): Promise<OutcomeSummary> {
     const order = readHandoverJob(job.data);
     try {
       const { outcome, counted } = await this.runner.run(order);
       this.logger.log(`${order.plan.hostId}: ${outcome.outcome}${outcome.phase ? ` at ${outcome.phase}` : ''}`);
-      const result = { outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error };
-      // This run's outcome was counted with its journal entry; one written by an earlier run is counted (once) here.
+      // The outcome was counted where it was recorded; a slot it freed is refilled at once.
       if (counted === 'first') await this.coordinator.admit(order.plan.rolloutId);
-      else if (counted === undefined) await this.coordinator.handoverFinished(order, result);
-      return result;
+      return outcomeSummaryOf(outcome);
     } catch (err) {
       if (err instanceof HostBusyError && token) {
         // Not a failure: wait for the other handover of this host to end, attempts untouched.

@@ -1,9 +1,8 @@
 import { foldJournal, handoverIdOf } from '@luo-fleet/handover';
 import { TERMINAL_ROLLOUT_STATUSES, type RolloutStatus } from '@luo-fleet/rollout';
 import { compactFinishedRollout, RedisHandoverJournal, type RolloutStore } from '@luo-fleet/store';
-import type { HandoverJobData, HandoverJobState, HandoverJobs } from '@luo-fleet/jobs';
-import { type FleetKeys } from '@luo-fleet/redis';
-import type { RedisClient } from '@luo-fleet/redis';
+import type { HandoverJobState, HandoverJobs } from '@luo-fleet/jobs';
+import type { FleetKeys, RedisClient } from '@luo-fleet/redis';
 
 export interface CoordinatorSettings {
   /** How often the loop looks at the rollout when no handover finished in between. */
@@ -57,12 +56,6 @@ export class RolloutCoordinator {
       await new Promise((r) => setTimeout(r, this.settings.tickMs));
     }
     return (await this.store.status(rolloutId)) ?? 'missing';
-  }
-
-  /** Called by the handover worker as soon as a host is done: counts it and refills its slot at once. */
-  async handoverFinished(job: HandoverJobData, outcome: { outcome: string; phase?: string; reasons: string[]; error?: string }): Promise<void> {
-    const first = await this.store.recordOutcome(job.plan.rolloutId, job.plan.hostId, outcome as never);
-    if (first) await this.admit(job.plan.rolloutId);
   }
 
   async admit(rolloutId: string): Promise<number> {

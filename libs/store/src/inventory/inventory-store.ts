@@ -1,22 +1,18 @@
 import type { HostTopology } from '@luo-fleet/topology';
-import type { RedisClient } from '@luo-fleet/redis';
-import type { ChainableCommander } from 'ioredis';
+import { FleetKeys, LuaScript, type RedisClient } from '@luo-fleet/redis';
 import type { HostDriverSpec } from '@luo-fleet/handover';
 import type { InventoryHost, InventoryHostInput, InventoryHostSummary } from './inventory-host';
 import { matchesSelector, requiredPairs, type LabelSelector } from './inventory-selector';
 
 /*
- * Keys (all under one hash tag, so scripts and transactions work on Redis Cluster too):
- *   <prefix>:{inventory}:ids            sorted set, every host id at score 0 (ordered by id: cursors)
- *   <prefix>:{inventory}:host:<id>      hash: labels, driver, registeredAt, devices, topology (JSON)
- *   <prefix>:{inventory}:label:<k>=<v>  sorted set of the ids carrying that label, score 0
- * Selection walks the smallest index set that every match must be in and filters on the labels,
- * so a selective label never costs a scan of the whole fleet.
+ * Keys (FleetKeys.inventoryIds, inventoryHost, inventoryLabel) share one hash tag, so scripts work
+ * on Redis Cluster too. Selection walks the smallest index set that every match must be in and
+ * filters on the labels, so a selective label never costs a scan of the whole fleet.
  */
 
 // Compare-and-set on the stored labels: the caller read them to name the old index keys, and the
 // script only goes ahead if they are still the same (else the caller reads again and retries).
-const PUT_SCRIPT = `
+const PUT = new LuaScript(`
 local cur = redis.call('HGET', KEYS[1], 'labels')
 if not cur then cur = '' end
 if cur ~= ARGV[2] then return -1 end
@@ -27,9 +23,9 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'labels', ARGV[4], 'driver', ARGV[5], 'registeredAt', ARGV[6], 'devices', ARGV[7])
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'topology', ARGV[8]) end
 return redis.call('ZADD', KEYS[2], 0, ARGV[1])
-`;
+`);
 
-const REMOVE_SCRIPT = `
+const REMOVE = new LuaScript(`
 local cur = redis.call('HGET', KEYS[1], 'labels')
 if not cur then return 0 end
 if cur ~= ARGV[2] then return -1 end
@@ -37,26 +33,17 @@ for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
-`;
+`);
 
 // Only the topology changes, and only while the host is still registered with the driver the
 // topology was read through: a re-registration in between wins.
-const SET_TOPOLOGY_SCRIPT = `
+const SET_TOPOLOGY = new LuaScript(`
 local driver = redis.call('HGET', KEYS[1], 'driver')
 if not driver then return 0 end
 if driver ~= ARGV[1] then return -1 end
 redis.call('HSET', KEYS[1], 'devices', ARGV[2], 'topology', ARGV[3])
 return 1
-`;
-
-type ScriptedRedis = {
-  luoInventoryPut(...args: Array<string | number>): Promise<number>;
-  luoInventoryRemove(...args: Array<string | number>): Promise<number>;
-  luoInventorySetTopology(...args: Array<string | number>): Promise<number>;
-};
-type ScriptedPipeline = ChainableCommander & {
-  luoInventoryPut(...args: Array<string | number>): ChainableCommander;
-};
+`);
 
 const MAX_CAS_ATTEMPTS = 20;
 const WALK_CHUNK = 500;
@@ -68,29 +55,25 @@ export interface HostPage {
 }
 
 export class InventoryStore {
-  private readonly base: string;
+  private readonly keys: FleetKeys;
 
   constructor(
     private readonly redis: RedisClient,
     prefix: string,
   ) {
-    this.base = `${prefix}:{inventory}`;
-    const scripted = redis as unknown as Partial<ScriptedRedis>;
-    if (typeof scripted.luoInventoryPut !== 'function') redis.defineCommand('luoInventoryPut', { lua: PUT_SCRIPT });
-    if (typeof scripted.luoInventoryRemove !== 'function') redis.defineCommand('luoInventoryRemove', { lua: REMOVE_SCRIPT });
-    if (typeof scripted.luoInventorySetTopology !== 'function') redis.defineCommand('luoInventorySetTopology', { lua: SET_TOPOLOGY_SCRIPT });
+    this.keys = new FleetKeys(prefix);
   }
 
   private get idsKey(): string {
-    return `${this.base}:ids`;
+    return this.keys.inventoryIds();
   }
 
   private hostKey(id: string): string {
-    return `${this.base}:host:${id}`;
+    return this.keys.inventoryHost(id);
   }
 
   private labelKey(key: string, value: string): string {
-    return `${this.base}:label:${key}=${value}`;
+    return this.keys.inventoryLabel(key, value);
   }
 
   private labelKeys(labelsJson: string): string[] {
@@ -107,33 +90,20 @@ export class InventoryStore {
       const reads = this.redis.pipeline();
       for (const { host } of pending) reads.hget(this.hostKey(host.id), 'labels');
       const current = (await reads.exec()) ?? [];
-      const writes = this.redis.pipeline() as ScriptedPipeline;
-      pending.forEach(({ host, fields }, i) => {
+      const puts = pending.map(({ host, fields }, i) => {
         const [err, value] = current[i];
         if (err) throw err;
         const oldLabels = (value as string | null) ?? '';
         const oldKeys = this.labelKeys(oldLabels);
         const newKeys = Object.entries(host.labels).map(([k, v]) => this.labelKey(k, v));
-        writes.luoInventoryPut(
-          2 + oldKeys.length + newKeys.length,
-          this.hostKey(host.id),
-          this.idsKey,
-          ...oldKeys,
-          ...newKeys,
-          host.id,
-          oldLabels,
-          oldKeys.length,
-          fields.labels,
-          fields.driver,
-          fields.registeredAt,
-          fields.devices,
-          fields.topology,
-        );
+        return {
+          keys: [this.hostKey(host.id), this.idsKey, ...oldKeys, ...newKeys],
+          args: [host.id, oldLabels, oldKeys.length, fields.labels, fields.driver, fields.registeredAt, fields.devices, fields.topology],
+        };
       });
-      const results = (await writes.exec()) ?? [];
+      const results = await PUT.runMany(this.redis, puts);
       const retry: typeof pending = [];
-      results.forEach(([err, value], i) => {
-        if (err) throw err;
+      results.forEach((value, i) => {
         if (value === -1) retry.push(pending[i]);
         else created += value as number;
       });
@@ -164,19 +134,17 @@ export class InventoryStore {
    * still registered with `driver` (the one the topology was read through).
    */
   async setTopology(id: string, driver: HostDriverSpec, topology: HostTopology): Promise<'stored' | 'missing' | 'driver-changed'> {
-    const scripted = this.redis as unknown as ScriptedRedis;
-    const result = await scripted.luoInventorySetTopology(1, this.hostKey(id), JSON.stringify(driver), String(topology.devices.length), JSON.stringify(topology));
+    const result = await SET_TOPOLOGY.run(this.redis, [this.hostKey(id)], [JSON.stringify(driver), String(topology.devices.length), JSON.stringify(topology)]);
     return result === 1 ? 'stored' : result === 0 ? 'missing' : 'driver-changed';
   }
 
   /** True when the host was there. */
   async remove(id: string): Promise<boolean> {
-    const scripted = this.redis as unknown as ScriptedRedis;
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const labels = (await this.redis.hget(this.hostKey(id), 'labels')) ?? '';
       if (labels === '') return false;
       const keys = this.labelKeys(labels);
-      const result = await scripted.luoInventoryRemove(2 + keys.length, this.hostKey(id), this.idsKey, ...keys, id, labels);
+      const result = await REMOVE.run(this.redis, [this.hostKey(id), this.idsKey, ...keys], [id, labels]);
       if (result !== -1) return result === 1;
     }
     throw new Error(`inventory: host ${id} kept changing under concurrent writes`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type IORedis from 'ioredis';
-import { JournalFencedError, type JournalEntry } from '@luo-fleet/handover';
+import { handoverIdOf, JournalFencedError, type JournalEntry } from '@luo-fleet/handover';
 import { redisNamespace, type RedisNamespace } from '../../../../test/support/redis-namespace';
 import { FleetKeys } from '@luo-fleet/redis';
 import { RedisHandoverJournal } from './redis-handover-journal';
@@ -28,7 +28,7 @@ describe('JournalGroupCommit (real Redis)', () => {
   async function leased(host: string, groupCommit: JournalGroupCommit): Promise<RedisHandoverJournal> {
     await redis.set(keys.handoverLease(ROLLOUT, host), `token-${host}`);
     const journal = new RedisHandoverJournal(redis, keys, ROLLOUT, host, { leaseToken: `token-${host}`, groupCommit });
-    await journal.load(`${ROLLOUT}.${host}`);
+    await journal.load(handoverIdOf(ROLLOUT, host));
     return journal;
   }
 
@@ -43,13 +43,13 @@ describe('JournalGroupCommit (real Redis)', () => {
     const journals = await Promise.all(hosts.map((h) => leased(h, group)));
     const scripts = countScriptRuns(redis);
     try {
-      await Promise.all(journals.map((j, i) => j.appendMany(`${ROLLOUT}.${hosts[i]}`, precheckDone(100 + i))));
+      await Promise.all(journals.map((j, i) => j.appendMany(handoverIdOf(ROLLOUT, hosts[i]), precheckDone(100 + i))));
       expect(scripts.count).toBe(1);
     } finally {
       scripts.restore();
     }
     for (const [i, h] of hosts.entries()) {
-      expect(await journals[i].load(`${ROLLOUT}.${h}`)).toEqual(precheckDone(100 + i));
+      expect(await journals[i].load(handoverIdOf(ROLLOUT, h))).toEqual(precheckDone(100 + i));
       expect(await redis.hget(keys.hostStates(ROLLOUT), h)).toBe('kexec_load');
     }
     // The five counts of one bucket were summed into one increment, and none was lost.
@@ -64,12 +64,12 @@ describe('JournalGroupCommit (real Redis)', () => {
     const [mine, stolen] = await Promise.all([leased('b1', group), leased('b2', group)]);
     await redis.set(keys.handoverLease(ROLLOUT, 'b2'), 'another-worker');
     const before = Number(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count'));
-    const [ok, fenced] = await Promise.allSettled([mine.appendMany(`${ROLLOUT}.b1`, precheckDone(1)), stolen.appendMany(`${ROLLOUT}.b2`, precheckDone(1))]);
+    const [ok, fenced] = await Promise.allSettled([mine.appendMany(handoverIdOf(ROLLOUT, 'b1'), precheckDone(1)), stolen.appendMany(handoverIdOf(ROLLOUT, 'b2'), precheckDone(1))]);
     expect(ok.status).toBe('fulfilled');
     expect(fenced.status === 'rejected' && fenced.reason).toBeInstanceOf(JournalFencedError);
     // One write, one element of the journal list, both its entries in it.
     expect(await redis.llen(keys.journal(ROLLOUT, 'b1'))).toBe(1);
-    expect(await mine.load(`${ROLLOUT}.b1`)).toEqual(precheckDone(1));
+    expect(await mine.load(handoverIdOf(ROLLOUT, 'b1'))).toEqual(precheckDone(1));
     expect(await redis.llen(keys.journal(ROLLOUT, 'b2'))).toBe(0);
     // Only the write that landed is counted.
     expect(Number(await redis.hget(keys.stats(ROLLOUT), 'p|precheck|count'))).toBe(before + 1);
@@ -78,7 +78,7 @@ describe('JournalGroupCommit (real Redis)', () => {
   it('reads the journals of handovers starting in one turn in one script run, installing each lease copy', async () => {
     const group = new JournalGroupCommit(redis, keys);
     const written = await leased('f1', group);
-    await written.appendMany(`${ROLLOUT}.f1`, precheckDone(5));
+    await written.appendMany(handoverIdOf(ROLLOUT, 'f1'), precheckDone(5));
     await redis.del(keys.handoverLease(ROLLOUT, 'f1'));
     const journals = ['f1', 'f2'].map(
       (h) => new RedisHandoverJournal(redis, keys, ROLLOUT, h, { leaseToken: `new-${h}`, installLeaseCopyMs: 20_000, groupCommit: group }),
@@ -97,8 +97,8 @@ describe('JournalGroupCommit (real Redis)', () => {
       expect(await redis.pttl(keys.handoverLease(ROLLOUT, h))).toBeGreaterThan(15_000);
     }
     // The lengths they read are what their next writes expect.
-    await journals[0].append(`${ROLLOUT}.f1`, { type: 'step_start', step: 'preserve', at: 6 });
-    await journals[1].append(`${ROLLOUT}.f2`, { type: 'step_start', step: 'precheck', at: 6 });
+    await journals[0].append(handoverIdOf(ROLLOUT, 'f1'), { type: 'step_start', step: 'preserve', at: 6 });
+    await journals[1].append(handoverIdOf(ROLLOUT, 'f2'), { type: 'step_start', step: 'precheck', at: 6 });
     expect(await redis.llen(keys.journal(ROLLOUT, 'f1'))).toBe(2);
     expect(await redis.llen(keys.journal(ROLLOUT, 'f2'))).toBe(1);
   });
@@ -109,7 +109,7 @@ describe('JournalGroupCommit (real Redis)', () => {
     const journals = await Promise.all(hosts.map((h) => leased(h, group)));
     const scripts = countScriptRuns(redis);
     try {
-      await Promise.all(journals.map((j, i) => j.append(`${ROLLOUT}.${hosts[i]}`, { type: 'step_start', step: 'precheck', at: i })));
+      await Promise.all(journals.map((j, i) => j.append(handoverIdOf(ROLLOUT, hosts[i]), { type: 'step_start', step: 'precheck', at: i })));
       expect(scripts.count).toBe(3);
     } finally {
       scripts.restore();
@@ -121,13 +121,13 @@ describe('JournalGroupCommit (real Redis)', () => {
     const group = new JournalGroupCommit(redis, keys);
     const journals = await Promise.all(['d1', 'd2'].map((h) => leased(h, group)));
     // A state set of the wrong type makes the script fail inside Redis.
-    await redis.set(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`, 'not a set');
+    await redis.set(keys.hostStateSet(ROLLOUT, 'kexec_load'), 'not a set');
     try {
       const results = await Promise.allSettled(journals.map((j, i) => j.appendMany(`${ROLLOUT}.d${i + 1}`, precheckDone(1))));
       expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
       expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/WRONGTYPE/);
     } finally {
-      await redis.del(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`);
+      await redis.del(keys.hostStateSet(ROLLOUT, 'kexec_load'));
     }
   });
 
@@ -136,7 +136,7 @@ describe('JournalGroupCommit (real Redis)', () => {
     await redis.set(keys.handoverLease(ROLLOUT, 'e2'), 't2');
     const write = (host: string, token: string): JournalWrite => ({
       hostId: host,
-      handoverId: `${ROLLOUT}.${host}`,
+      handoverId: handoverIdOf(ROLLOUT, host),
       leaseToken: token,
       expectedLength: 0,
       entries: JSON.stringify({ type: 'step_start', step: 'precheck', at: 1 }),
@@ -162,13 +162,12 @@ describe('JournalGroupCommit (real Redis)', () => {
 
   it('moves each host of a run from its state before the run to its last one, in sets, hash and counts', async () => {
     const MOVES = 'r-moves';
-    const states = keys.hostStateSetPrefix(MOVES);
     await redis.hset(keys.hostStates(MOVES), 'm1', 'queued');
-    await redis.sadd(`${states}queued`, 'm1');
+    await redis.sadd(keys.hostStateSet(MOVES, 'queued'), 'm1');
     await redis.hincrby(keys.stateCounts(MOVES), 'queued', 1);
     const start = (host: string, step: string, expectedLength: number): JournalWrite => ({
       hostId: host,
-      handoverId: `${MOVES}.${host}`,
+      handoverId: handoverIdOf(MOVES, host),
       leaseToken: '',
       expectedLength,
       entries: JSON.stringify({ type: 'step_start', step, at: 1 }),
@@ -180,9 +179,9 @@ describe('JournalGroupCommit (real Redis)', () => {
     // m1 twice in one run (queued -> kexec_load -> preserve), m2 from no state at all.
     await runJournalWrites(redis, keys, MOVES, [start('m1', 'kexec_load', 0), start('m1', 'preserve', 1), start('m2', 'preserve', 0)]);
     expect(await redis.hmget(keys.hostStates(MOVES), 'm1', 'm2')).toEqual(['preserve', 'preserve']);
-    expect(await redis.sismember(`${states}queued`, 'm1')).toBe(0);
-    expect(await redis.sismember(`${states}kexec_load`, 'm1')).toBe(0);
-    expect((await redis.smembers(`${states}preserve`)).sort()).toEqual(['m1', 'm2']);
+    expect(await redis.sismember(keys.hostStateSet(MOVES, 'queued'), 'm1')).toBe(0);
+    expect(await redis.sismember(keys.hostStateSet(MOVES, 'kexec_load'), 'm1')).toBe(0);
+    expect((await redis.smembers(keys.hostStateSet(MOVES, 'preserve'))).sort()).toEqual(['m1', 'm2']);
     const counts = await redis.hmget(keys.stateCounts(MOVES), 'queued', 'kexec_load', 'preserve');
     expect(counts.map((c) => Number(c ?? 0))).toEqual([0, 0, 2]);
   });
@@ -191,7 +190,7 @@ describe('JournalGroupCommit (real Redis)', () => {
     const BOUNDED = 'r-bounded';
     const write = (host: string): JournalWrite => ({
       hostId: host,
-      handoverId: `${BOUNDED}.${host}`,
+      handoverId: handoverIdOf(BOUNDED, host),
       leaseToken: '',
       expectedLength: 0,
       entries: JSON.stringify({ type: 'step_start', step: 'kexec_load', at: 1 }),

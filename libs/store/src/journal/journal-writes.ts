@@ -1,20 +1,19 @@
-import { LuaScript } from '@luo-fleet/redis';
-import type { RedisClient } from '@luo-fleet/redis';
-import type { FleetKeys } from '@luo-fleet/redis';
+import { LuaScript, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
+import { LEASE_FUNCTIONS } from '../lease/lease-lua';
 import type { StatIncrement } from '@luo-fleet/telemetry';
-import { RECORD_OUTCOME_FUNCTION } from '../rollout/rollout-scripts';
+import { outcomeRecordKeys, RECORD_OUTCOME_FUNCTION } from '../rollout/outcome-record';
+import { MOVE_HOST_STATES_FUNCTION } from '../rollout/host-state-move';
 
 /**
- * A running rollout's event stream keeps about its last 100,000 writes (some 250,000 journal
- * entries, ~30 MiB): a 100,000-host rollout then stays under 2 KiB of Redis per host.
+ * A running rollout's event stream keeps about its last this many writes: its memory stays bounded
+ * however long the rollout runs, while a large rollout's recent timeline stays readable.
  */
 export const DEFAULT_EVENTS_MAXLEN = 100_000;
 
 /**
- * One host's journal write as the APPEND script takes it. Packed into a few strings: ioredis and
- * Redis both pay per argument, and a write with its events and counters spelled out as separate
- * arguments cost as much as the rest of the step. JSON never holds a raw newline, and counter names
- * hold no tab or newline.
+ * One host's journal write as the APPEND script takes it. Packed into a few strings, since ioredis
+ * and Redis both pay per argument. JSON never holds a raw newline, and counter names hold no tab or
+ * newline.
  */
 export interface JournalWrite {
   hostId: string;
@@ -51,23 +50,11 @@ export async function runJournalWrites(
   eventsMaxlen = DEFAULT_EVENTS_MAXLEN,
 ): Promise<JournalWriteResult[]> {
   const id = rolloutId;
-  const scriptKeys = [
-    keys.events(id),
-    keys.stats(id),
-    keys.hostStates(id),
-    keys.stateCounts(id),
-    keys.admission(id),
-    keys.admitted(id),
-    keys.done(id),
-    keys.domainInflight(id),
-    keys.hostDomains(id),
-    keys.results(id),
-    keys.plans(id),
-  ];
+  const scriptKeys = [keys.events(id), keys.stats(id), keys.hostStates(id), keys.stateCounts(id), ...outcomeRecordKeys(keys, id)];
   // The counters of the whole run, summed here: the script adds them as they are when every write
   // lands (it nearly always does) and only otherwise reads each write's own.
   const sums = new Map<string, number>();
-  const args: (string | number)[] = [eventsMaxlen, keys.hostStateSetPrefix(id), '', keys.handoverLease(id, ''), keys.journal(id, '')];
+  const args: (string | number)[] = [eventsMaxlen, keys.hostStateSetPrefix(id), '', keys.handoverLeasePrefix(id), keys.journalPrefix(id)];
   for (const w of writes) {
     for (const [field, by] of w.counters) sums.set(field, (sums.get(field) ?? 0) + by);
     args.push(w.leaseToken, w.hostId, w.expectedLength, w.handoverId, w.entries, counterText(w.counters), w.newState, w.outcome, w.resultJson);
@@ -89,21 +76,21 @@ function counterText(counters: Iterable<readonly [string, number]>): string {
 }
 
 /*
-KEYS: 1 events, 2 stats, 3 hoststate, 4 statecount, 5-11 RECORD_OUTCOME's keys.
+KEYS: 1 events, 2 stats, 3 hoststate, 4 statecount, 5-11 outcomeRecordKeys.
 ARGV: 1 events maxlen, 2 state set prefix, 3 the run's counters summed ("field<TAB>by" per line),
   4 lease copy prefix, 5 journal prefix, then 9 per write: lease token ('' no check), host,
   expected length (-1 unknown), handover id, entries (a JSON per line), its own counters, new
   state ('' keeps it), outcome ('' none), result JSON ('' not counted).
 Each write's lease copy and journal are its host id after prefixes 4 and 5, and the state sets
 the state after prefix 2: keys of the rollout's hash tag, so of the slot of KEYS, as Redis Cluster
-requires of a script's keys; two fewer arguments per write than naming them in KEYS (measured).
+requires of a script's keys; two fewer arguments per write than naming them in KEYS.
 Returns 2 numbers per write: 1 written, 0 lease not ours, -1 journal not of the expected length;
 then RECORD_OUTCOME's count, -2 when not counted, and 0 for a write that had landed already.
-A write is one element of the host's journal list (its entries, one JSON per line: splitting them
-into an element each cost a fifth of the script's time per write) and one entry of the rollout's
-event stream: host, handover and the entries as sent.
+A write is one element of the host's journal list (its entries, one JSON per line: one RPUSH
+however many entries it holds) and one entry of the rollout's event stream: host, handover and the
+entries as sent.
 */
-const APPEND = new LuaScript(`${RECORD_OUTCOME_FUNCTION}
+const APPEND = new LuaScript(`${LEASE_FUNCTIONS}${RECORD_OUTCOME_FUNCTION}${MOVE_HOST_STATES_FUNCTION}
 local maxlen = ARGV[1]
 local statePrefix = ARGV[2]
 local leasePrefix = ARGV[4]
@@ -135,12 +122,12 @@ local function write(i)
       if len == expected + 2 and redis.call('LINDEX', journal, -1) == text then return 1, 0 end
       return -1, -2
     end
-    if token ~= '' and redis.call('GET', lease) ~= token then
+    if token ~= '' and not holdsLease(lease, token) then
       redis.call('RPOP', journal)
       return 0, -2
     end
   else
-    if token ~= '' and redis.call('GET', lease) ~= token then return 0, -2 end
+    if token ~= '' and not holdsLease(lease, token) then return 0, -2 end
     redis.call('RPUSH', journal, text)
   end
   landed[#landed + 1] = i
@@ -153,7 +140,7 @@ local function write(i)
   local counted = -2
   local outcome = ARGV[a + 8]
   if outcome ~= '' then
-    if token ~= '' then redis.call('DEL', lease) end
+    if token ~= '' then dropLease(lease) end
     if ARGV[a + 9] ~= '' then counted = recordOutcome(outcomeKeys, host, outcome, ARGV[a + 9]) end
   end
   return 1, counted
@@ -181,35 +168,10 @@ else
   for _, i in ipairs(landed) do addCounters(ARGV[HEAD + (i - 1) * PER_WRITE + 6], sums) end
 end
 for field, by in pairs(sums) do redis.call('HINCRBY', KEYS[2], field, by) end
--- The stream is trimmed once per run, not by each XADD (a MAXLEN on every XADD cost ~40% more
--- per entry, measured): the same bound, give or take one run's writes.
+-- The stream is trimmed once per run, not by each XADD: one trim per run keeps the same bound,
+-- give or take one run's writes.
 if #landed > 0 then redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', maxlen) end
--- States move once per run, each host from its state before the run to its last one in it: one
--- HMGET, one HSET, and one SREM, SADD and count per state touched, not each per write.
-if #movedHosts > 0 then
-  local before = redis.call('HMGET', KEYS[3], unpack(movedHosts))
-  local counts, gone, came, hset = {}, {}, {}, {}
-  for j, host in ipairs(movedHosts) do
-    local old, new = before[j], finalState[host]
-    if old ~= new then
-      if old then
-        counts[old] = (counts[old] or 0) - 1
-        gone[old] = gone[old] or {}
-        table.insert(gone[old], host)
-      end
-      counts[new] = (counts[new] or 0) + 1
-      came[new] = came[new] or {}
-      table.insert(came[new], host)
-      hset[#hset + 1] = host
-      hset[#hset + 1] = new
-    end
-  end
-  for state, hosts in pairs(gone) do redis.call('SREM', statePrefix .. state, unpack(hosts)) end
-  for state, hosts in pairs(came) do redis.call('SADD', statePrefix .. state, unpack(hosts)) end
-  if #hset > 0 then redis.call('HSET', KEYS[3], unpack(hset)) end
-  for state, by in pairs(counts) do
-    if by ~= 0 then redis.call('HINCRBY', KEYS[4], state, by) end
-  end
-end
+-- States move once per run, each host from its state before the run to its last one in it.
+moveHostStates(KEYS[3], KEYS[4], statePrefix, movedHosts, finalState)
 return out
 `);

@@ -10,6 +10,7 @@ import {
 import type { FleetKeys } from '@luo-fleet/redis';
 import { runJournalWrites, type JournalWrite } from './journal-writes';
 import { runJournalFirstReads } from './journal-first-reads';
+import { outcomeResultJson, recordOutcome } from '../rollout/outcome-record';
 import type { JournalGroupCommit } from './journal-group-commit';
 
 export interface RedisJournalOptions {
@@ -21,8 +22,10 @@ export interface RedisJournalOptions {
    */
   installLeaseCopyMs?: number;
   /**
-   * An outcome appended here is also counted in its rollout (RECORD_OUTCOME's bookkeeping: done
-   * set, in-flight slot, failure budget) by the same script, so the rollout never lags its journals.
+   * The journal's outcome is counted in its rollout (RECORD_OUTCOME's bookkeeping: done set,
+   * in-flight slot, failure budget), once: an outcome appended here by the same script that
+   * appends it, so the rollout never lags its journals; an outcome `load` finds (an earlier run
+   * wrote it) by RECORD_OUTCOME as it is read. `outcomeCount` tells how it went.
    */
   countOutcomes?: boolean;
   /**
@@ -38,10 +41,6 @@ export interface RedisJournalOptions {
 export type OutcomeCount = 'first' | 'again' | 'no-rollout';
 const OUTCOME_COUNTS: Record<number, OutcomeCount> = { 1: 'first', 0: 'again', [-1]: 'no-rollout' };
 
-/** The outcome as a rollout's results hash keeps it. */
-export function outcomeResultJson(outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'reasons' | 'error'>): string {
-  return JSON.stringify({ outcome: outcome.outcome, phase: outcome.phase, reasons: outcome.reasons, error: outcome.error });
-}
 
 /**
  * The handover journal in Redis (callers add the rollout to `FleetKeys.rolloutIndex()` once, outside
@@ -62,8 +61,10 @@ export class RedisHandoverJournal implements HandoverJournal {
     if (options.empty) this.length = 0;
   }
 
-  /** Set when this journal wrote an outcome with `countOutcomes`. */
+  /** With `countOutcomes`, set once the journal's outcome was counted (written or found). */
   outcomeCount?: OutcomeCount;
+  /** Set when this journal wrote an outcome under the lease: the script dropped the lease's copy with it. */
+  leaseCopyDropped = false;
 
   /** Writes (list elements) in Redis as far as this object knows (after `load`): what the next write expects to find. */
   private length?: number;
@@ -77,7 +78,12 @@ export class RedisHandoverJournal implements HandoverJournal {
       raw = groupCommit ? await groupCommit.firstRead(this.rolloutId, read) : (await runJournalFirstReads(this.redis, this.keys, this.rolloutId, [read]))[0];
     }
     this.length = raw.length;
-    return journalEntriesOf(raw);
+    const entries = journalEntriesOf(raw);
+    if (this.options.countOutcomes) {
+      const outcome = entries.findLast((e): e is OutcomeEntry => e.type === 'outcome');
+      if (outcome) this.outcomeCount = OUTCOME_COUNTS[await recordOutcome(this.redis, this.keys, this.rolloutId, this.hostId, outcome)];
+    }
+    return entries;
   }
 
   /**
@@ -116,6 +122,7 @@ export class RedisHandoverJournal implements HandoverJournal {
       );
     }
     if (this.length !== undefined) this.length += 1;
+    if (outcome && write.leaseToken !== '') this.leaseCopyDropped = true;
     if (outcome && this.options.countOutcomes) this.outcomeCount = OUTCOME_COUNTS[result.count];
   }
 
@@ -126,7 +133,7 @@ export class RedisHandoverJournal implements HandoverJournal {
 
 /**
  * The entries of a journal list as read from Redis: each element is one write, its entries one
- * JSON per line (elements written before writes were packed hold one entry each, and read the same).
+ * JSON per line (an element of one entry is one line).
  */
 export function journalEntriesOf(elements: readonly string[]): JournalEntry[] {
   const entries: JournalEntry[] = [];

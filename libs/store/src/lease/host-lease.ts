@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '@luo-fleet/redis';
 import type { FleetKeys } from '@luo-fleet/redis';
 import { LuaScript, scriptGroupOf, TurnBatch } from '@luo-fleet/redis';
+import { LEASE_FUNCTIONS } from './lease-lua';
 
 /**
  * At most one handover per host at any moment, across all workers and rollouts: a lease with an
@@ -64,14 +65,9 @@ export class HostLease {
   }
 }
 
-/** 1: extended; 0: held by another token; 2: no such key. */
-const RENEW = new LuaScript(`
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-if not holder then return 2 end
-return 0`);
+/** KEYS: 1 a lease. ARGV: 1 token, 2 expiry ms. 1: extended; 0: held by another token; 2: no such key. */
+const RENEW = new LuaScript(`${LEASE_FUNCTIONS}
+return renewLease(KEYS[1], ARGV[1], ARGV[2])`);
 
 
 /**
@@ -103,17 +99,15 @@ export class HostLeaseBatch {
 }
 
 /** KEYS: a lease per operation. ARGV: 3 per operation: take or give, token, expiry ms. Returns 1 or 0 each. */
-const LEASE_OPS = new LuaScript(`
+const LEASE_OPS = new LuaScript(`${LEASE_FUNCTIONS}
 local out = {}
 for i = 1, #KEYS do
   local a = (i - 1) * 3
   local token = ARGV[a + 2]
   if ARGV[a + 1] == 'take' then
-    if redis.call('SET', KEYS[i], token, 'PX', ARGV[a + 3], 'NX') or redis.call('GET', KEYS[i]) == token then out[i] = 1 else out[i] = 0 end
-  elseif redis.call('GET', KEYS[i]) == token then
-    out[i] = redis.call('DEL', KEYS[i])
+    if takeLease(KEYS[i], token, ARGV[a + 3]) then out[i] = 1 else out[i] = 0 end
   else
-    out[i] = 0
+    out[i] = giveLease(KEYS[i], token)
   end
 end
 return out`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type IORedis from 'ioredis';
-import { foldJournal, type JournalEntry } from '@luo-fleet/handover';
+import { foldJournal, handoverIdOf, type JournalEntry } from '@luo-fleet/handover';
 import { redisNamespace, type RedisNamespace } from '../../../../test/support/redis-namespace';
 import { FleetKeys } from '@luo-fleet/redis';
 import { RedisHandoverJournal } from '../journal/redis-handover-journal';
@@ -40,10 +40,10 @@ describe('compactFinishedRollout', () => {
       const entries = entriesOf(host, 1_000);
       if (host === 'h2') {
         // As the machine writes: several entries per write, the outcome last in the last one.
-        await journal.appendMany(`${ROLLOUT}.${host}`, entries.slice(0, 4));
-        await journal.appendMany(`${ROLLOUT}.${host}`, entries.slice(4));
+        await journal.appendMany(handoverIdOf(ROLLOUT, host), entries.slice(0, 4));
+        await journal.appendMany(handoverIdOf(ROLLOUT, host), entries.slice(4));
       } else {
-        for (const e of entries) await journal.append(`${ROLLOUT}.${host}`, e);
+        for (const e of entries) await journal.append(handoverIdOf(ROLLOUT, host), e);
       }
     }
   });
@@ -80,10 +80,10 @@ describe('compactFinishedRollout', () => {
 
     expect(await redis.exists(keys.plans(ROLLOUT))).toBe(0);
     // Per-state sets stay (paging hosts by state still works), with the expiry.
-    expect(await redis.smembers(`${keys.hostStateSetPrefix(ROLLOUT)}failed`)).toEqual(['h3']);
-    expect(await redis.ttl(`${keys.hostStateSetPrefix(ROLLOUT)}updated`)).toBeGreaterThan(3_500);
-    expect(await redis.smembers(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`)).toEqual(['h4']);
-    expect(await redis.ttl(`${keys.hostStateSetPrefix(ROLLOUT)}kexec_load`)).toBeGreaterThan(3_500);
+    expect(await redis.smembers(keys.hostStateSet(ROLLOUT, 'failed'))).toEqual(['h3']);
+    expect(await redis.ttl(keys.hostStateSet(ROLLOUT, 'updated'))).toBeGreaterThan(3_500);
+    expect(await redis.smembers(keys.hostStateSet(ROLLOUT, 'kexec_load'))).toEqual(['h4']);
+    expect(await redis.ttl(keys.hostStateSet(ROLLOUT, 'kexec_load'))).toBeGreaterThan(3_500);
     expect(await redis.xlen(keys.events(ROLLOUT))).toBe(5);
     for (const key of [keys.events(ROLLOUT), keys.hostStates(ROLLOUT), keys.stateCounts(ROLLOUT)]) {
       expect(await redis.ttl(key)).toBeGreaterThan(3_500);

@@ -1,5 +1,6 @@
-import type { RedisClient } from '@luo-fleet/redis';
-import type { FleetKeys } from '@luo-fleet/redis';
+import { HANDOVER_PHASES, HOST_OUTCOMES, ROLLBACK_STEPS } from '@luo-fleet/handover';
+import { LuaScript, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
+import { WAITING_STATES } from '@luo-fleet/rollout';
 
 /**
  * What a finished rollout keeps in Redis. During the rollout every journal entry is stored three
@@ -36,8 +37,8 @@ export interface CompactionResult {
 export const DEFAULT_EVENTS_KEEP = 10_000;
 export const DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600;
 
-const TERMINAL_STATES = ['updated', 'rolled_back', 'failed', 'skipped', 'cancelled'];
-const NON_TERMINAL_STATES = ['pending', 'queued', 'precheck', 'kexec_load', 'preserve', 'freeze', 'kexec', 'await_boot', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload'];
+/** Every state a host of a rollout can be in: the per-state sets that may exist. */
+const HOST_STATES = [...HOST_OUTCOMES, ...WAITING_STATES, ...HANDOVER_PHASES, ...ROLLBACK_STEPS];
 
 /**
  * Shrinks a finished rollout to what is worth keeping (see above). Refuses (compacted: false) while
@@ -52,7 +53,7 @@ export async function compactFinishedRollout(redis: RedisClient, keys: FleetKeys
 
   let hosts = 0;
   let journalsTrimmed = 0;
-  const journalPrefix = keys.journal(rolloutId, '');
+  const journalPrefix = keys.journalPrefix(rolloutId);
   let cursor = '0';
   do {
     const [next, flat] = await redis.hscan(keys.hostStates(rolloutId), cursor, 'COUNT', chunk);
@@ -60,10 +61,9 @@ export async function compactFinishedRollout(redis: RedisClient, keys: FleetKeys
     const ids = flat.filter((_, i) => i % 2 === 0);
     if (ids.length === 0) continue;
     hosts += ids.length;
-    journalsTrimmed += Number(await redis.eval(TRIM_JOURNALS, 1, keys.hostStates(rolloutId), journalPrefix, ttl, ...ids));
+    journalsTrimmed += Number(await TRIM_JOURNALS.run(redis, [keys.hostStates(rolloutId)], [journalPrefix, ttl, ...ids]));
   } while (cursor !== '0');
 
-  const statePrefix = keys.hostStateSetPrefix(rolloutId);
   const p = redis.pipeline();
   p.del(keys.plans(rolloutId));
   p.xtrim(keys.events(rolloutId), 'MAXLEN', eventsKeep);
@@ -77,7 +77,7 @@ export async function compactFinishedRollout(redis: RedisClient, keys: FleetKeys
     keys.domainInflight(rolloutId),
     keys.pending(rolloutId),
     keys.admitted(rolloutId),
-    ...[...TERMINAL_STATES, ...NON_TERMINAL_STATES].map((s) => `${statePrefix}${s}`),
+    ...HOST_STATES.map((s) => keys.hostStateSet(rolloutId, s)),
   ]) {
     p.expire(key, ttl);
   }
@@ -93,7 +93,7 @@ ARGV: 1 journal key prefix, 2 ttl seconds, 3.. host ids
 Cuts each journal of an updated, skipped or cancelled host to its outcome entry and sets its expiry; returns how many were cut.
 A journal element is one write, its entries one JSON per line; an outcome is always its write's last entry.
 */
-const TRIM_JOURNALS = `
+const TRIM_JOURNALS = new LuaScript(`
 local prefix = ARGV[1]
 local ttl = ARGV[2]
 local trimmed = 0
@@ -121,4 +121,4 @@ for i = 3, #ARGV do
   end
 end
 return trimmed
-`;
+`);

@@ -1,18 +1,20 @@
 import { fieldsOf, type RedisClient } from '@luo-fleet/redis';
-import type { OutcomeEntry } from '@luo-fleet/handover';
+import { handoverIdOf, type HandoverReason, type OutcomeEntry, type OutcomeSummary } from '@luo-fleet/handover';
 import { validationStat } from '@luo-fleet/telemetry';
-import type { Rollout, RolloutStatus } from '@luo-fleet/rollout';
+import type { Rollout, RolloutAction, RolloutStatus } from '@luo-fleet/rollout';
 import type { HandoverOrder } from '@luo-fleet/handover';
 import type { FleetKeys } from '@luo-fleet/redis';
-import { outcomeResultJson, RedisHandoverJournal } from '../journal/redis-handover-journal';
+import { RedisHandoverJournal } from '../journal/redis-handover-journal';
 import { JournalGroupCommit } from '../journal/journal-group-commit';
-import { ADMIT, ADVANCE, CONTROL, RECORD_OUTCOME } from './rollout-scripts';
+import { ADMIT, ADVANCE, CONTROL } from './rollout-scripts';
+import { outcomeResultJson, recordOutcome } from './outcome-record';
+import { MOVE_HOSTS_TO_STATE } from './host-state-move';
 import { LuaScript } from '@luo-fleet/redis';
 
 /** One host of a new rollout: either a handover to run, or a skip with the plan's reasons. */
 export type RolloutHostInput =
   | { hostId: string; domain: string; job: HandoverOrder }
-  | { hostId: string; domain: string; skip: { reasons: string[]; error: string } };
+  | { hostId: string; domain: string; skip: { reasons: HandoverReason[]; error: string } };
 
 export interface DeviceValidationCount {
   result: 'preservable' | 'rejected';
@@ -28,16 +30,8 @@ export interface RolloutView extends Rollout {
   hostsByState: Record<string, number>;
 }
 
-export type RolloutAction = 'pause' | 'resume' | 'approve' | 'abort';
-
-export interface HostResult {
-  hostId: string;
-  state: string;
-  outcome?: string;
-  phase?: string;
-  reasons?: string[];
-  error?: string;
-}
+/** A host of a rollout: its state, and once it has one, its outcome's summary. */
+export type HostResult = { hostId: string; state: string } & Partial<OutcomeSummary>;
 
 const CHUNK = 1000;
 
@@ -71,10 +65,10 @@ export class RolloutStore {
       p.rpush(k.pending(id), ...chunk.map((h) => h.hostId));
       p.hset(k.plans(id), Object.fromEntries(chunk.map((h) => [h.hostId, JSON.stringify(h.job)])));
       p.hset(k.hostDomains(id), Object.fromEntries(chunk.map((h) => [h.hostId, h.domain])));
-      p.hset(k.hostStates(id), Object.fromEntries(chunk.map((h) => [h.hostId, 'pending'])));
-      p.sadd(`${k.hostStateSetPrefix(id)}pending`, ...chunk.map((h) => h.hostId));
-      p.hincrby(k.stateCounts(id), 'pending', chunk.length);
-      await p.exec();
+      await Promise.all([
+        p.exec(),
+        MOVE_HOSTS_TO_STATE.run(this.redis, [k.hostStates(id), k.stateCounts(id)], [k.hostStateSetPrefix(id), 'pending', ...chunk.map((h) => h.hostId)]),
+      ]);
     }
     const stats = this.redis.pipeline();
     for (const v of planValidations) for (const [field, by] of validationStat('plan', v.result, v.reason, v.count)) stats.hincrby(k.stats(id), field, by);
@@ -82,19 +76,18 @@ export class RolloutStore {
     await this.redis.sadd(k.rolloutIndex(), id);
     const now = Date.now();
     const skipped = hosts.filter((h): h is Extract<RolloutHostInput, { skip: unknown }> => 'skip' in h);
-    // A thousand journals at a time, not one round trip each: two thirds of a 100,000-host fleet
-    // can be skipped, and one by one their outcomes took most of the create call.
+    // A thousand journals at a time, not one round trip each: most of a fleet may be skipped.
     for (let i = 0; i < skipped.length; i += CHUNK) {
       await Promise.all(
         skipped.slice(i, i + CHUNK).map((h) => {
-          const outcome: OutcomeEntry = { type: 'outcome', at: now, outcome: 'skipped', reasons: h.skip.reasons as OutcomeEntry['reasons'], error: h.skip.error };
-          return new RedisHandoverJournal(this.redis, k, id, h.hostId, { empty: true, groupCommit: this.groupCommit }).append(`${id}.${h.hostId}`, outcome);
+          const outcome: OutcomeEntry = { type: 'outcome', at: now, outcome: 'skipped', reasons: h.skip.reasons, error: h.skip.error };
+          return new RedisHandoverJournal(this.redis, k, id, h.hostId, { empty: true, groupCommit: this.groupCommit }).append(handoverIdOf(id, h.hostId), outcome);
         }),
       );
     }
     const skipResults = this.redis.pipeline();
     for (const h of skipped) {
-      skipResults.hset(k.results(id), h.hostId, JSON.stringify({ outcome: 'skipped', reasons: h.skip.reasons, error: h.skip.error }));
+      skipResults.hset(k.results(id), h.hostId, outcomeResultJson({ outcome: 'skipped', reasons: h.skip.reasons, error: h.skip.error }));
       skipResults.sadd(k.done(id), h.hostId);
     }
     await skipResults.exec();
@@ -187,14 +180,8 @@ export class RolloutStore {
   }
 
   /** Counts a host's outcome once (true the first time); frees its in-flight slot; may halt the rollout. */
-  async recordOutcome(id: string, hostId: string, outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'reasons' | 'error'>): Promise<boolean> {
-    const k = this.keys;
-    const first = await RECORD_OUTCOME.run(
-      this.redis,
-      [k.admission(id), k.admitted(id), k.done(id), k.domainInflight(id), k.hostDomains(id), k.results(id), k.plans(id)],
-      [hostId, outcome.outcome, outcomeResultJson(outcome)],
-    );
-    return first === 1;
+  async recordOutcome(id: string, hostId: string, outcome: OutcomeSummary): Promise<boolean> {
+    return (await recordOutcome(this.redis, this.keys, id, hostId, outcome)) === 1;
   }
 
   async advance(id: string, now = Date.now()): Promise<{ status: RolloutStatus; finished: boolean }> {
@@ -213,7 +200,7 @@ export class RolloutStore {
         const outcome: OutcomeEntry = { type: 'outcome', at, outcome: 'cancelled', reasons: [], error: reason };
         // A pending host never started: its journal is empty.
         const journal = new RedisHandoverJournal(this.redis, this.keys, id, hostId, { countOutcomes: true, empty: true, groupCommit: this.groupCommit });
-        return journal.append(`${id}.${hostId}`, outcome);
+        return journal.append(handoverIdOf(id, hostId), outcome);
       }),
     );
     return hosts.length;
@@ -235,7 +222,7 @@ export class RolloutStore {
     let ids: string[];
     let next: string;
     if (opts.state) {
-      [next, ids] = await this.redis.sscan(`${k.hostStateSetPrefix(id)}${opts.state}`, opts.cursor ?? '0', 'COUNT', limit);
+      [next, ids] = await this.redis.sscan(k.hostStateSet(id, opts.state), opts.cursor ?? '0', 'COUNT', limit);
     } else {
       const [cursor, flat] = await this.redis.hscan(k.hostStates(id), opts.cursor ?? '0', 'COUNT', limit);
       next = cursor;
@@ -254,8 +241,8 @@ export class RolloutStore {
 
 /**
  * A rollout's record, admission hash and state counts at one moment. A script rather than MULTI:
- * the status is polled by every watching client, and building ioredis's transaction object cost
- * more of the planner's CPU than the rest of the call's Redis work.
+ * the status is polled by every watching client, and a script call costs the planner less than
+ * building ioredis's transaction object.
  */
 const ROLLOUT_VIEW = new LuaScript(`
 return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
