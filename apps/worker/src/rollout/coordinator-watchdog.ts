@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { loadWorkerConfig } from '../worker-config';
+import { WORKER_CONFIG, type WorkerConfig } from '../worker-config';
 import { ROLLOUT_JOB_OPTIONS, ROLLOUT_QUEUE, rolloutJobId, type RolloutJobData } from '@luo-fleet/jobs';
 import { RolloutStore } from '@luo-fleet/store';
 
@@ -18,10 +18,11 @@ export class CoordinatorWatchdog implements OnApplicationBootstrap, OnApplicatio
   constructor(
     @Inject(RolloutStore) private readonly store: RolloutStore,
     @InjectQueue(ROLLOUT_QUEUE) private readonly queue: Queue<RolloutJobData>,
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.ensureDriven().catch((err: Error) => this.logger.warn(`watchdog: ${err.message}`)), loadWorkerConfig().COORDINATOR_WATCHDOG_MS);
+    this.timer = setInterval(() => void this.ensureDriven().catch((err: Error) => this.logger.warn(`watchdog: ${err.message}`)), this.config.COORDINATOR_WATCHDOG_MS);
     this.timer.unref();
   }
 
