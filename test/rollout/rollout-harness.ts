@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { createSimulatedHost, RedisSimulatedHostStore, type FaultPlan } from '@luo-fleet/simulated-host';
 import { createRollout, type RolloutCreation } from '../../apps/planner/src/rollouts/rollout-creation';
+import { simulatedHostRegistration } from '../../apps/planner/src/rollouts/simulated-host-registration';
 import { FleetKeys } from '@luo-fleet/redis';
 import { InventoryStore, RolloutStore, type RolloutView } from '@luo-fleet/store';
 import { ROLLOUT_JOB_OPTIONS, ROLLOUT_QUEUE, rolloutJobId } from '@luo-fleet/jobs';
@@ -66,7 +67,7 @@ export class RolloutHarness {
         keys: this.keys,
         inventory: this.inventory,
         rollouts: this.rollouts,
-        simulatedHosts: this.simulated,
+        hostRegistration: { simulated: simulatedHostRegistration(this.simulated) },
         enqueueCoordinator: async (id, delay) => {
           if (opts.enqueue === false) return;
           await this.coordinatorQueue.add('rollout', { rolloutId: id }, { ...ROLLOUT_JOB_OPTIONS, jobId: rolloutJobId(id), delay });
