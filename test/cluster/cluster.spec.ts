@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSimulatedHostStore } from '@luo-fleet/simulated-host';
 import { connectRedis, FleetKeys, isRedisCluster, scanKeys, type RedisClient, type RedisNodeAddress } from '@luo-fleet/redis';
 import { createPlannerApp } from '../../apps/planner/src/planner-app';
+import { plannerSettingsFromEnv } from '../../apps/planner/src/planner-settings';
 import { host, singletonHost } from '../planner/host-topologies';
 import { startApp, waitFor, type AppProcess } from '../support/app-process';
 
@@ -166,7 +167,7 @@ describe.skipIf(skip)('Redis Cluster: one rollout end to end on three masters', 
     await cluster.start();
     redis = connectRedis({ url: DEAD_REDIS_URL, prefix, clusterNodes: cluster.nodes });
     const env = { REDIS_URL: DEAD_REDIS_URL, REDIS_CLUSTER_NODES: cluster.nodesEnv, LUO_FLEET_PREFIX: prefix };
-    planner = await createPlannerApp({ logger: false, env: { ...env, LUO_FLEET_TOKENS: `ops:operator:${TOKEN}` } });
+    planner = await createPlannerApp(plannerSettingsFromEnv({ ...env, LUO_FLEET_TOKENS: `ops:operator:${TOKEN}` }), { logger: false });
     await planner.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(planner.getHttpServer().address() as AddressInfo).port}`;
     for (let i = 0; i < 2; i++) {

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_STEPS, signRequest } from '@luo-fleet/handover';
 import { createPlannerApp } from '../../apps/planner/src/planner-app';
+import { plannerSettingsFromEnv } from '../../apps/planner/src/planner-settings';
 import { createAgentApp, type AgentApp } from '../../apps/agent/src/agent-app';
 import { parseAgentConfig } from '../../apps/agent/src/config/agent-config';
 import { host, physfnHost, singletonHost } from './host-topologies';
@@ -29,7 +30,7 @@ let base = '';
 
 beforeAll(async () => {
   redis = await privateRedis();
-  planner = await createPlannerApp({ logger: false, env: { REDIS_URL: redis.url, LUO_FLEET_PREFIX: PREFIX, LUO_FLEET_TOKENS: `fuzz:operator:${TOKEN}` } });
+  planner = await createPlannerApp(plannerSettingsFromEnv({ REDIS_URL: redis.url, LUO_FLEET_PREFIX: PREFIX, LUO_FLEET_TOKENS: `fuzz:operator:${TOKEN}` }), { logger: false });
   await planner.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(planner.getHttpServer().address() as AddressInfo).port}`;
   const res = await send('/v1/hosts:batch', { json: { hosts: [host('hv-keep', { rack: 'r1', zone: 'z1', fleet: 'fz' }, singletonHost()), host('hv-pf', { rack: 'r2', zone: 'z1', fleet: 'fz' }, physfnHost())] } });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type IORedis from 'ioredis';
 import { createPlannerApp } from '../../apps/planner/src/planner-app';
+import { plannerSettingsFromEnv } from '../../apps/planner/src/planner-settings';
 import { redisNamespace, TEST_REDIS_URL } from '../support/redis-namespace';
 
 export const TOKENS = {
@@ -26,15 +27,13 @@ export interface PlannerUnderTest {
 export async function startPlanner(env: Record<string, string> = {}): Promise<PlannerUnderTest> {
   const ns = redisNamespace('planner');
   const prefix = ns.prefix;
-  const app = await createPlannerApp({
-    logger: false,
-    env: {
-      REDIS_URL: TEST_REDIS_URL,
-      LUO_FLEET_PREFIX: prefix,
-      LUO_FLEET_TOKENS: `alice:operator:${TOKENS.operator},victor:viewer:${TOKENS.viewer}`,
-      ...env,
-    },
+  const settings = plannerSettingsFromEnv({
+    REDIS_URL: TEST_REDIS_URL,
+    LUO_FLEET_PREFIX: prefix,
+    LUO_FLEET_TOKENS: `alice:operator:${TOKENS.operator},victor:viewer:${TOKENS.viewer}`,
+    ...env,
   });
+  const app = await createPlannerApp(settings, { logger: false });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;

@@ -1,5 +1,6 @@
 import { createSimulatedHost, RedisSimulatedHostStore, type FaultPlan } from '@luo-fleet/simulated-host';
 import { createRollout, type RolloutCreation } from '../../apps/planner/src/rollouts/rollout-creation';
+import { simulatedHostRegistration } from '../../apps/planner/src/rollouts/simulated-host-registration';
 import { FleetKeys } from '@luo-fleet/redis';
 import { InventoryStore, RolloutStore, type RolloutView } from '@luo-fleet/store';
 import { openRolloutJobs, type BullRolloutJobs } from '@luo-fleet/jobs';
@@ -65,7 +66,7 @@ export class RolloutHarness {
         keys: this.keys,
         inventory: this.inventory,
         rollouts: this.rollouts,
-        simulatedHosts: this.simulated,
+        hostRegistration: { simulated: simulatedHostRegistration(this.simulated) },
         enqueueCoordinator: async (id, delay) => {
           if (opts.enqueue === false) return;
           await this.coordinatorJobs.enqueue(id, delay);

@@ -50,3 +50,28 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+export interface AppExit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a built app expected to stop on its own (a refused start): its exit code and output. One
+ * still running after `timeoutMs` is killed, and its code is then null.
+ */
+export function runToExit(app: string, env: Record<string, string>, timeoutMs = 20_000): Promise<AppExit> {
+  const proc = spawn(process.execPath, [distEntry(app)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  return new Promise((done) => {
+    proc.once('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}

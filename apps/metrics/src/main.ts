@@ -1,13 +1,14 @@
 import 'reflect-metadata';
 import { createMetricsApp } from './metrics-app';
-import { loadMetricsConfig, type MetricsAppOptions } from './metrics-config';
+import { loadMetricsConfig, MetricsConfigError, type MetricsAppOptions } from './metrics-config';
 
 async function bootstrap(): Promise<void> {
   let options: MetricsAppOptions;
   try {
-    options = loadMetricsConfig();
+    options = loadMetricsConfig(process.env);
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
+    if (!(err instanceof MetricsConfigError)) throw err;
+    process.stderr.write(`luo-fleet metrics: ${err.message}\n`);
     process.exit(2);
   }
   const { url } = await createMetricsApp(options);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { redisSettingsFromEnv, type RedisSettings } from '@luo-fleet/redis';
+import { envProblems, redisEnvSchema, redisSettingsOf, type RedisSettings } from '@luo-fleet/redis';
 
-const MetricsEnv = z.object({
+const MetricsEnv = redisEnvSchema.extend({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** 127.0.0.1 by default: exposing the exporter is a deliberate choice (0.0.0.0 in containers). */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -16,14 +16,16 @@ export interface MetricsAppOptions {
   redisTimeoutMs?: number;
 }
 
-export function loadMetricsConfig(env: NodeJS.ProcessEnv = process.env): MetricsAppOptions {
+/** A metrics environment that cannot run; the message is one line naming each wrong variable. */
+export class MetricsConfigError extends Error {
+  override name = 'MetricsConfigError';
+}
+
+export function loadMetricsConfig(env: NodeJS.ProcessEnv): MetricsAppOptions {
   const parsed = MetricsEnv.safeParse(env);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new Error(`metrics config: ${String(first.path[0])}: ${first.message}`);
-  }
+  if (!parsed.success) throw new MetricsConfigError(`configuration: ${envProblems(parsed.error)}`);
   return {
-    redis: redisSettingsFromEnv(env),
+    redis: redisSettingsOf(parsed.data),
     port: parsed.data.METRICS_PORT,
     host: parsed.data.METRICS_HOST,
     redisTimeoutMs: parsed.data.METRICS_REDIS_TIMEOUT_MS,

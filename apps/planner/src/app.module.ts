@@ -1,5 +1,4 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import type { RedisClient } from '@luo-fleet/redis';
 import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module';
@@ -24,25 +23,17 @@ export interface PlannerModuleOptions {
  */
 @Module({})
 export class PlannerAppModule {
-  static forRoot(opts: PlannerModuleOptions, extra: DynamicModule['imports'] = []): DynamicModule {
+  static forRoot(opts: PlannerModuleOptions): DynamicModule {
     return {
       module: PlannerAppModule,
       imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: true,
-          // The env was validated (zod) before Nest started, so a bad one is a one-line error, not a crash
-          // inside module loading. One key holding objects: nothing (no plaintext token) is copied into process.env.
-          validate: () => ({ planner: opts.settings }),
-        }),
-        RedisModule.forRoot(opts.redis),
+        RedisModule.forRoot(opts.settings, opts.redis),
         AuthModule,
         AuditModule,
         InventoryModule,
         PlansModule,
         RolloutsModule,
         HealthModule,
-        ...extra,
       ],
       providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };

@@ -1,10 +1,8 @@
 import 'reflect-metadata';
-import { ConfigService } from '@nestjs/config';
 import { PinoLogger } from './logging/pino-logger';
 import { createPlannerApp } from './planner-app';
-import { PlannerConfigError } from './planner-settings';
+import { PlannerConfigError, plannerSettingsFromEnv, type PlannerSettings } from './planner-settings';
 import { RedisUnavailableError } from './redis.module';
-import type { PlannerSettings } from './planner-settings';
 
 /** Errors a person can fix from the message alone: one line, no stack. */
 function isOperatorError(err: unknown): err is Error {
@@ -12,14 +10,14 @@ function isOperatorError(err: unknown): err is Error {
 }
 
 async function main(): Promise<void> {
-  const logger = new PinoLogger();
-  const app = await createPlannerApp({ logger });
+  const settings: PlannerSettings = plannerSettingsFromEnv(process.env);
   // The tokens are hashed by now; keep the plaintext out of anything this process spawns or dumps.
   delete process.env.LUO_FLEET_TOKENS;
+  const logger = new PinoLogger(settings.logLevel);
+  const app = await createPlannerApp(settings, { logger });
   app.enableShutdownHooks();
-  const { port, host } = app.get(ConfigService).getOrThrow<PlannerSettings>('planner');
-  await app.listen(port, host);
-  logger.log(`planner listening on http://${host}:${port} (OpenAPI at /docs)`, 'Planner');
+  await app.listen(settings.port, settings.host);
+  logger.log(`planner listening on http://${settings.host}:${settings.port} (OpenAPI at /docs)`, 'Planner');
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import { Logger, type DynamicModule, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Logger, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AuditLog } from './audit/audit-log';
@@ -7,16 +7,12 @@ import type { ApiRequest, ApiResponse, NextFunction } from './auth/api-request';
 import { PlannerAppModule } from './app.module';
 import { MalformedBody } from './http/api-error';
 import { setupOpenApi } from './http/openapi';
-import { plannerSettingsFromEnv } from './planner-settings';
+import type { PlannerSettings } from './planner-settings';
 import { connectPlannerRedis } from './redis.module';
 
 export interface PlannerAppOptions {
-  /** The environment to configure from; process.env when absent (tests pass their own). */
-  env?: Record<string, string | undefined>;
   /** False silences Nest's own logging (tests); default: Nest's console logger. */
   logger?: LoggerService | false;
-  /** More modules (the rollout API) to mount beside inventory and plans. */
-  imports?: DynamicModule['imports'];
 }
 
 /** Body-parser failures (malformed JSON, too large, bad charset) as errors the exception filter names `body`. */
@@ -30,16 +26,15 @@ function bodyErrorTranslator(err: unknown, _req: ApiRequest, _res: ApiResponse, 
 }
 
 /**
- * Builds the planner, initialised but not listening: call `app.listen(port, host)` (port 0 for an
- * ephemeral one in tests). Throws PlannerConfigError for bad settings and RedisUnavailableError
- * when Redis does not answer.
+ * Builds the planner from its settings (plannerSettingsFromEnv), initialised but not listening:
+ * call `app.listen(port, host)` (port 0 for an ephemeral one in tests). Throws
+ * RedisUnavailableError when Redis does not answer.
  */
-export async function createPlannerApp(opts: PlannerAppOptions = {}): Promise<INestApplication> {
-  const settings = plannerSettingsFromEnv(opts.env ?? process.env);
+export async function createPlannerApp(settings: PlannerSettings, opts: PlannerAppOptions = {}): Promise<INestApplication> {
   const redis = await connectPlannerRedis(settings.redis);
   let app: NestExpressApplication;
   try {
-    app = await NestFactory.create<NestExpressApplication>(PlannerAppModule.forRoot({ settings, redis }, opts.imports), {
+    app = await NestFactory.create<NestExpressApplication>(PlannerAppModule.forRoot({ settings, redis }), {
       logger: opts.logger ?? undefined,
       bodyParser: false,
       abortOnError: false,

@@ -1,31 +1,13 @@
-import { parseClusterNodes, type RedisSettings } from '@luo-fleet/redis';
+import { envProblems, redisEnvSchema, redisSettingsOf, type RedisSettings } from '@luo-fleet/redis';
 import { TokenConfigError, TokenStore } from './auth/auth-tokens';
 import { z } from 'zod';
 
 /** The environment the planner reads; every variable is optional. */
-export const plannerEnvSchema = z.object({
+export const plannerEnvSchema = redisEnvSchema.extend({
   PLANNER_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   PLANNER_HOST: z.string().min(1).default('127.0.0.1'),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .default('redis://127.0.0.1:6379'),
-  /** `host:port,host:port,...`: a Redis Cluster instead of REDIS_URL (whose credentials still apply). */
-  REDIS_CLUSTER_NODES: z
-    .string()
-    .optional()
-    .superRefine((text, ctx) => {
-      if (text === undefined || text.trim() === '') return;
-      try {
-        parseClusterNodes(text);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^REDIS_CLUSTER_NODES: /, '') });
-      }
-    }),
-  LUO_FLEET_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_.{}-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . - { }')
-    .default('luo'),
+  /** The JSON log's threshold (pino's levels). */
+  LUO_FLEET_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LUO_FLEET_TOKENS_FILE: z.string().min(1).optional(),
   LUO_FLEET_TOKENS: z.string().optional(),
   LUO_FLEET_AUDIT_MAXLEN: z.coerce.number().int().min(1000).default(100_000),
@@ -48,39 +30,37 @@ export interface PlannerSettings {
   auditMaxLen: number;
   bodyLimit: string;
   agents: { secretsDir?: string; timeoutMs: number };
+  logLevel: string;
 }
 
 /** Bad planner configuration; the message is one line naming each wrong variable. */
 export class PlannerConfigError extends Error {
-  constructor(problems: string[]) {
-    super(`planner configuration: ${problems.join('; ')}`);
+  constructor(problems: string) {
+    super(`configuration: ${problems}`);
     this.name = 'PlannerConfigError';
   }
 }
 
 export function plannerSettingsFromEnv(env: Record<string, string | undefined>): PlannerSettings {
   const parsed = plannerEnvSchema.safeParse(env);
-  if (!parsed.success) throw new PlannerConfigError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
+  if (!parsed.success) throw new PlannerConfigError(envProblems(parsed.error));
   const e = parsed.data;
   let tokens: TokenStore;
   try {
     tokens = TokenStore.fromSources({ file: e.LUO_FLEET_TOKENS_FILE, list: e.LUO_FLEET_TOKENS });
   } catch (err) {
-    if (err instanceof TokenConfigError) throw new PlannerConfigError([err.message]);
+    if (err instanceof TokenConfigError) throw new PlannerConfigError(err.message);
     throw err;
   }
-  if (tokens.size === 0) throw new PlannerConfigError(['no API tokens: set LUO_FLEET_TOKENS_FILE or LUO_FLEET_TOKENS (name:role:token,...)']);
+  if (tokens.size === 0) throw new PlannerConfigError('no API tokens: set LUO_FLEET_TOKENS_FILE or LUO_FLEET_TOKENS (name:role:token,...)');
   return {
     port: e.PLANNER_PORT,
     host: e.PLANNER_HOST,
-    redis: {
-      url: e.REDIS_URL,
-      prefix: e.LUO_FLEET_PREFIX,
-      ...(e.REDIS_CLUSTER_NODES?.trim() ? { clusterNodes: parseClusterNodes(e.REDIS_CLUSTER_NODES) } : {}),
-    },
+    redis: redisSettingsOf(e),
     tokens,
     auditMaxLen: e.LUO_FLEET_AUDIT_MAXLEN,
     bodyLimit: e.PLANNER_BODY_LIMIT,
     agents: { secretsDir: e.AGENT_SECRETS_DIR, timeoutMs: e.AGENT_TIMEOUT_MS },
+    logLevel: e.LUO_FLEET_LOG_LEVEL,
   };
 }

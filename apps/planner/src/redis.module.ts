@@ -1,5 +1,4 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { coalesceWrites, connectRedis, describeRedis, type RedisClient, type RedisSettings } from '@luo-fleet/redis';
 import type { PlannerSettings } from './planner-settings';
 
@@ -63,15 +62,15 @@ class RedisCloser implements OnApplicationShutdown {
   }
 }
 
-/** The planner's settings and its one Redis connection (made before Nest starts), for every module. */
+/** The planner's settings (read once, before Nest starts) and its one Redis connection, for every module. */
 @Global()
 @Module({})
 export class RedisModule {
-  static forRoot(redis: RedisClient): DynamicModule {
+  static forRoot(settings: PlannerSettings, redis: RedisClient): DynamicModule {
     return {
       module: RedisModule,
       providers: [
-        { provide: PLANNER_SETTINGS, useFactory: (config: ConfigService) => config.getOrThrow<PlannerSettings>('planner'), inject: [ConfigService] },
+        { provide: PLANNER_SETTINGS, useValue: settings },
         { provide: PLANNER_REDIS, useValue: redis },
         RedisCloser,
       ],

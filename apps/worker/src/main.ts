@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { WorkerModule } from './worker.module';
-import { loadWorkerConfig, type WorkerConfig } from './worker-config';
+import { loadWorkerConfig, WorkerConfigError, type WorkerConfig } from './worker-config';
 
 /** LOG_LEVEL as Nest's level list: each level includes the ones more severe than it. */
 const NEST_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -23,13 +23,14 @@ function nestLogLevels(level: WorkerConfig['LOG_LEVEL']): LogLevel[] | false {
 async function bootstrap(): Promise<void> {
   let config: WorkerConfig;
   try {
-    config = loadWorkerConfig();
+    config = loadWorkerConfig(process.env);
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
+    if (!(err instanceof WorkerConfigError)) throw err;
+    process.stderr.write(`luo-fleet worker: ${err.message}\n`);
     process.exit(2);
   }
   // A line per finished handover at info is noise (and CPU) at thousands of handovers a second.
-  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: false, logger: nestLogLevels(config.LOG_LEVEL) });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: false, logger: nestLogLevels(config.LOG_LEVEL) });
   // SIGTERM/SIGINT close the BullMQ worker gracefully: active handovers finish their step first.
   app.enableShutdownHooks();
 }

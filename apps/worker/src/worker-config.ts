@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { redisSettingsFromEnv, type RedisSettings } from '@luo-fleet/redis';
+import { envProblems, redisEnvSchema, redisSettingsOf, type RedisSettings } from '@luo-fleet/redis';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
 /** Every knob of a worker process, from its environment; a bad value stops it at start with the variable named. */
-const WorkerEnv = z.object({
+const WorkerEnv = redisEnvSchema.extend({
   WORKER_CONCURRENCY: int(50, 1),
   /** Host lease: renewed every third of it; a dead worker's hosts are free again after it. */
   LEASE_TTL_MS: int(30_000, 500),
@@ -37,11 +37,16 @@ const WorkerEnv = z.object({
 
 export type WorkerConfig = z.infer<typeof WorkerEnv> & { redis: RedisSettings };
 
-export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+/** DI token of the WorkerConfig that main.ts read, once, before the module was built. */
+export const WORKER_CONFIG = Symbol('WORKER_CONFIG');
+
+/** A worker environment that cannot run; the message is one line naming each wrong variable. */
+export class WorkerConfigError extends Error {
+  override name = 'WorkerConfigError';
+}
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
   const parsed = WorkerEnv.safeParse(env);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new Error(`worker config: ${String(first.path[0])}: ${first.message}`);
-  }
-  return { ...parsed.data, redis: redisSettingsFromEnv(env) };
+  if (!parsed.success) throw new WorkerConfigError(`configuration: ${envProblems(parsed.error)}`);
+  return { ...parsed.data, redis: redisSettingsOf(parsed.data) };
 }

@@ -1,19 +1,18 @@
-import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { coalesceWrites, connectRedis, FleetKeys, type RedisClient } from '@luo-fleet/redis';
 import { BullHandoverJobs, BullRolloutJobs, HANDOVER_QUEUE, ROLLOUT_QUEUE, type HandoverJobs } from '@luo-fleet/jobs';
 import { RolloutStore } from '@luo-fleet/store';
 import { RolloutCoordinator } from './rollout/rollout-coordinator';
-import { RolloutProcessor } from './rollout/rollout.processor';
+import { RolloutProcessor, rolloutProcessor } from './rollout/rollout.processor';
 import { CoordinatorWatchdog } from './rollout/coordinator-watchdog';
-import { loadWorkerConfig, type WorkerConfig } from './worker-config';
+import { WORKER_CONFIG, type WorkerConfig } from './worker-config';
 import { HANDOVER_JOBS, ROLLOUT_JOBS } from './job-ports';
-import { HandoverProcessor } from './handover/handover.processor';
+import { HandoverProcessor, handoverProcessor } from './handover/handover.processor';
 import { HandoverRunner } from './handover/handover-runner';
 import { hostDriverFactory } from './handover/host-drivers';
 
-const WORKER_CONFIG = Symbol('WORKER_CONFIG');
 /** The worker's own connection (journal, leases, rollout state): an IORedis, or a Cluster with REDIS_CLUSTER_NODES. */
 export const WORKER_REDIS = Symbol('WORKER_REDIS');
 
@@ -29,18 +28,16 @@ function bullConnection(c: WorkerConfig) {
   return connectRedis(c.redis);
 }
 
-@Module({
+/** The worker process, built from the config main.ts read once at bootstrap. */
+const workerModule = (config: WorkerConfig): Omit<DynamicModule, 'module'> => ({
   imports: [
     BullModule.forRootAsync({
-      useFactory: () => {
-        const c = loadWorkerConfig();
-        return { connection: bullConnection(c), prefix: new FleetKeys(c.redis.prefix).bullPrefix() };
-      },
+      useFactory: () => ({ connection: bullConnection(config), prefix: new FleetKeys(config.redis.prefix).bullPrefix() }),
     }),
     BullModule.registerQueue({ name: HANDOVER_QUEUE }, { name: ROLLOUT_QUEUE }),
   ],
   providers: [
-    { provide: WORKER_CONFIG, useFactory: () => loadWorkerConfig() },
+    { provide: WORKER_CONFIG, useValue: config },
     {
       provide: WORKER_REDIS,
       inject: [WORKER_CONFIG],
@@ -88,12 +85,18 @@ function bullConnection(c: WorkerConfig) {
           },
         }, (id) => store.status(id)),
     },
-    HandoverProcessor,
-    RolloutProcessor,
+    handoverProcessor(config),
+    rolloutProcessor(config),
     CoordinatorWatchdog,
   ],
-})
+});
+
+@Module({})
 export class WorkerModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  static forRoot(config: WorkerConfig): DynamicModule {
+    return { module: WorkerModule, ...workerModule(config) };
+  }
+
   constructor(
     @Inject(WORKER_REDIS) private readonly redis: RedisClient,
     @Inject(HandoverProcessor) private readonly handovers: HandoverProcessor,

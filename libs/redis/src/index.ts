@@ -1,4 +1,5 @@
 export * from './redis-connection';
+export * from './redis-env';
 export * from './coalesced-writes';
 export * from './keys';
 export * from './lua-script';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeRedis, hashTagOf, isRedisCluster, connectRedis, parseClusterNodes, redisSettingsFromEnv } from './redis-connection';
+import { describeRedis, hashTagOf, isRedisCluster, connectRedis, parseClusterNodes } from './redis-connection';
+import { envProblems, redisEnvSchema, redisSettingsOf } from './redis-env';
 import { FleetKeys } from './keys';
 
 describe('Redis connection settings', () => {
@@ -15,12 +16,21 @@ describe('Redis connection settings', () => {
   });
 
   it('is cluster mode only when REDIS_CLUSTER_NODES is set and not empty', () => {
-    expect(redisSettingsFromEnv({ REDIS_URL: 'redis://r:6380' })).toEqual({ url: 'redis://r:6380', prefix: 'luo' });
-    expect(redisSettingsFromEnv({ REDIS_CLUSTER_NODES: '  ' }).clusterNodes).toBeUndefined();
-    const s = redisSettingsFromEnv({ REDIS_CLUSTER_NODES: 'a:1,b:2', LUO_FLEET_PREFIX: 'p' });
+    const settingsOf = (env: Record<string, string>) => redisSettingsOf(redisEnvSchema.parse(env));
+    expect(settingsOf({ REDIS_URL: 'redis://r:6380' })).toEqual({ url: 'redis://r:6380', prefix: 'luo' });
+    expect(settingsOf({ REDIS_CLUSTER_NODES: '  ' }).clusterNodes).toBeUndefined();
+    const s = settingsOf({ REDIS_CLUSTER_NODES: 'a:1,b:2', LUO_FLEET_PREFIX: 'p' });
     expect(s.clusterNodes).toEqual([{ host: 'a', port: 1 }, { host: 'b', port: 2 }]);
     expect(describeRedis(s)).toBe('Redis Cluster (a:1,b:2)');
     expect(describeRedis({ url: 'redis://u:secret@h:1', prefix: 'p' })).toBe('Redis at redis://***@h:1');
+  });
+
+  it('names every wrong variable on one line', () => {
+    const parsed = redisEnvSchema.safeParse({ REDIS_URL: 'localhost:6379', REDIS_CLUSTER_NODES: 'a', LUO_FLEET_PREFIX: 'no spaces' });
+    expect(parsed.success).toBe(false);
+    expect(envProblems(parsed.error!)).toBe(
+      'REDIS_URL: must start with redis:// or rediss://; REDIS_CLUSTER_NODES: "a" is not host:port; LUO_FLEET_PREFIX: must be 1-64 of A-Z a-z 0-9 _ . - { }',
+    );
   });
 
   it('builds a Cluster with BullMQ-compatible node options, or an IORedis', () => {

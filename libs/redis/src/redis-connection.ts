@@ -38,15 +38,6 @@ export function parseClusterNodes(text: string): RedisNodeAddress[] {
   });
 }
 
-export function redisSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): RedisSettings {
-  const nodes = env.REDIS_CLUSTER_NODES;
-  return {
-    url: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    prefix: env.LUO_FLEET_PREFIX ?? 'luo',
-    ...(nodes !== undefined && nodes.trim() !== '' ? { clusterNodes: parseClusterNodes(nodes) } : {}),
-  };
-}
-
 /** For messages: the URL without its password, or the cluster's seed nodes. */
 export function describeRedis(settings: RedisSettings): string {
   if (settings.clusterNodes) return `Redis Cluster (${settings.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')})`;

@@ -1,6 +1,4 @@
 /** Metric names and buckets: design 4.4, fixed contract shared by the exporter, dashboards and alerts. */
-export const METRIC_PREFIX = 'luo_fleet_';
-
 export const METRICS = {
   handoversTotal: 'luo_fleet_handovers_total',
   deviceValidationsTotal: 'luo_fleet_device_validations_total',

@@ -23,8 +23,8 @@ interface DeviceRead {
 
 /**
  * Reads a sysfs tree (real /sys, or one written by writeSysfsTree) into a HostTopology.
- * Sync fs calls on purpose: sysfs reads are tiny and never block, and the sync calls are several
- * times faster than the promise ones for ~10 small files per device.
+ * Sync fs calls on purpose: sysfs reads are tiny and never block, so a promise per file would
+ * only add its own overhead.
  */
 export async function readSysfsTopology(root: string): Promise<HostTopology> {
   return readSysfsTopologySync(root);
@@ -191,10 +191,10 @@ class SysfsTree {
     }
   }
 
-  /** Where a relative link points, as a path relative to the root; it must exist and stay inside the tree. */
   /**
-   * `mustExist` false skips a stat where a later check catches a dangling link anyway (the
-   * target must be a device or group that was read), keeping a 64-device read near 1000 syscalls.
+   * Where a relative link points, as a path relative to the root; it must stay inside the tree and
+   * exist. `mustExist` false skips the stat where a later check catches a dangling link anyway (the
+   * target must be a device or group that was read), saving a syscall per link.
    */
   linkTarget(rel: string, label = rel, mustExist = true): string {
     let target: string;

@@ -24,7 +24,6 @@ export interface DeviceSpec {
 /** ACS offered in full and the kernel's required flags (SV, RR, CR, UF) enabled. */
 export const ACS_ENABLED: AcsState = { state: 'present', capability: 0x7f, control: REQ_ACS_FLAGS };
 export const ACS_ABSENT: AcsState = { state: 'absent' };
-export const ACS_UNKNOWN: AcsState = { state: 'unknown' };
 
 /** ACS offered in full but one required flag left disabled (a firmware or quirk gap). */
 export function acsWithout(flag: keyof typeof ACS_FLAGS): AcsState {

@@ -8,12 +8,6 @@ export type { HostResult, RolloutPlanSummary, RolloutView };
 /** Host outcomes of design 4.2, in the order the CLI shows them. */
 export const OUTCOMES = ['updated', 'rolled_back', 'failed', 'skipped', 'cancelled'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
-const TERMINAL = new Set(['completed', 'halted', 'aborted', 'expired']);
-
-export function isTerminal(status: string): boolean {
-  return TERMINAL.has(status);
-}
-
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
 
 function duration(seconds: number): string {

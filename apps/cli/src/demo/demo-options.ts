@@ -9,7 +9,7 @@ export interface DemoOptions {
   json: boolean;
 }
 
-/** 0.15: one simulated handover takes about 5 s, and the 500-host rollout a little under a minute. */
+/** Short enough that the default rollout ends within a minute or so, long enough to see each host move through its phases. */
 export const DEFAULT_LATENCY_SCALE = 0.15;
 export const DEFAULT_HOSTS = 500;
 export const DEFAULT_SEED = 42;

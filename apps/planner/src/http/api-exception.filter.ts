@@ -1,32 +1,7 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { HostNotFoundError, SelectorError } from '@luo-fleet/store';
-import { UnknownProfileError } from '@luo-fleet/preservation';
-import { TopologyValidationError } from '@luo-fleet/topology';
 import type { ApiResponse as Response } from '../auth/api-request';
-import { fieldPath, MalformedBody, type ApiErrorBody, type ApiIssue } from './api-error';
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-};
-
-function statusText(status: number): string {
-  return STATUS_TEXT[status] ?? (status >= 500 ? 'Server Error' : 'Error');
-}
-
-function badRequest(issues: ApiIssue[], message?: string): ApiErrorBody {
-  return { statusCode: 400, error: 'Bad Request', message: message ?? issues.map((i) => `${i.field}: ${i.problem}`).join('; '), issues };
-}
+import { statusText, type ApiErrorBody } from './api-error';
+import { domainErrorBody } from './domain-errors';
 
 /** ioredis gives up on a command after its retries while the connection is down. */
 function isRedisOutage(err: unknown): boolean {
@@ -48,22 +23,16 @@ export function apiErrorFor(err: unknown): ApiErrorBody | null {
     }
     return { statusCode: status, error: statusText(status), message: String(response) };
   }
-  if (err instanceof MalformedBody) {
-    return err.status === 400 ? badRequest([{ field: 'body', problem: err.problem }]) : { statusCode: err.status, error: statusText(err.status), message: err.problem };
-  }
-  if (err instanceof TopologyValidationError) {
-    return badRequest(err.issues.map((i) => ({ field: fieldPath('topology', i.path), problem: i.problem })));
-  }
-  if (err instanceof UnknownProfileError) return badRequest([{ field: 'profile', problem: err.message }]);
-  if (err instanceof SelectorError) return badRequest([{ field: 'selector', problem: err.problem }]);
-  if (err instanceof HostNotFoundError) return { statusCode: 404, error: 'Not Found', message: err.message };
+  const domain = domainErrorBody(err);
+  if (domain) return domain;
   if (isRedisOutage(err)) return { statusCode: 503, error: 'Service Unavailable', message: 'the inventory store (Redis) is not answering; retry later' };
   return null;
 }
 
 /**
- * Every error leaves as JSON of one shape. Domain errors map to 4xx; anything else is a 500 whose
- * body says nothing about the internals (the stack goes to the log).
+ * Every error leaves as JSON of one shape. Domain errors are answered from their table
+ * (domain-errors.ts); anything else is a 500 whose body says nothing about the internals (the
+ * stack goes to the log).
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {

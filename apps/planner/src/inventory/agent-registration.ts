@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import type { InventoryHostInput } from '@luo-fleet/store';
-import type { ApiErrorBody, ApiIssue } from '../http/api-error';
+import { issueSummary, statusText, type ApiErrorBody, type ApiIssue } from '../http/api-error';
 import { AgentTopologyProblem, type AgentTopologySource } from './agent-topology-source';
 import type { HostInputBody } from './host-schemas';
 
@@ -16,15 +16,7 @@ const FETCH_PARALLELISM = 16;
 export class AgentTopologyRefused extends HttpException {
   constructor(issues: ApiIssue[], allUnreachable: boolean) {
     const status = allUnreachable ? 502 : 400;
-    const body: ApiErrorBody = {
-      statusCode: status,
-      error: allUnreachable ? 'Bad Gateway' : 'Bad Request',
-      message: `topology from agent: ${issues
-        .slice(0, 5)
-        .map((i) => `${i.field}: ${i.problem}`)
-        .join('; ')}${issues.length > 5 ? `; and ${issues.length - 5} more` : ''}`,
-      issues,
-    };
+    const body: ApiErrorBody = { statusCode: status, error: statusText(status), message: `topology from agent: ${issueSummary(issues)}`, issues };
     super(body, status);
   }
 }

@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 export class PinoLogger implements LoggerService {
   readonly pino: Logger;
 
-  constructor(level: string = process.env.LUO_FLEET_LOG_LEVEL ?? 'info', destination?: pino.DestinationStream) {
+  constructor(level = 'info', destination?: pino.DestinationStream) {
     this.pino = destination ? pino({ level, base: { app: 'planner' } }, destination) : pino({ level, base: { app: 'planner' } });
   }
 

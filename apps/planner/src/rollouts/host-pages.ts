@@ -12,8 +12,8 @@ export interface HostPage {
  * Exact pages over the store's HSCAN/SSCAN pages, whose COUNT is only a hint (a small hash comes
  * back whole). Our cursor is `<scan cursor>` or `<scan cursor>.<hosts of that scan step already
  * served>`: the host list of a rollout is fixed at creation, so re-reading a scan step with the
- * same COUNT gives the same hosts in the same order. (A state filter follows hosts that move between states; as with any
- * SCAN, a host that moves during paging may be seen twice or missed.)
+ * same COUNT gives the same hosts in the same order. (A state filter follows hosts that move
+ * between states; as with any SCAN, a host that moves during paging may be seen twice or missed.)
  */
 export async function pageHosts(store: RolloutStore, rolloutId: string, q: { state?: string; cursor?: string; limit: number }): Promise<HostPage> {
   const [scanText, skipText] = (q.cursor ?? '0').split('.');

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '@luo-fleet/redis';
 import { buildPreservationSet, ruleProfile, type PreservationSet } from '@luo-fleet/preservation';
-import { buildHandoverPlan } from '@luo-fleet/handover';
-import { createSimulatedHost, drawFaultPlan, parseFleetFaultProfile, type FleetFaultProfile, type SimulatedHostStore } from '@luo-fleet/simulated-host';
+import { buildHandoverPlan, type HostDriverSpec } from '@luo-fleet/handover';
+import type { HostTopology } from '@luo-fleet/topology';
 import {
   predictSchedule,
   resolveLimits,
@@ -18,8 +18,6 @@ import type { InventoryStore } from '@luo-fleet/store';
 import type { FleetKeys } from '@luo-fleet/redis';
 import type { DeviceValidationCount, RolloutHostInput, RolloutStore } from '@luo-fleet/store';
 
-const SIMULATED_HOSTS_AT_ONCE = 1_000;
-
 /** A rollout request that is well-formed but cannot be carried out as asked; names the field. */
 export class RolloutInputError extends Error {
   override name = 'RolloutInputError';
@@ -31,12 +29,27 @@ export class RolloutInputError extends Error {
   }
 }
 
+/** A host the rollout will hand over, with the topology and preservation set it was planned with. */
+export interface PlannedHost {
+  host: InventoryHost;
+  topology: HostTopology;
+  set: PreservationSet;
+}
+
+/**
+ * What a driver needs done to the rollout's planned hosts before they can be handed over (the
+ * simulated driver creates its simulated hosts). It runs once per stored rollout, beside the
+ * rollout's own writes and before its coordinator is enqueued.
+ */
+export type HostRegistrationStep = (rollout: Rollout, planned: PlannedHost[], opts: RolloutCreationOptions) => Promise<void>;
+
 export interface RolloutCreationDeps {
   redis: RedisClient;
   keys: FleetKeys;
   inventory: InventoryStore;
   rollouts: RolloutStore;
-  simulatedHosts: SimulatedHostStore;
+  /** By driver kind; a driver without one (the agent) needs nothing registered. */
+  hostRegistration: Partial<Record<HostDriverSpec['kind'], HostRegistrationStep>>;
   /** Enqueues the rollout's coordinator job, delayed until its window opens. */
   enqueueCoordinator(rolloutId: string, delayMs: number): Promise<void>;
 }
@@ -63,8 +76,6 @@ export interface RolloutCreationOptions {
   seed?: number;
   /** Estimate of one handover, for the predicted schedule. */
   expectedHandoverSeconds?: number;
-  /** Kernel a simulated host runs before its first update (its inventory label `kernel` wins). */
-  simulatedKernel?: string;
 }
 
 /**
@@ -74,7 +85,6 @@ export interface RolloutCreationOptions {
  */
 export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec, opts: RolloutCreationOptions): Promise<RolloutCreation> {
   ruleProfile(spec.profile); // throws UnknownProfileError, which callers report against `profile`
-  const faults = spec.simulatedFaults ? parseFleetFaultProfile(spec.simulatedFaults, 'simulatedFaults') : undefined;
   const now = opts.now ?? Date.now();
   const id = randomUUID();
   const selector = parseSelector(spec.selector);
@@ -83,7 +93,7 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
   const hosts: RolloutHostInput[] = [];
   const validations = new Map<string, DeviceValidationCount>();
   const skippedByReason: Record<string, number> = {};
-  const simulated: { host: InventoryHost; set: PreservationSet }[] = [];
+  const planned = new Map<HostRegistrationStep, PlannedHost[]>();
   for await (const chunk of deps.inventory.scan(selector)) {
     for (const host of chunk) {
       const domain = host.labels[domainKey] ?? '(none)';
@@ -123,7 +133,11 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
         startBy: spec.window.cutoffAt,
       });
       hosts.push({ hostId: host.id, domain, job: { plan, driver: host.driver } });
-      if (host.driver.kind === 'simulated') simulated.push({ host, set });
+      const step = deps.hostRegistration[host.driver.kind];
+      if (step) {
+        if (!planned.has(step)) planned.set(step, []);
+        planned.get(step)!.push({ host, topology: host.topology, set });
+      }
     }
   }
   if (hosts.length === 0) throw new RolloutInputError('selector', `matches no host in the inventory (${JSON.stringify(spec.selector)})`);
@@ -158,32 +172,12 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
   };
   if (spec.dryRun) return { rollout, plan: planSummary };
 
-  // The simulated hosts and the rollout's own keys are written side by side; nothing reads either
-  // before the coordinator is enqueued.
-  await Promise.all([registerSimulatedHosts(deps, simulated, faults, opts), deps.rollouts.create(rollout, ordered, [...validations.values()])]);
+  // The drivers' registrations and the rollout's own keys are written side by side; nothing reads
+  // either before the coordinator is enqueued.
+  await Promise.all([
+    ...[...planned].map(([step, stepHosts]) => step(rollout, stepHosts, opts)),
+    deps.rollouts.create(rollout, ordered, [...validations.values()]),
+  ]);
   await deps.enqueueCoordinator(id, Math.max(0, spec.window.startAt - now));
   return { rollout, plan: planSummary };
-}
-
-/** Registered SIMULATED_HOSTS_AT_ONCE at a time: their round trips overlap instead of queueing behind each other. */
-async function registerSimulatedHosts(
-  deps: RolloutCreationDeps,
-  simulated: { host: InventoryHost; set: PreservationSet }[],
-  faults: FleetFaultProfile | undefined,
-  opts: RolloutCreationOptions,
-): Promise<void> {
-  for (let i = 0; i < simulated.length; i += SIMULATED_HOSTS_AT_ONCE) {
-    await Promise.all(
-      simulated.slice(i, i + SIMULATED_HOSTS_AT_ONCE).map(({ host, set }) => {
-        const preservable = set.devices.filter((d) => d.preservable).map((d) => d.bdf);
-        return createSimulatedHost(deps.simulatedHosts, {
-          hostId: host.id,
-          seed: opts.seed ?? 1,
-          topology: host.topology!,
-          kernelRelease: host.labels.kernel ?? opts.simulatedKernel ?? '6.12.0-lts',
-          faults: faults ? drawFaultPlan(faults, opts.seed ?? 1, host.id, host.topology!, preservable) : undefined,
-        });
-      }),
-    );
-  }
 }

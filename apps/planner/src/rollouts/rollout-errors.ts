@@ -1,9 +1,5 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
-import { FaultProfileError } from '@luo-fleet/simulated-host';
-import { UnknownProfileError } from '@luo-fleet/preservation';
-import { RolloutInputError } from './rollout-creation';
 import { ROLLOUT_TRANSITIONS, type RolloutAction } from '@luo-fleet/rollout';
-import { InvalidInput } from '../http/api-error';
 
 export class RolloutNotFound extends NotFoundException {
   constructor(id: string) {
@@ -23,11 +19,4 @@ export class IdempotencyConflict extends ConflictException {
   constructor(problem: string) {
     super({ statusCode: 409, error: 'Conflict', message: `Idempotency-Key: ${problem}`, issues: [{ field: 'Idempotency-Key', problem }] });
   }
-}
-
-/** Creation refused for what the request asked (not how it was written): a 400 on the field; anything else as is. */
-export function creationRefusal(err: unknown): unknown {
-  if (err instanceof RolloutInputError || err instanceof FaultProfileError) return new InvalidInput([{ field: err.field, problem: err.problem }]);
-  if (err instanceof UnknownProfileError) return new InvalidInput([{ field: 'profile', problem: err.message }]);
-  return err;
 }

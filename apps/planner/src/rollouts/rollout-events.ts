@@ -21,8 +21,8 @@ export interface RolloutEvent {
 
 /**
  * The events of one stream entry, oldest first: a journal write's entries (one JSON per line), or
- * one event written a field each by older versions. Ids are the stream id and the entry's place in
- * the write.
+ * one event a field each (the layout of older releases, which a kept stream may still hold). Ids
+ * are the stream id and the entry's place in the write.
  */
 function eventsOf(id: string, flat: string[]): RolloutEvent[] {
   const fields = fieldsOf(flat);
@@ -33,7 +33,7 @@ function eventsOf(id: string, flat: string[]): RolloutEvent[] {
   return text.split('\n').map((line, i) => ({ id: `${id}.${i}`, host, handover, ...entryFields(line) }));
 }
 
-/** A journal entry in the names this API has always used: a step's duration is `ms`, the phase of an outcome or a rollback is `step`. */
+/** A journal entry under the API's own field names (a contract apart from the journal's): a step's duration is `ms`, the phase of an outcome or a rollback is `step`. */
 function entryFields(line: string): Partial<RolloutEvent> {
   let entry: Record<string, unknown>;
   try {
@@ -45,7 +45,7 @@ function entryFields(line: string): Partial<RolloutEvent> {
   return { ...rest, ...(durationMs === undefined ? {} : { ms: durationMs as number }), ...(phase === undefined ? {} : { step: phase as string }) };
 }
 
-/** An event written by older versions: one stream field per event field. */
+/** An event in the field-per-field layout: one stream field per event field. */
 function olderEventFields(fields: Map<string, string>): Partial<RolloutEvent> {
   const event: Partial<RolloutEvent> = {};
   for (const [name, value] of fields) {

@@ -7,6 +7,7 @@ import { type RolloutCreationDeps } from './rollout-creation';
 import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
 import type { PlannerSettings } from '../planner-settings';
 import { CoordinatorQueue } from './coordinator-queue';
+import { simulatedHostRegistration } from './simulated-host-registration';
 import { IdempotencyStore } from './idempotency';
 
 export const ROLLOUT_CREATION_DEPS = Symbol('ROLLOUT_CREATION_DEPS');
@@ -33,7 +34,8 @@ export const rolloutProviders: Provider[] = [
       keys: keysOf(settings),
       inventory,
       rollouts,
-      simulatedHosts: new RedisSimulatedHostStore(redis, settings.redis.prefix),
+      // A simulated-driver host gets its simulated host when a rollout is stored; an agent needs nothing.
+      hostRegistration: { simulated: simulatedHostRegistration(new RedisSimulatedHostStore(redis, settings.redis.prefix)) },
       enqueueCoordinator: (rolloutId, delayMs) => queue.enqueue(rolloutId, delayMs),
     }),
     inject: [PLANNER_REDIS, PLANNER_SETTINGS, InventoryStore, RolloutStore, CoordinatorQueue],

@@ -13,7 +13,7 @@ import { PLANNER_REDIS } from '../redis.module';
 import { bodyHash, IdempotencyStore } from './idempotency';
 import { pageHosts, type HostPage } from './host-pages';
 import { newestEvents, type RolloutEvent } from './rollout-events';
-import { ActionNotApplicable, creationRefusal, IdempotencyConflict, RolloutNotFound } from './rollout-errors';
+import { ActionNotApplicable, IdempotencyConflict, RolloutNotFound } from './rollout-errors';
 import {
   IDEMPOTENCY_KEY,
   rolloutEventsQuery,
@@ -86,7 +86,7 @@ export class RolloutsController {
       req.auditTarget = request.dryRun ? { rollout: created.rollout.id, dryRun: 1 } : { rollout: created.rollout.id };
     } catch (err) {
       if (owner !== undefined) await this.idempotency.release(key!, owner).catch(() => undefined);
-      throw creationRefusal(err);
+      throw err;
     }
     const status = request.dryRun ? 200 : 201;
     if (owner !== undefined) await this.idempotency.complete(key!, owner, hash, { status, body: answer });

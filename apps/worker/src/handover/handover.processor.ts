@@ -3,20 +3,14 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, type Job } from 'bullmq';
 import { outcomeSummaryOf, type OutcomeSummary } from '@luo-fleet/handover';
 import { HANDOVER_QUEUE, readHandoverJob, type HandoverJobData } from '@luo-fleet/jobs';
-import { loadWorkerConfig } from '../worker-config';
+import type { WorkerConfig } from '../worker-config';
 import { RolloutCoordinator } from '../rollout/rollout-coordinator';
 import { HandoverRunner, HostBusyError } from './handover-runner';
 
-const config = loadWorkerConfig();
-
-/** Thin BullMQ adapter: all the handover logic lives in HandoverRunner and libs/handover. */
-@Processor(HANDOVER_QUEUE, {
-  concurrency: config.WORKER_CONCURRENCY,
-  lockDuration: config.JOB_LOCK_MS,
-  stalledInterval: config.STALLED_INTERVAL_MS,
-  // A killed worker is an expected event in a fleet, not a reason to give up on a host.
-  maxStalledCount: 1_000,
-})
+/**
+ * Thin BullMQ adapter: all the handover logic lives in HandoverRunner and libs/handover. It is the
+ * handover queue's processor once `handoverProcessor` has given it its worker options.
+ */
 export class HandoverProcessor extends WorkerHost {
   private readonly logger = new Logger(HandoverProcessor.name);
 
@@ -44,4 +38,19 @@ export class HandoverProcessor extends WorkerHost {
       throw err;
     }
   }
+}
+
+/**
+ * HandoverProcessor with this process's worker options. @nestjs/bullmq takes them from the class
+ * decorator, so the decorator is applied when the module is built from the config, not at import.
+ */
+export function handoverProcessor(config: WorkerConfig): typeof HandoverProcessor {
+  Processor(HANDOVER_QUEUE, {
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.JOB_LOCK_MS,
+    stalledInterval: config.STALLED_INTERVAL_MS,
+    // A killed worker is an expected event in a fleet, not a reason to give up on a host.
+    maxStalledCount: 1_000,
+  })(HandoverProcessor);
+  return HandoverProcessor;
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { loadWorkerConfig } from '../worker-config';
+import { WORKER_CONFIG, type WorkerConfig } from '../worker-config';
 import type { RolloutJobs } from '@luo-fleet/jobs';
 import { ROLLOUT_JOBS } from '../job-ports';
 import { RolloutStore } from '@luo-fleet/store';
@@ -17,10 +17,11 @@ export class CoordinatorWatchdog implements OnApplicationBootstrap, OnApplicatio
   constructor(
     @Inject(RolloutStore) private readonly store: RolloutStore,
     @Inject(ROLLOUT_JOBS) private readonly jobs: RolloutJobs,
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.ensureDriven().catch((err: Error) => this.logger.warn(`watchdog: ${err.message}`)), loadWorkerConfig().COORDINATOR_WATCHDOG_MS);
+    this.timer = setInterval(() => void this.ensureDriven().catch((err: Error) => this.logger.warn(`watchdog: ${err.message}`)), this.config.COORDINATOR_WATCHDOG_MS);
     this.timer.unref();
   }
 
