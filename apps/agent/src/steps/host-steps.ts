@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { incomingReportSchema, type AgentStep, type IncomingAnswer, type StepAnswer, type StepRequest } from '@luo-fleet/handover';
 import type { AgentConfig, HookName } from '../config/agent-config';
-import { groupAlive, signalGroup, startHook, type HookResult } from '../hooks/hook-process';
+import { groupAlive, signalGroup, startHook, STDOUT_CAP, type HookResult } from '../hooks/hook-process';
 import { StepRecords, type StepRecord } from './step-records';
 
 export interface StepOutcome {
@@ -62,9 +62,12 @@ export class HostSteps {
     for (const suffix of ['request.json', 'output', 'stdout']) rmSync(join(this.outputDir, `${name}.${suffix}`), { force: true });
     const base = { exitCode: result.exitCode, outputTail: result.outputTail, timedOut: result.timedOut };
     if (!result.ok) return { ok: false, ...base, problem: 'the incoming hook failed' };
+    if (result.stdout === undefined) {
+      return { ok: false, ...base, problem: `the incoming hook printed ${result.stdoutBytes} bytes on stdout; an answer has at most ${STDOUT_CAP}` };
+    }
     let json: unknown;
     try {
-      json = JSON.parse(result.stdout ?? '');
+      json = JSON.parse(result.stdout);
     } catch {
       return { ok: false, ...base, problem: 'the incoming hook did not print JSON on stdout' };
     }
