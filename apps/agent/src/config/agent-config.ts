@@ -69,6 +69,8 @@ export const agentConfigSchema = z.strictObject({
   /** After a hook's timeout: SIGTERM to its process group, then SIGKILL this much later. */
   killGraceMs: z.number().int().min(0).max(600_000).default(5_000),
   hooks: z.strictObject(hooksShape),
+  /** Mutual TLS: serve https with this certificate and accept only clients with a certificate signed by clientCaFile. */
+  tls: z.strictObject({ certFile: absolutePath, keyFile: absolutePath, clientCaFile: absolutePath }).optional(),
   http: httpLimitsSchema.prefault({}),
   retention: retentionSchema.prefault({}),
 });
