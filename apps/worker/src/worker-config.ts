@@ -32,6 +32,10 @@ const WorkerEnv = redisEnvSchema.extend({
    */
   AGENT_RETRIES: z.coerce.number().int().min(0).max(100).optional(),
   AGENT_RETRY_DELAY_MS: z.coerce.number().int().min(1).max(600_000).optional(),
+  /** Agent-backed hosts, mutual TLS (all three, or none): this worker's client certificate and key, and the CA of the agents' certificates. */
+  AGENT_TLS_CERT_FILE: z.string().min(1).optional(),
+  AGENT_TLS_KEY_FILE: z.string().min(1).optional(),
+  AGENT_TLS_CA_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

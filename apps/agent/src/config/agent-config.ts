@@ -19,6 +19,35 @@ export type HookCommand = z.output<typeof hookSchema>;
 
 const hooksShape = Object.fromEntries(HOOK_NAMES.map((name) => [name, hookSchema])) as Record<HookName, typeof hookSchema>;
 
+const ms = (max: number) => z.number().int().min(1).max(max);
+
+/** What one client may ask of the HTTP server: every request is small, and the orchestrator is the only client. */
+const httpLimitsSchema = z.strictObject({
+  maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Arrays and objects inside one another; a step request needs fewer than ten. */
+  maxJsonDepth: z.number().int().min(4).max(1_000).default(32),
+  headersTimeoutMs: ms(600_000).default(10_000),
+  /** The whole body, from the end of the headers. */
+  bodyTimeoutMs: ms(600_000).default(30_000),
+  /** Silence between two pieces of a body. */
+  bodyIdleMs: ms(600_000).default(5_000),
+  /** An idle kept-alive connection is closed after this long. */
+  keepAliveTimeoutMs: ms(600_000).default(5_000),
+  maxConnections: z.number().int().min(1).max(100_000).default(64),
+  /** Failed authentications one client address may have in a burst before it gets 429s. */
+  authFailureBurst: z.number().int().min(1).max(10_000).default(20),
+  /** One more failed authentication is allowed per this long. */
+  authFailureRefillMs: ms(3_600_000).default(3_000),
+});
+export type HttpLimits = z.output<typeof httpLimitsSchema>;
+
+/** Finished step records and hook output files are removed past this age, and oldest first past this total. */
+const retentionSchema = z.strictObject({
+  maxAgeMs: ms(3_650 * 86_400_000).default(14 * 86_400_000),
+  maxBytes: z.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
+});
+export type Retention = z.output<typeof retentionSchema>;
+
 export const agentConfigSchema = z.strictObject({
   hostId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,255}$/, 'letters, digits and ._:/@+- only'),
   listen: z.strictObject({
@@ -40,6 +69,10 @@ export const agentConfigSchema = z.strictObject({
   /** After a hook's timeout: SIGTERM to its process group, then SIGKILL this much later. */
   killGraceMs: z.number().int().min(0).max(600_000).default(5_000),
   hooks: z.strictObject(hooksShape),
+  /** Mutual TLS: serve https with this certificate and accept only clients with a certificate signed by clientCaFile. */
+  tls: z.strictObject({ certFile: absolutePath, keyFile: absolutePath, clientCaFile: absolutePath }).optional(),
+  http: httpLimitsSchema.prefault({}),
+  retention: retentionSchema.prefault({}),
 });
 export type AgentConfig = z.output<typeof agentConfigSchema>;
 

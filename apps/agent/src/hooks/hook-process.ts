@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HookCommand } from '../config/agent-config';
-import { readOutputTail } from './output-tail';
+import { boundOutputFile, readOutputHead, readOutputTail } from './output-tail';
 
 export interface HookResult {
   ok: boolean;
@@ -12,8 +12,12 @@ export interface HookResult {
   /** Last lines of stdout and stderr as the hook interleaved them. */
   outputTail: string[];
   timedOut: boolean;
-  /** What the hook wrote to stdout, only when asked for (query hooks such as `incoming`). */
+  /**
+   * What the hook wrote to stdout, only when asked for (query hooks such as `incoming`) and only
+   * when it is at most STDOUT_CAP bytes; `stdoutBytes` says how much there was.
+   */
   stdout?: string;
+  stdoutBytes?: number;
 }
 
 export interface RunningHook {
@@ -36,13 +40,20 @@ export interface HookLaunch {
   captureStdout?: boolean;
 }
 
-const STDOUT_CAP = 1024 * 1024;
+/** The most of a hook's stdout read as its answer; a longer one is no answer. */
+export const STDOUT_CAP = 1024 * 1024;
+/** How often a running hook's output files are held to their size bound. */
+const OUTPUT_CHECK_MS = 1_000;
+// Appending: when the agent cuts a file down to its tail, the hook's next writes land after it.
+const OUTPUT_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND;
 
 /**
  * Starts exactly the configured command and args, with no shell, in a process group of its own.
  * Its stdin, stdout and stderr are files, not pipes to the agent: a hook outlives an agent crash
- * without dying of SIGPIPE half-way through a step, and its output stays on disk. On timeout the
- * group gets SIGTERM, then SIGKILL after the grace, and the result says failed and timedOut.
+ * without dying of SIGPIPE half-way through a step, and its output stays on disk, each file held
+ * to its size bound while the hook runs and after. On timeout the group gets SIGTERM, then SIGKILL
+ * after the grace, and the result says failed and timedOut. When the hook itself exits, whatever
+ * it left running in its group gets the same: nothing a hook started outlives its step.
  */
 export function startHook(launch: HookLaunch): RunningHook {
   const started = Date.now();
@@ -53,8 +64,13 @@ export function startHook(launch: HookLaunch): RunningHook {
   const stdoutFile = `${base}.stdout`;
   writeFileSync(requestFile, launch.stdin, { mode: 0o600 });
   const stdinFd = openSync(requestFile, 'r');
-  const outputFd = openSync(outputFile, 'w', 0o600);
-  const stdoutFd = launch.captureStdout ? openSync(stdoutFile, 'w', 0o600) : outputFd;
+  const outputFd = openSync(outputFile, OUTPUT_FLAGS, 0o600);
+  const stdoutFd = launch.captureStdout ? openSync(stdoutFile, OUTPUT_FLAGS, 0o600) : outputFd;
+  let stdoutDropped = 0;
+  const bound = () => {
+    boundOutputFile(outputFile);
+    if (launch.captureStdout) stdoutDropped += boundOutputFile(stdoutFile);
+  };
 
   let child: ReturnType<typeof spawn>;
   try {
@@ -80,10 +96,17 @@ export function startHook(launch: HookLaunch): RunningHook {
       if (settled) return;
       settled = true;
       clearTimeout(timeoutTimer);
+      clearInterval(boundTimer);
+      if (!timedOut) endGroup(pgid, launch.killGraceMs);
+      // Read the answer before bounding the file: cutting it would make a valid answer look cut.
+      const head = launch.captureStdout ? readOutputHead(stdoutFile, STDOUT_CAP) : undefined;
+      bound();
       const lines = readOutputTail(outputFile);
       let stdout: string | undefined;
-      if (launch.captureStdout) {
-        stdout = readFileSync(stdoutFile, 'utf8').slice(0, STDOUT_CAP);
+      let stdoutBytes: number | undefined;
+      if (head) {
+        stdoutBytes = head.bytes + stdoutDropped;
+        if (stdoutBytes <= STDOUT_CAP) stdout = head.text;
         lines.push(...readOutputTail(stdoutFile));
       }
       if (spawnError) lines.push(`agent: cannot start ${launch.hook.command}: ${spawnError.message}`);
@@ -96,21 +119,28 @@ export function startHook(launch: HookLaunch): RunningHook {
         outputTail: lines.slice(-20),
         timedOut,
         ...(stdout !== undefined ? { stdout } : {}),
+        ...(stdoutBytes !== undefined ? { stdoutBytes } : {}),
       });
     };
 
     const timeoutTimer = setTimeout(() => {
       timedOut = true;
-      signalGroup(pgid, 'SIGTERM');
-      // Also reaches what the hook left behind if its leader obeyed SIGTERM but a child did not.
-      setTimeout(() => signalGroup(pgid, 'SIGKILL'), launch.killGraceMs).unref();
+      endGroup(pgid, launch.killGraceMs);
     }, launch.hook.timeoutMs);
+    const boundTimer = setInterval(bound, OUTPUT_CHECK_MS);
+    boundTimer.unref();
 
     child.on('error', (err) => finish(null, null, err));
     child.on('exit', (code, signal) => finish(code, signal));
   });
 
   return { pgid, result };
+}
+
+/** SIGTERM to the group, SIGKILL after the grace: also reaches what ignored or outlived the SIGTERM. */
+function endGroup(pgid: number | undefined, graceMs: number): void {
+  signalGroup(pgid, 'SIGTERM');
+  setTimeout(() => signalGroup(pgid, 'SIGKILL'), graceMs).unref();
 }
 
 export function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): void {

@@ -1,7 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { SysfsError } from '@luo-fleet/topology';
 import { IdentityUnreadableError } from '../identity/host-identity';
-import { RequestIdConflictError } from '../steps/host-steps';
+import { RequestIdConflictError, StepRefusedError } from '../steps/host-steps';
 
 interface JsonReply {
   headersSent: boolean;
@@ -29,6 +29,9 @@ export class AgentErrorFilter implements ExceptionFilter {
     } else if (err instanceof RequestIdConflictError) {
       status = 409;
       body = { statusCode: 409, error: 'Conflict', message: `requestId: ${err.message}`, issues: [{ field: 'requestId', problem: err.message }] };
+    } else if (err instanceof StepRefusedError) {
+      status = 409;
+      body = { statusCode: 409, error: 'Conflict', message: err.message };
     } else if (err instanceof SysfsError || err instanceof IdentityUnreadableError) {
       status = 503;
       body = { statusCode: 503, error: 'Service Unavailable', message: err.message };

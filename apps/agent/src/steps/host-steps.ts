@@ -3,7 +3,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { incomingReportSchema, type AgentStep, type IncomingAnswer, type StepAnswer, type StepRequest } from '@luo-fleet/handover';
 import type { AgentConfig, HookName } from '../config/agent-config';
-import { groupAlive, signalGroup, startHook, type HookResult } from '../hooks/hook-process';
+import { groupAlive, signalGroup, startHook, STDOUT_CAP, type HookResult, type RunningHook } from '../hooks/hook-process';
+import { KexecFence } from './kexec-fence';
+import { pruneStepFiles } from './state-retention';
 import { StepRecords, type StepRecord } from './step-records';
 
 export interface StepOutcome {
@@ -19,6 +21,14 @@ export class RequestIdConflictError extends Error {
   override name = 'RequestIdConflictError';
 }
 
+/** The host refuses to run this step now (answered 409): another step runs, or a kexec was already issued in this boot. */
+export class StepRefusedError extends Error {
+  override name = 'StepRefusedError';
+}
+
+/** Finished records and outputs are pruned at most this often (and when the agent starts). */
+const PRUNE_EVERY_MS = 60_000;
+
 interface InFlight {
   step: AgentStep;
   outcome: Promise<StepOutcome>;
@@ -26,19 +36,29 @@ interface InFlight {
 
 /**
  * Runs the configured hook of each step at most once per requestId (persisted, so it holds across
- * agent restarts). Concurrent requests for one requestId share the first one's run.
+ * agent restarts). Concurrent requests for one requestId share the first one's run. The host runs
+ * one step at a time, whoever asks: a step for another requestId while one runs is refused, and so
+ * is a second kexec in one boot (the fence is persisted too).
  */
 export class HostSteps {
   private readonly records: StepRecords;
+  private readonly fence: KexecFence;
   private readonly inFlight = new Map<string, InFlight>();
   /** Tells this process's `running` records from those of an agent that died mid-step. */
   private readonly instance = randomBytes(8).toString('hex');
+  /** Steps an earlier agent process of this boot started, whose hooks may still run. */
+  private orphans: Extract<StepRecord, { state: 'running' }>[];
+  private prunedAt = 0;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly log: (message: string) => void = () => {},
   ) {
     this.records = new StepRecords(config.stateDir);
+    this.fence = new KexecFence(this.records.dir);
+    const bootId = this.bootId();
+    this.orphans = this.records.running().filter((r) => r.bootId === bootId && r.pgid !== undefined);
+    this.prune();
   }
 
   run(step: AgentStep, request: StepRequest): Promise<StepOutcome> {
@@ -46,6 +66,13 @@ export class HostSteps {
     if (current) {
       if (current.step !== step) return Promise.reject(this.conflict(request.requestId, current.step, step));
       return current.outcome.then((o) => ({ ...o, repeated: true }));
+    }
+    const busy = this.runningStep(request.requestId);
+    if (busy) {
+      // A repeat of a step that has ended is only an answer to give again.
+      const record = this.records.read(request.requestId);
+      if (record?.state === 'done' && record.step === step) return Promise.resolve({ status: record.status as 200 | 202, answer: record.answer, repeated: true });
+      return Promise.reject(new StepRefusedError(`${busy.step} ${busy.requestId} is running on this host; it runs one step at a time`));
     }
     const outcome = this.resolve(step, request);
     this.inFlight.set(request.requestId, { step, outcome });
@@ -62,9 +89,12 @@ export class HostSteps {
     for (const suffix of ['request.json', 'output', 'stdout']) rmSync(join(this.outputDir, `${name}.${suffix}`), { force: true });
     const base = { exitCode: result.exitCode, outputTail: result.outputTail, timedOut: result.timedOut };
     if (!result.ok) return { ok: false, ...base, problem: 'the incoming hook failed' };
+    if (result.stdout === undefined) {
+      return { ok: false, ...base, problem: `the incoming hook printed ${result.stdoutBytes} bytes on stdout; an answer has at most ${STDOUT_CAP}` };
+    }
     let json: unknown;
     try {
-      json = JSON.parse(result.stdout ?? '');
+      json = JSON.parse(result.stdout);
     } catch {
       return { ok: false, ...base, problem: 'the incoming hook did not print JSON on stdout' };
     }
@@ -74,6 +104,13 @@ export class HostSteps {
       return { ok: false, ...base, problem: `the incoming hook printed ${issue.path.join('.') || 'JSON'}: ${issue.message}` };
     }
     return { ok: true, ...base, incoming: parsed.data.incoming };
+  }
+
+  /** The step (of another requestId) this host is running, in this agent process or left by an earlier one. */
+  private runningStep(requestId: string): { step: AgentStep; requestId: string } | undefined {
+    for (const [id, running] of this.inFlight) return { step: running.step, requestId: id };
+    this.orphans = this.orphans.filter((r) => groupAlive(r.pgid!));
+    return this.orphans.find((r) => r.requestId !== requestId);
   }
 
   private async resolve(step: AgentStep, request: StepRequest): Promise<StepOutcome> {
@@ -86,7 +123,12 @@ export class HostSteps {
       await this.outlive(record);
       this.log(`${step} ${request.requestId}: the agent that started it is gone; running the hook again`);
     }
-    return step === 'kexec' ? this.kexec(request) : this.step(step, request);
+    if (step !== 'kexec') return this.step(step, request);
+    const issued = this.fence.issuedIn(this.bootId());
+    if (issued && issued.requestId !== request.requestId) {
+      throw new StepRefusedError(`a kexec (requestId ${issued.requestId}) was already issued in this boot; another needs a new boot`);
+    }
+    return this.kexec(request);
   }
 
   private async step(step: Exclude<AgentStep, 'kexec'>, request: StepRequest): Promise<StepOutcome> {
@@ -94,6 +136,7 @@ export class HostSteps {
     const hook = this.started(step, request, startedAt);
     const answer = this.answerOf(step, request, await hook.result);
     this.finish(step, request, startedAt, 200, answer, hook.pgid);
+    this.prune();
     this.log(`${step} ${request.requestId}: ${answer.ok ? 'ok' : answer.timedOut ? 'timed out' : `exit ${answer.exitCode}`} in ${answer.durationMs} ms`);
     return { status: 200, answer, repeated: false };
   }
@@ -115,6 +158,7 @@ export class HostSteps {
     if (early && !early.ok) {
       const answer: StepAnswer = { ...this.answerOf('kexec', request, early), rebootReturned: true };
       this.finish('kexec', request, startedAt, 200, answer, running.pgid);
+      this.fence.lift();
       this.log(`kexec ${request.requestId}: the reboot returned (exit ${early.exitCode})`);
       return { status: 200, answer, repeated: false };
     }
@@ -134,6 +178,7 @@ export class HostSteps {
       void running.result.then((late) => this.log(`kexec ${request.requestId}: hook ended after the return window (exit ${late.exitCode}, ok ${late.ok})`));
     }
     this.log(`kexec ${request.requestId}: reboot under way`);
+    this.prune();
     return { status: 202, answer, repeated: false };
   }
 
@@ -166,7 +211,13 @@ export class HostSteps {
     signalGroup(pgid, 'SIGKILL');
   }
 
+  /**
+   * Records the step as running and starts its hook (for a kexec, closes the fence first). Nothing
+   * is recorded for a request that cannot even be handed to a hook, and a hook that cannot be
+   * started leaves no record behind: a retry then runs it rather than believing it ran.
+   */
   private started(step: AgentStep, request: StepRequest, startedAt: number) {
+    const stdin = JSON.stringify(request);
     const running = {
       state: 'running' as const,
       requestId: request.requestId,
@@ -176,11 +227,32 @@ export class HostSteps {
       bootId: this.bootId(),
       agentInstance: this.instance,
     };
+    if (step === 'kexec') this.fence.close({ bootId: running.bootId, requestId: request.requestId, startedAt });
     this.records.write(running);
-    const name = `${createHash('sha256').update(request.requestId).digest('hex').slice(0, 32)}.${step}`;
-    const hook = this.launch(step, JSON.stringify(request), name);
+    let hook: RunningHook;
+    try {
+      hook = this.launch(step, stdin, `${outputKey(request.requestId)}.${step}`);
+    } catch (err) {
+      this.records.remove(request.requestId);
+      if (step === 'kexec') this.fence.lift();
+      throw err;
+    }
     this.records.write({ ...running, pgid: hook.pgid });
     return hook;
+  }
+
+  /** Drops old finished records and hook outputs (see state-retention.ts), at most every PRUNE_EVERY_MS. */
+  private prune(): void {
+    const now = Date.now();
+    if (now - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.prunedAt = now;
+    const busy = new Set([...this.inFlight.keys()].map(outputKey));
+    try {
+      const removed = pruneStepFiles(this.records.dir, this.outputDir, this.config.retention, busy, now);
+      if (removed > 0) this.log(`pruned ${removed} old step records and hook output files`);
+    } catch (err) {
+      this.log(`pruning step records failed: ${(err as Error).message}`);
+    }
   }
 
   private finish(step: AgentStep, request: StepRequest, startedAt: number, status: 200 | 202, answer: StepAnswer, pgid: number | undefined): void {
@@ -234,6 +306,11 @@ export class HostSteps {
   private conflict(requestId: string, was: AgentStep, now: AgentStep): RequestIdConflictError {
     return new RequestIdConflictError(`requestId ${requestId} was used for ${was}, not ${now}`);
   }
+}
+
+/** Names a request's hook output files: sha256(requestId), shortened; the record file has the whole hash. */
+function outputKey(requestId: string): string {
+  return createHash('sha256').update(requestId).digest('hex').slice(0, 32);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { AgentStep, StepAnswer } from '@luo-fleet/handover';
 
 /**
@@ -35,7 +35,7 @@ export type StepRecord =
 
 /** Records on disk, one file per requestId, replaced atomically (write, fsync, rename). */
 export class StepRecords {
-  private readonly dir: string;
+  readonly dir: string;
 
   constructor(stateDir: string) {
     this.dir = join(stateDir, 'requests');
@@ -54,27 +54,51 @@ export class StepRecords {
   }
 
   write(record: StepRecord): void {
-    const file = this.fileOf(record.requestId);
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+    writeDurably(this.fileOf(record.requestId), `${JSON.stringify(record)}\n`);
+  }
+
+  /** Every `running` record: steps an earlier agent process started and did not see end. */
+  running(): Extract<StepRecord, { state: 'running' }>[] {
+    const out: Extract<StepRecord, { state: 'running' }>[] = [];
+    for (const name of readdirSync(this.dir)) {
+      if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
+      try {
+        const record = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as StepRecord;
+        if (record.state === 'running') out.push(record);
+      } catch {
+        // Unreadable: nothing to act on.
+      }
     }
-    renameSync(tmp, file);
-    // The rename itself must survive a crash (or a kexec) too.
-    const dirFd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    return out;
+  }
+
+  /** Forgets a record whose hook never started, so that a retry runs it. */
+  remove(requestId: string): void {
+    rmSync(this.fileOf(requestId), { force: true });
   }
 
   private fileOf(requestId: string): string {
     // Hashed: a requestId is the caller's string and must not choose a path.
     return join(this.dir, `${createHash('sha256').update(requestId).digest('hex')}.json`);
+  }
+}
+
+/** Replaces a file atomically and durably (write, fsync, rename, fsync the directory). */
+export function writeDurably(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  // The rename itself must survive a crash (or a kexec) too.
+  const dirFd = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
   }
 }

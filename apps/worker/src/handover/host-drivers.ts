@@ -14,6 +14,8 @@ export interface HostDriverSettings {
   agentTimeoutMs?: number;
   agentRetries?: number;
   agentRetryDelayMs?: number;
+  /** Mutual TLS with the agents: PEM files, read at each handover like the secrets. */
+  agentTls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 export function hostDriverFactory(redis: RedisClient, prefix: string, settings: HostDriverSettings) {
@@ -35,12 +37,20 @@ export function hostDriverFactory(redis: RedisClient, prefix: string, settings: 
       ...(settings.agentRetryDelayMs === undefined ? {} : { retryDelayMs: settings.agentRetryDelayMs }),
     },
   );
+  const tls = settings.agentTls;
+  if (tls && (!tls.certFile || !tls.keyFile || !tls.caFile)) {
+    throw new Error('AGENT_TLS_CERT_FILE, AGENT_TLS_KEY_FILE and AGENT_TLS_CA_FILE: set all three for mutual TLS with agents, or none');
+  }
   return (job: HandoverJobData): HostDriver => {
     switch (job.driver.kind) {
       case 'simulated':
         return new SimulatedHostDriver(job.plan.hostId, simulated, { latency });
       case 'agent':
-        return agent({ hostId: job.plan.hostId, url: job.driver.url });
+        return agent({
+          hostId: job.plan.hostId,
+          url: job.driver.url,
+          ...(tls ? { tls: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ca: readFileSync(tls.caFile) } } : {}),
+        });
     }
   };
 }

@@ -18,6 +18,7 @@ import {
   type StepAnswer,
   type StepRequest,
 } from './agent-wire';
+import { tlsExchange, type AgentTls } from './agent-tls';
 import { signRequest } from './request-signature';
 
 export interface AgentHostDriverOptions {
@@ -36,6 +37,8 @@ export interface AgentHostDriverOptions {
   /** How many times a request that is safe to repeat is sent again after no answer. */
   retries?: number;
   retryDelayMs?: number;
+  /** Mutual TLS: with it the driver talks https to `url`, presenting this certificate and trusting only this CA. */
+  tls?: AgentTls;
 }
 
 const DEFAULTS = { timeoutMs: 10_000, stepTimeoutMs: 15 * 60_000, retries: 3, retryDelayMs: 1_000 };
@@ -61,6 +64,9 @@ export class AgentHostDriver implements HostDriver {
 
   constructor(private readonly options: AgentHostDriverOptions) {
     this.base = options.url.replace(/\/+$/, '');
+    if (options.tls && !this.base.startsWith('https://')) {
+      throw new StepFailedError(`agent ${options.hostId}: mutual TLS is configured but its url ${options.url} is not https://`);
+    }
     this.opts = {
       timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
       stepTimeoutMs: options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs,
@@ -204,11 +210,18 @@ export class AgentHostDriver implements HostDriver {
     const payload = body ?? '';
     const headers: Record<string, string> = { ...signRequest(this.options.secret, { method, path, body: payload }) };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
+    let res: { status: number };
     let text: string;
     try {
-      res = await fetch(`${this.base}${path}`, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
-      text = await res.text();
+      if (this.options.tls) {
+        const answer = await tlsExchange(`${this.base}${path}`, { method, headers, body }, this.options.tls, timeoutMs);
+        res = answer;
+        text = answer.text;
+      } else {
+        const answer = await fetch(`${this.base}${path}`, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+        res = answer;
+        text = await answer.text();
+      }
     } catch (err) {
       throw unreachable(this.options.hostId, path, err);
     }
@@ -254,11 +267,11 @@ function delay(ms: number): Promise<void> {
 export function createAgentHostDriverFactory(
   secretOf: ReadonlyMap<string, Buffer> | ((hostId: string) => Buffer | undefined),
   defaults: Omit<AgentHostDriverOptions, 'url' | 'hostId' | 'secret'> = {},
-): (host: { hostId: string; url: string }) => AgentHostDriver {
+): (host: { hostId: string; url: string; tls?: AgentTls }) => AgentHostDriver {
   const lookup = typeof secretOf === 'function' ? secretOf : (hostId: string) => secretOf.get(hostId);
-  return ({ hostId, url }) => {
+  return ({ hostId, url, tls }) => {
     const secret = lookup(hostId);
     if (!secret) throw new Error(`no agent secret for host ${hostId}`);
-    return new AgentHostDriver({ ...defaults, url, hostId, secret });
+    return new AgentHostDriver({ ...defaults, url, hostId, secret, ...(tls ? { tls } : {}) });
   };
 }
