@@ -13,6 +13,9 @@ export interface RedisNodeAddress {
   port: number;
 }
 
+/** The Redis every luo-fleet process (and test) uses when REDIS_URL is not set. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
 /** Where every luo-fleet process finds Redis, and the namespace its keys live in. */
 export interface RedisSettings {
   /** `redis://host:port/db`; REDIS_URL, default redis://127.0.0.1:6379. Unused in cluster mode but for its credentials. */
@@ -41,7 +44,7 @@ export function parseClusterNodes(text: string): RedisNodeAddress[] {
 export function redisSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): RedisSettings {
   const nodes = env.REDIS_CLUSTER_NODES;
   return {
-    url: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    url: env.REDIS_URL ?? DEFAULT_REDIS_URL,
     prefix: env.LUO_FLEET_PREFIX ?? 'luo',
     ...(nodes !== undefined && nodes.trim() !== '' ? { clusterNodes: parseClusterNodes(nodes) } : {}),
   };
