@@ -43,11 +43,12 @@ export default defineConfig({
         },
       },
       {
-        // Redis on REDIS_URL, real processes from dist/ (`npm run build` first), Prometheus.
+        // Redis (a private one when none answers on REDIS_URL), real processes from dist/, Prometheus.
         extends: true,
         test: {
           name: 'integration',
           include: NEEDS_REDIS,
+          globalSetup: ['test/support/test-redis.ts'],
         },
       },
     ],
