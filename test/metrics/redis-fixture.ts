@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import IORedis from 'ioredis';
-import { FleetKeys, unlinkMatching } from '@luo-fleet/redis';
+import type IORedis from 'ioredis';
+import { type FleetKeys, unlinkMatching } from '@luo-fleet/redis';
 import type { Rollout } from '@luo-fleet/rollout';
 import type { RecordingJob } from '../support/metrics-record-handovers';
 

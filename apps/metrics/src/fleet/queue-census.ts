@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { RedisClient } from '@luo-fleet/redis';
-import { FleetKeys } from '@luo-fleet/redis';
+import { type FleetKeys } from '@luo-fleet/redis';
 import { HANDOVER_QUEUE } from '@luo-fleet/jobs';
 
 /** The coordinator's queue (one job per rollout tick); the handover queue has one job per host. */
