@@ -43,11 +43,18 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // Type information from tsconfig.json, which also tells the rules about emitDecoratorMetadata:
+    // consistent-type-imports then leaves files with decorators alone, because the metadata Nest's
+    // dependency injection reads needs the constructor parameters' classes as value imports.
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': 'off',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-floating-promises': 'error',
     },
   },
+  // Plain JavaScript (the CLI's bin shim) is in no tsconfig: no type information for it.
+  { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   ...libRules,
   {
     // BullMQ is libs/jobs' business; the worker's processors and module are its Nest shell.

@@ -1,4 +1,5 @@
 /** Simulated hosts for the benchmarks: through the planner's API, or straight into the store. */
+import type IORedis from 'ioredis';
 import { buildHandoverPlan, type HandoverPlan } from '@luo-fleet/handover';
 import { createSimulatedHost, type SimulatedHostStore } from '@luo-fleet/simulated-host';
 import { buildPreservationSet } from '@luo-fleet/preservation';
@@ -55,7 +56,7 @@ export async function createBenchRollout(planner: BenchPlanner, group: string, m
 const OUTCOME_FIELDS = ['h|updated', 'h|rolled_back', 'h|failed', 'h|skipped', 'h|cancelled'];
 
 /** Hosts of a rollout with an outcome, from its stats hash (the same counters the metrics app sums). */
-export async function outcomeCount(redis: import('ioredis').default, statsKey: string): Promise<number> {
+export async function outcomeCount(redis: IORedis, statsKey: string): Promise<number> {
   const counts = await redis.hmget(statsKey, ...OUTCOME_FIELDS);
   return counts.reduce((sum, c) => sum + Number(c ?? 0), 0);
 }

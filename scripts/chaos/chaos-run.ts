@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectRedis, FleetKeys } from '@luo-fleet/redis';
-import { freePort } from '../../apps/cli/src/demo/free-port';
+import { connectRedis, FleetKeys, freePort } from '@luo-fleet/redis';
 import { ChaosProcesses } from './chaos-processes';
 import { ChaosRedis } from './chaos-redis';
 import { createChaosRollout, registerFleet, type FleetHost } from './chaos-fleet';

@@ -1,14 +1,14 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSimulatedHostStore } from '@luo-fleet/simulated-host';
-import { connectRedis, FleetKeys, isRedisCluster, scanKeys, type RedisClient, type RedisNodeAddress } from '@luo-fleet/redis';
+import { connectRedis, executableOnPath, FleetKeys, isRedisCluster, scanKeys, type RedisClient, type RedisNodeAddress } from '@luo-fleet/redis';
 import { createPlannerApp } from '../../apps/planner/src/planner-app';
 import { plannerSettingsFromEnv } from '../../apps/planner/src/planner-settings';
 import { host, singletonHost } from '../planner/host-topologies';
@@ -21,21 +21,8 @@ const TOKEN = `cluster-op-${Date.now()}-0123456789`;
 /** Nothing listens here: an app that fell back to REDIS_URL instead of the cluster would fail. */
 const DEAD_REDIS_URL = 'redis://127.0.0.1:1';
 
-function onPath(binary: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    try {
-      accessSync(join(dir, binary), constants.X_OK);
-      return join(dir, binary);
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
-const redisServer = onPath('redis-server');
-const redisCli = onPath('redis-cli');
+const redisServer = executableOnPath('redis-server');
+const redisCli = executableOnPath('redis-cli');
 const unavailable = redisServer === null || redisCli === null;
 // Under CI the test runs (and fails in beforeAll) even without the binaries: a skip must not hide it.
 const skip = unavailable && !process.env.CI;

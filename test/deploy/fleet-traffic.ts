@@ -1,4 +1,4 @@
-import IORedis from 'ioredis';
+import type IORedis from 'ioredis';
 import { FleetKeys } from '@luo-fleet/redis';
 import { recordHandovers } from '../support/metrics-record-handovers';
 import { failedHost, rolledBackHost, skippedHost, stuckHost, updatedHost } from '../metrics/handover-scenario';

@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@luo-fleet/redis';
 import { createMetricsApp, type MetricsApp } from '../metrics/metrics-app-under-test';
 import { failedHost } from '../metrics/handover-scenario';
 import { deleteKeys, REDIS_URL, testPrefix } from '../metrics/redis-fixture';
@@ -141,17 +141,6 @@ describe.skipIf(!available && !process.env.CI)('deploy/ against a real Prometheu
     expect(state('LuoFleetRedisUnreachable')).toBe('inactive');
   }, 60_000);
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function poll(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

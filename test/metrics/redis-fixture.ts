@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import IORedis from 'ioredis';
-import { FleetKeys, unlinkMatching } from '@luo-fleet/redis';
+import type IORedis from 'ioredis';
+import { type FleetKeys, unlinkMatching } from '@luo-fleet/redis';
 import type { Rollout } from '@luo-fleet/rollout';
 import type { RecordingJob } from '../support/metrics-record-handovers';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { TEST_REDIS_URL as REDIS_URL } from '../support/redis-namespace';
 /** LUO_FLEET_DIST lets a run use a private build while others rebuild the shared dist/. */
 const DIST = process.env.LUO_FLEET_DIST ?? resolve(__dirname, '../../dist');
 export const RECORDER = resolve(DIST, 'test/support/metrics-record-handovers.js');

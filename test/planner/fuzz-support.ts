@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import fc from 'fast-check';
-import { freePort } from '../../apps/cli/src/demo/free-port';
+import { startPrivateRedisServer } from '@luo-fleet/redis';
 
 /**
  * A redis-server of the fuzz test's own (no persistence, temp dir): a snapshot of every key is a
@@ -12,34 +11,14 @@ import { freePort } from '../../apps/cli/src/demo/free-port';
  */
 export async function privateRedis(): Promise<{ url: string; redis: IORedis; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'luo-fuzz-redis-'));
-  const port = await freePort();
-  const proc: ChildProcess = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  const redis = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
-  // Refused connections until the server listens are expected; the loop below retries them.
-  redis.on('error', () => undefined);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      await redis.connect();
-      await redis.ping();
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      redis.disconnect();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const server = await startPrivateRedisServer(dir);
+  const redis = new IORedis(server.url, { maxRetriesPerRequest: 1 });
   return {
-    url,
+    url: server.url,
     redis,
     async stop() {
       redis.disconnect();
-      await new Promise<void>((done) => {
-        if (proc.exitCode !== null) return done();
-        proc.once('exit', () => done());
-        proc.kill('SIGTERM');
-      });
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

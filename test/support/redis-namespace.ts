@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type IORedis from 'ioredis';
-import { connectRedis, unlinkMatching } from '@luo-fleet/redis';
+import { connectRedis, DEFAULT_REDIS_URL, unlinkMatching } from '@luo-fleet/redis';
 
-export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The Redis of every test: REDIS_URL, which `npm test` points at a private redis-server when nothing answers there. */
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
 
 /** A private key namespace on the shared test Redis, removed afterwards. */
 export interface RedisNamespace {

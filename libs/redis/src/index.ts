@@ -4,3 +4,7 @@ export * from './coalesced-writes';
 export * from './keys';
 export * from './lua-script';
 export * from './turn-batch';
+export * from './local-server/executable-on-path';
+export * from './local-server/free-port';
+export * from './local-server/redis-ping';
+export * from './local-server/private-redis-server';

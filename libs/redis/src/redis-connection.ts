@@ -13,6 +13,9 @@ export interface RedisNodeAddress {
   port: number;
 }
 
+/** The Redis every luo-fleet process (and test) uses when REDIS_URL is not set. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
 /** Where every luo-fleet process finds Redis, and the namespace its keys live in. */
 export interface RedisSettings {
   /** `redis://host:port/db`; REDIS_URL, default redis://127.0.0.1:6379. Unused in cluster mode but for its credentials. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseClusterNodes, type RedisSettings } from './redis-connection';
+import { DEFAULT_REDIS_URL, parseClusterNodes, type RedisSettings } from './redis-connection';
 
 /**
  * The Redis variables every luo-fleet process reads. Each app extends this schema with its own
@@ -9,7 +9,7 @@ export const redisEnvSchema = z.object({
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .default('redis://127.0.0.1:6379'),
+    .default(DEFAULT_REDIS_URL),
   /** `host:port,host:port,...`: a Redis Cluster instead of REDIS_URL (whose credentials still apply). */
   REDIS_CLUSTER_NODES: z
     .string()

@@ -1,10 +1,15 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { connectRedis, parseClusterNodes, unlinkMatching, type RedisNodeAddress } from '@luo-fleet/redis';
+import {
+  answersPing,
+  connectRedis,
+  INSTALL_REDIS_SERVER,
+  parseClusterNodes,
+  RedisServerMissingError,
+  startPrivateRedisServer,
+  unlinkMatching,
+  type RedisNodeAddress,
+} from '@luo-fleet/redis';
 import { CliInputError } from '../input-error';
 import { DemoInfrastructureError, type DemoProcesses } from './demo-processes';
-import { freePort } from './free-port';
-import { answersPing } from './redis-ping';
 
 /** The Redis the demo runs against, and what it has to undo there at the end. */
 export interface DemoRedis {
@@ -23,20 +28,6 @@ export interface DemoRedis {
 const LOCAL_HOST = '127.0.0.1';
 const LOCAL_PORT = 6379;
 export const PRIVATE_REDIS = 'redis-server';
-
-function onPath(binary: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, binary);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 /**
  * REDIS_CLUSTER_NODES if set (a Redis Cluster); else REDIS_URL if set; else a Redis already answering on 127.0.0.1:6379 (under a fresh key prefix, so
@@ -74,25 +65,18 @@ export async function chooseDemoRedis(processes: DemoProcesses, tmpDir: string):
       description: `the Redis answering on ${LOCAL_HOST}:${LOCAL_PORT}, under the fresh key prefix ${prefix} (deleted at the end)`,
     };
   }
-  const binary = onPath('redis-server');
-  if (binary === null) {
-    throw new CliInputError(
-      'no Redis: set REDIS_URL, start one on 127.0.0.1:6379 (docker run -d -p 6379:6379 redis:7), or install redis-server (apt-get install redis-server)',
-    );
-  }
-  const port = await freePort(LOCAL_HOST);
-  processes.start(PRIVATE_REDIS, binary, ['--save', '', '--appendonly', 'no', '--bind', LOCAL_HOST, '--port', String(port), '--dir', tmpDir], {});
-  const deadline = Date.now() + 10_000;
-  while (!(await answersPing(LOCAL_HOST, port))) {
-    if (Date.now() > deadline) throw new DemoInfrastructureError(`the private redis-server on port ${port} did not answer PING within 10 s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const server = await startPrivateRedisServer(tmpDir, (binary, args) => processes.start(PRIVATE_REDIS, binary, args, {})).catch((err: Error) => {
+    if (err instanceof RedisServerMissingError) {
+      throw new CliInputError(`no Redis: set REDIS_URL, start one on ${LOCAL_HOST}:${LOCAL_PORT} (docker run -d -p 6379:6379 redis:7), or install redis-server (${INSTALL_REDIS_SERVER})`);
+    }
+    throw new DemoInfrastructureError(err.message);
+  });
   return {
-    url: `redis://${LOCAL_HOST}:${port}`,
+    url: server.url,
     prefix,
     sharedWithFreshPrefix: false,
     privateServer: PRIVATE_REDIS,
-    description: `a private redis-server on ${LOCAL_HOST}:${port} (no persistence, stopped at the end)`,
+    description: `a private redis-server on ${LOCAL_HOST}:${server.port} (no persistence, stopped at the end)`,
   };
 }
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@luo-fleet/redis';
 import { ApiClient } from '../api-client';
 import { DemoInfrastructureError, type DemoProcesses } from './demo-processes';
 import type { DemoRedis } from './demo-redis';
-import { freePort } from './free-port';
 
 export const WORKER_COUNT = 2;
 const HEALTH_TIMEOUT_MS = 60_000;

@@ -1,5 +1,5 @@
 import type { RedisClient } from '@luo-fleet/redis';
-import { FleetKeys } from '@luo-fleet/redis';
+import { type FleetKeys } from '@luo-fleet/redis';
 import { HANDOVER_QUEUE, openQueueCounter, ROLLOUT_QUEUE, type QueueCounter } from '@luo-fleet/jobs';
 
 export interface QueueCensus {

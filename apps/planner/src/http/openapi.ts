@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { ApiBody, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { type ApiBody, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { z } from 'zod';
 
 type SchemaObject = NonNullable<Extract<Parameters<typeof ApiBody>[0], { schema?: unknown }>['schema']>;

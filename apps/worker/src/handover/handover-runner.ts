@@ -1,6 +1,6 @@
 import type { RedisClient } from '@luo-fleet/redis';
 import { runHandover, type HandoverMachineOptions, type HostDriver, type OutcomeEntry } from '@luo-fleet/handover';
-import { FleetKeys } from '@luo-fleet/redis';
+import { type FleetKeys } from '@luo-fleet/redis';
 import { HostLease, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type OutcomeCount } from '@luo-fleet/store';
 import { type HandoverJobData } from '@luo-fleet/jobs';
 

@@ -6,6 +6,7 @@ import { SimulatedHostDriver } from './simulated-host-driver';
 import { SimulatedHostNotFoundError, SimulatedHostRecordError } from './simulated-host-store';
 import type { SimulatedHostState } from './simulated-host-state';
 import { contextFor, GPU_A, NEW_KERNEL, OLD_KERNEL, preservationSetOf, twoGpuHost } from './test-topology.fixture';
+import { TEST_REDIS_URL } from '../../../test/support/redis-namespace';
 import { countScriptRuns } from '../../../test/support/script-runs';
 import { FleetKeys } from '@luo-fleet/redis';
 
@@ -17,8 +18,8 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
   let b: IORedis;
 
   beforeAll(() => {
-    a = new IORedis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-    b = new IORedis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    a = new IORedis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    b = new IORedis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
   });
 
   afterAll(async () => {

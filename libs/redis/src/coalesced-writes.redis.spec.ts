@@ -3,8 +3,8 @@ import type IORedis from 'ioredis';
 import type { Socket } from 'node:net';
 import { coalesceWrites } from './coalesced-writes';
 import { connectRedis } from './redis-connection';
+import { TEST_REDIS_URL as URL } from '../../../test/support/redis-namespace';
 
-const URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const KEY = `luo-test-coalesce-${process.pid}`;
 
 /** Writes that reach the socket's handle: one per command, or one for a corked batch. */
