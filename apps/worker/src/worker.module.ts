@@ -1,8 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
 import { coalesceWrites, connectRedis, FleetKeys, type RedisClient } from '@luo-fleet/redis';
-import { BullHandoverJobs, BullRolloutJobs, HANDOVER_QUEUE, ROLLOUT_QUEUE, type HandoverJobs } from '@luo-fleet/jobs';
+import { BullHandoverJobs, BullRolloutJobs, HANDOVER_QUEUE, ROLLOUT_QUEUE, type HandoverJobs, type JobQueue } from '@luo-fleet/jobs';
 import { RolloutStore } from '@luo-fleet/store';
 import { RolloutCoordinator } from './rollout/rollout-coordinator';
 import { RolloutProcessor, rolloutProcessor } from './rollout/rollout.processor';
@@ -52,8 +51,8 @@ const workerModule = (config: WorkerConfig): Omit<DynamicModule, 'module'> => ({
       useFactory: (redis: RedisClient, c: WorkerConfig) => new RolloutStore(redis, new FleetKeys(c.redis.prefix)),
     },
     // The queues BullModule registered (on its connection), behind the libs/jobs ports.
-    { provide: HANDOVER_JOBS, inject: [getQueueToken(HANDOVER_QUEUE)], useFactory: (queue: Queue) => new BullHandoverJobs(queue) },
-    { provide: ROLLOUT_JOBS, inject: [getQueueToken(ROLLOUT_QUEUE)], useFactory: (queue: Queue) => new BullRolloutJobs(queue) },
+    { provide: HANDOVER_JOBS, inject: [getQueueToken(HANDOVER_QUEUE)], useFactory: (queue: JobQueue) => new BullHandoverJobs(queue) },
+    { provide: ROLLOUT_JOBS, inject: [getQueueToken(ROLLOUT_QUEUE)], useFactory: (queue: JobQueue) => new BullRolloutJobs(queue) },
     {
       provide: RolloutCoordinator,
       inject: [WORKER_REDIS, WORKER_CONFIG, RolloutStore, HANDOVER_JOBS],

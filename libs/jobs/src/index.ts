@@ -8,3 +8,5 @@ export * from './bull-rollout-jobs';
 export * from './queue-counter';
 export * from './empty-jobs';
 export * from './worker-node-flags';
+/** BullMQ's queue, as the worker's module receives it from @nestjs/bullmq to wrap in the ports. */
+export type { Queue as JobQueue } from 'bullmq';
