@@ -3,6 +3,7 @@ import { hostTopologySchema, parseHostTopology, TopologyValidationError, type Ho
 import { z } from 'zod';
 import { fieldPath } from '../http/api-error';
 import { jsonSchemaOf } from '../http/openapi';
+import { userKeyedRecord } from './user-keyed-record';
 
 export const MAX_BATCH = 1000;
 const MAX_LABELS = 64;
@@ -11,12 +12,14 @@ export const hostIdSchema = z
   .string()
   .regex(HOST_ID, 'must be 1-63 characters of a-z 0-9 . -, starting with a letter or digit');
 
-const labelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+const LABEL_KEY_RULE = `label key must be 1-${LABEL_MAX} characters of a-z 0-9 _ . / -, starting and ending with a letter or digit`;
+
+const labelsSchema = userKeyedRecord(z.string(), z.string(), LABEL_KEY_RULE).superRefine((labels, ctx) => {
   const keys = Object.keys(labels);
   if (keys.length > MAX_LABELS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_LABELS} labels, got ${keys.length}`, path: [] });
   for (const key of keys) {
     if (key.length > LABEL_MAX || !LABEL_KEY.test(key)) {
-      ctx.addIssue({ code: 'custom', path: [key], message: `label key must be 1-${LABEL_MAX} characters of a-z 0-9 _ . / -, starting and ending with a letter or digit` });
+      ctx.addIssue({ code: 'custom', path: [key], message: LABEL_KEY_RULE });
     } else if (labels[key].length > LABEL_MAX || !LABEL_VALUE.test(labels[key])) {
       ctx.addIssue({ code: 'custom', path: [key], message: `label value must be 0-${LABEL_MAX} characters of A-Z a-z 0-9 _ . -, starting and ending with a letter or digit` });
     }
