@@ -1,18 +1,26 @@
 import { Module } from '@nestjs/common';
-import { InventoryStore } from '@luo-fleet/store';
-import type { RedisClient } from '@luo-fleet/redis';
+import { InventoryStore, RolloutStore } from '@luo-fleet/store';
+import { FleetKeys, type RedisClient } from '@luo-fleet/redis';
 import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
 import type { PlannerSettings } from '../planner-settings';
 import { AgentTopologySource } from './agent-topology-source';
 import { HostsController } from './hosts.controller';
 
-/** Hosts, their labels, drivers and topologies, in Redis. Exports the store for plans and rollouts. */
+/**
+ * Hosts, their labels, drivers and topologies, in Redis. Exports the inventory for plans and
+ * rollouts, and the rollout store, which a host's removal consults too.
+ */
 @Module({
   controllers: [HostsController],
   providers: [
     {
       provide: InventoryStore,
       useFactory: (redis: RedisClient, settings: PlannerSettings) => new InventoryStore(redis, settings.redis.prefix),
+      inject: [PLANNER_REDIS, PLANNER_SETTINGS],
+    },
+    {
+      provide: RolloutStore,
+      useFactory: (redis: RedisClient, settings: PlannerSettings) => new RolloutStore(redis, new FleetKeys(settings.redis.prefix)),
       inject: [PLANNER_REDIS, PLANNER_SETTINGS],
     },
     {
@@ -23,6 +31,6 @@ import { HostsController } from './hosts.controller';
       inject: [PLANNER_SETTINGS],
     },
   ],
-  exports: [InventoryStore],
+  exports: [InventoryStore, RolloutStore],
 })
 export class InventoryModule {}
