@@ -1,4 +1,5 @@
 import { HOST_ID, LABEL_KEY, LABEL_MAX, LABEL_VALUE, parseSelector, REQUIRED_LABELS, SelectorError } from '@luo-fleet/store';
+import { AGENT_ADDRESS_RULE, AgentAddressError, agentAddress } from '@luo-fleet/handover';
 import { hostTopologySchema, parseHostTopology, TopologyValidationError, type HostTopology } from '@luo-fleet/topology';
 import { z } from 'zod';
 import { fieldPath } from '../http/api-error';
@@ -29,9 +30,23 @@ const labelsSchema = userKeyedRecord(z.string(), z.string(), LABEL_KEY_RULE).sup
   }
 });
 
+/** The agent's address, stored in its canonical form (agentAddress: scheme, host and port only). */
+const agentUrlSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return agentAddress(text);
+    } catch (err) {
+      if (!(err instanceof AgentAddressError)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.problem });
+      return z.NEVER;
+    }
+  })
+  .describe(`e.g. https://hv-0042.mgmt:7450: ${AGENT_ADDRESS_RULE}`);
+
 const driverSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('simulated') }),
-  z.strictObject({ kind: z.literal('agent'), url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }) }),
+  z.strictObject({ kind: z.literal('agent'), url: agentUrlSchema }),
 ]);
 
 /**

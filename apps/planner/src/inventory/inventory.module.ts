@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { InventoryStore, RolloutStore } from '@luo-fleet/store';
 import { FleetKeys, type RedisClient } from '@luo-fleet/redis';
 import { PLANNER_REDIS, PLANNER_SETTINGS } from '../redis.module';
@@ -26,8 +26,16 @@ import { HostsController } from './hosts.controller';
     {
       provide: AgentTopologySource,
       // One retry: a registration request should not hang on an agent that is down.
-      useFactory: (settings: PlannerSettings) =>
-        new AgentTopologySource({ secretsDir: settings.agents.secretsDir, timeoutMs: settings.agents.timeoutMs, retries: 1, retryDelayMs: 300 }),
+      useFactory: (settings: PlannerSettings) => {
+        const logger = new Logger('AgentTopologySource');
+        return new AgentTopologySource({
+          secretsDir: settings.agents.secretsDir,
+          timeoutMs: settings.agents.timeoutMs,
+          retries: 1,
+          retryDelayMs: 300,
+          onProblem: (hostId, detail) => logger.warn(`topology of ${hostId}: ${detail}`),
+        });
+      },
       inject: [PLANNER_SETTINGS],
     },
   ],

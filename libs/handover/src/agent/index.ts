@@ -1,3 +1,4 @@
 export * from './agent-wire';
 export * from './request-signature';
 export * from './agent-host-driver';
+export * from './agent-address';
