@@ -7,12 +7,14 @@ import { z } from 'zod';
  * is refused here, named like any other wrong key.
  */
 export function userKeyedRecord<K extends z.ZodType<string, string>, V extends z.ZodType>(key: K, value: V, reservedKeyProblem: string) {
-  return z
-    .preprocess((raw, ctx) => {
+  // The transform stays inside the preprocess: outside it, OpenAPI would show the field as optional.
+  return z.preprocess(
+    (raw, ctx) => {
       if (typeof raw === 'object' && raw !== null && Object.hasOwn(raw, '__proto__')) {
         ctx.addIssue({ code: 'custom', path: ['__proto__'], message: reservedKeyProblem });
       }
       return raw;
-    }, z.record(key, value))
-    .transform((record) => Object.assign(Object.create(null) as Record<z.output<K>, z.output<V>>, record));
+    },
+    z.record(key, value).transform((record) => Object.assign(Object.create(null) as Record<z.output<K>, z.output<V>>, record)),
+  );
 }
