@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type IORedis from 'ioredis';
-import { createPlannerApp } from '../../apps/planner/src/planner-app';
+import { createPlannerApp, type PlannerAppOptions } from '../../apps/planner/src/planner-app';
 import { redisNamespace, TEST_REDIS_URL } from '../support/redis-namespace';
 
 export const TOKENS = {
@@ -23,10 +23,11 @@ export interface PlannerUnderTest {
 }
 
 /** A planner on an ephemeral port with its own Redis prefix; close() deletes every key under it. */
-export async function startPlanner(env: Record<string, string> = {}): Promise<PlannerUnderTest> {
+export async function startPlanner(env: Record<string, string> = {}, options: Pick<PlannerAppOptions, 'serverLimits'> = {}): Promise<PlannerUnderTest> {
   const ns = redisNamespace('planner');
   const prefix = ns.prefix;
   const app = await createPlannerApp({
+    ...options,
     logger: false,
     env: {
       REDIS_URL: TEST_REDIS_URL,

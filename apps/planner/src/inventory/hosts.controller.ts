@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ApiRequest, ApiResponse as Response } from '../auth/api-request';
 import { Requires } from '../auth/access.decorators';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
+import { LargeBody } from '../transport/json-body.interceptor';
 import { withAgentTopologies } from './agent-registration';
 import { AgentTopologySource } from './agent-topology-source';
 import { hostBatchDoc, hostBatchSchema, hostInputDoc, hostIdSchema, hostInputSchema, hostListQuery, MAX_BATCH, type HostInputBody } from './host-schemas';
@@ -46,6 +47,7 @@ export class HostsController {
   // `:` is a parameter marker in Express routes, hence the escape.
   @Post('hosts\\:batch')
   @HttpCode(200)
+  @LargeBody()
   @ApiOperation({ summary: `Register or replace up to ${MAX_BATCH} hosts; nothing is stored unless all are valid`, description: AGENT_ERRORS })
   @ApiBody({ schema: hostBatchDoc() })
   @ApiResponse({ status: 502, description: 'every problem was an agent that did not answer (hosts.N.driver.url); nothing stored' })
