@@ -68,6 +68,11 @@ describe('docker-compose.yml', () => {
     expect(compose.services.metrics.environment?.METRICS_HOST).toBe('0.0.0.0');
   });
 
+  it('has no default API token: the planner does not start without LUO_FLEET_TOKENS', () => {
+    expect(compose.services.planner.environment?.LUO_FLEET_TOKENS).toMatch(/^\$\{LUO_FLEET_TOKENS:\?[^}]+\}$/);
+    expect(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8')).not.toMatch(/LUO_FLEET_TOKENS:-/);
+  });
+
   it('mounts paths that exist in the repository, where the images look for them', () => {
     const mounts = Object.values(compose.services).flatMap((s) => s.volumes ?? []).filter((v) => v.startsWith('./'));
     expect(mounts.length).toBeGreaterThanOrEqual(3);

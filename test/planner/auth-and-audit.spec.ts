@@ -54,7 +54,8 @@ describe('authentication', () => {
 });
 
 describe('audit log', () => {
-  it('records allowed and refused mutations, newest first, with who, what and the status', async () => {
+  it('records the mutations of authorized callers, newest first, with who, what and the status', async () => {
+    await p.call('POST', '/v1/hosts', { body: host('hv-audit-0', { rack: 'r9', zone: 'z9' }) });
     await p.call('POST', '/v1/hosts', { body: host('hv-audit-1', { rack: 'r9', zone: 'z9' }) });
     await p.call('POST', '/v1/hosts', { as: 'viewer', body: host('hv-audit-2', { rack: 'r9', zone: 'z9' }) });
     await p.call('POST', '/v1/hosts', { body: { id: 'Bad_Id', labels: { rack: 'r9', zone: 'z9' } } });
@@ -62,18 +63,30 @@ describe('audit log', () => {
     await p.call('DELETE', '/v1/hosts/hv-audit-1');
     await p.call('GET', '/v1/hosts');
 
-    const res = await p.call('GET', '/v1/audit?limit=5', { as: 'viewer' });
+    const res = await p.call('GET', '/v1/audit?limit=3', { as: 'viewer' });
     expect(res.status).toBe(200);
     const entries = res.body.entries.map((e: Record<string, unknown>) => ({ actor: e.actor, role: e.role, method: e.method, path: e.path, target: e.target, status: e.status }));
     expect(entries).toEqual([
       { actor: 'alice', role: 'operator', method: 'DELETE', path: '/v1/hosts/hv-audit-1', target: { host: 'hv-audit-1' }, status: 204 },
-      { actor: null, role: null, method: 'DELETE', path: '/v1/hosts/hv-audit-1', target: { host: 'hv-audit-1' }, status: 401 },
       { actor: 'alice', role: 'operator', method: 'POST', path: '/v1/hosts', target: { host: 'Bad_Id' }, status: 400 },
-      { actor: 'victor', role: 'viewer', method: 'POST', path: '/v1/hosts', target: { host: 'hv-audit-2' }, status: 403 },
       { actor: 'alice', role: 'operator', method: 'POST', path: '/v1/hosts', target: { host: 'hv-audit-1' }, status: 201 },
     ]);
     for (const e of res.body.entries) expect(Date.parse(e.at)).not.toBeNaN();
-    expect(res.body.nextBefore).toBe(res.body.entries[4].id);
+    expect(res.body.nextBefore).toBe(res.body.entries[2].id);
+  });
+
+  it('keeps refused requests apart, with the reason, who (when the token was valid) and from where', async () => {
+    const res = await p.call('GET', '/v1/audit/refusals?limit=2', { as: 'viewer' });
+    expect(res.status).toBe(200);
+    const entries = res.body.entries.map((e: Record<string, unknown>) => ({ reason: e.reason, actor: e.actor, method: e.method, path: e.path, status: e.status, client: e.client }));
+    expect(entries).toEqual([
+      { reason: 'missing-token', actor: null, method: 'DELETE', path: '/v1/hosts/hv-audit-1', status: 401, client: '127.0.0.1' },
+      { reason: 'forbidden', actor: 'victor', method: 'POST', path: '/v1/hosts', status: 403, client: '127.0.0.1' },
+    ]);
+    for (const e of res.body.entries) expect(Date.parse(e.at)).not.toBeNaN();
+    // Every refusal of this planner so far, reads included: the authentication tests above and this one.
+    expect(res.body.totals).toEqual({ 'missing-token': 2, 'invalid-token': 1, 'malformed-header': 1, forbidden: 3 });
+    expect(res.body.nextBefore).toBe(res.body.entries[1].id);
   });
 
   it('pages back with before, exclusive of the entry named', async () => {

@@ -82,9 +82,13 @@ const deepGarbage: fc.Arbitrary<Json> = fc.letrec<{ node: Json }>((tie) => ({
   ),
 })).node;
 
+/** Strings the planner once took and should not: keys that meet Object.prototype, agent addresses that are more than an address, kernels an agent refuses. */
+const SLIPPERY = ['__proto__', 'constructor', 'toString', '-.x', '.hidden', 'http://127.0.0.1:1/?', 'http://127.0.0.1:1/v1/x', 'http://u:p@127.0.0.1:1', 'http://127.0.0.1:1#f', 'file:///etc/passwd'];
+
 /** A value of a wrong type or range for whatever field it replaces. */
 const wrongValue: fc.Arbitrary<Json> = fc.oneof(
   fc.constantFrom<Json>(...HUGE, null, true, false, '', [], {}, '🙂'.repeat(50), 'a'.repeat(5000)),
+  fc.constantFrom<Json>(...SLIPPERY),
   fc.constantFrom<Json>(...BAD_BDFS),
   fc.string({ maxLength: 40 }),
   fc.integer(),
@@ -111,6 +115,14 @@ export function malformed(input: unknown): fc.Arbitrary<Mutated> {
       let node: Json = json;
       for (const key of parentPath) node = (node as Record<string, Json>)[key as string];
       if (node !== null && typeof node === 'object' && !Array.isArray(node)) (node as Record<string, Json>)[`zz${k}`] = v;
+      return { json };
+    }),
+    // A key JSON keeps as an own property but a plain object assignment would not: `__proto__` or `constructor`, anywhere.
+    fc.tuple(fc.constantFrom(...paths.filter((p) => typeof p[p.length - 1] === 'string'), [] as Path), fc.constantFrom('__proto__', 'constructor'), wrongValue).map(([p, k, v]) => {
+      const json = structuredClone(valid);
+      let node: Json = json;
+      for (const key of p.slice(0, -1)) node = (node as Record<string, Json>)[key as string];
+      if (node !== null && typeof node === 'object' && !Array.isArray(node)) Object.defineProperty(node, k, { value: v, enumerable: true, configurable: true, writable: true });
       return { json };
     }),
     fc.constantFrom<Json>(null, [], 'text', 42, [valid]).map((json) => ({ json })),

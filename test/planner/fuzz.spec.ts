@@ -13,12 +13,14 @@ import { createAgentApp, type AgentApp } from '../../apps/agent/src/agent-app';
 import { parseAgentConfig } from '../../apps/agent/src/config/agent-config';
 import { host, physfnHost, singletonHost } from './host-topologies';
 import { bodyText, dirSnapshot, malformed, privateRedis, redisSnapshot, type Mutated } from './fuzz-support';
+import { requestFrom } from './raw-http';
 
 /*
  * Thousands of malformed bodies (mutations of valid ones) against the planner and the agent: none
  * may get a 5xx, every 400 names a field in issues[].field, and a refused request changes nothing
  * (every Redis key but the audit stream, every file of the agent's state dir). A mutation that
- * happens to be valid may succeed; only refusals are held to "no change".
+ * happens to be valid may succeed; only refusals are held to "no change". Then requests without a
+ * valid token, to any path: refused without a trace but the refusal log's.
  */
 
 const PREFIX = 'luo-fuzz';
@@ -81,7 +83,8 @@ function expectMostlyRefused(what: string): void {
   expect(seen.get(400) ?? 0, `${what}: ${JSON.stringify([...seen])}`).toBeGreaterThan(RUNS / 2);
 }
 
-const notAudit = (key: string) => key === `${PREFIX}:audit`;
+const isRefusalLog = (key: string) => key.startsWith(`${PREFIX}:audit:refused`);
+const notAudit = (key: string) => key === `${PREFIX}:audit` || isRefusalLog(key);
 
 const VALID: Record<string, unknown> = {
   '/v1/hosts': host('hv-new', { rack: 'r3', zone: 'z2', fleet: 'fz' }, singletonHost()),
@@ -102,7 +105,10 @@ const VALID: Record<string, unknown> = {
   },
 };
 
-/** Runs per endpoint: 4 x 400 on the planner and 400 on the agent, 2,000 in all. */
+/** An agent-backed host registered without asking its agent (topology null): mutations meet the agent-address rule. */
+const AGENT_HOST = { id: 'hv-agent-reg', labels: { rack: 'r4', zone: 'z3' }, driver: { kind: 'agent', url: 'http://127.0.0.1:7450' }, topology: null };
+
+/** Runs per endpoint: 5 x 400 on the planner, 400 on the agent and 400 without a token, 2,800 in all. */
 const RUNS = 400;
 
 describe('planner API under malformed bodies', () => {
@@ -119,6 +125,18 @@ describe('planner API under malformed bodies', () => {
       expectMostlyRefused(`POST ${path}`);
     }, 120_000);
   }
+
+  it('POST /v1/hosts with an agent driver: no 5xx, 400s name a field, refusals change nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(malformed(AGENT_HOST), async (body) => {
+        const before = await redisSnapshot(redis.redis, notAudit);
+        const res = await send('/v1/hosts', body);
+        expectContract('POST /v1/hosts (agent)', body, res, before, await redisSnapshot(redis.redis, notAudit));
+      }),
+      { numRuns: RUNS, seed: 20_240_613 },
+    );
+    expectMostlyRefused('POST /v1/hosts (agent)');
+  }, 120_000);
 });
 
 describe('agent step API under malformed bodies with a valid signature', () => {
@@ -175,5 +193,35 @@ describe('agent step API under malformed bodies with a valid signature', () => {
       { numRuns: RUNS, seed: 20_240_612 },
     );
     expectMostlyRefused('POST /v1/steps/:step');
+  }, 120_000);
+});
+
+describe('planner API without a valid token', () => {
+  const SEGMENT = fc.oneof(fc.stringMatching(/^[a-z0-9:._~-]{0,24}$/), fc.constantFrom('v1', 'hosts', 'hosts:batch', 'plans', 'rollouts', 'audit', '__proto__', 'constructor'));
+  const path = fc.oneof(
+    fc.constantFrom('/v1/hosts', '/v1/hosts:batch', '/v1/plans', '/v1/rollouts', '/v1/hosts/hv-keep', '/v1/hosts/hv-keep/topology:refresh'),
+    fc.array(SEGMENT, { minLength: 1, maxLength: 6 }).map((segments) => `/${segments.join('/')}`),
+    fc.nat({ max: 15 * 1024 }).map((n) => `/v1/x/${'a'.repeat(n)}`),
+  );
+  const authorization = fc.constantFrom<string | undefined>(undefined, '', 'Bearer', 'Bearer not-a-token-of-anyone', `Bearer ${TOKEN}x`, `Basic ${TOKEN}`, `bearer  ${TOKEN.slice(1)}`);
+
+  it('mutating requests: refused (401, 404 or 429), and nothing changes but the refusal log', async () => {
+    const seen = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE'), path, authorization, malformed(VALID['/v1/hosts:batch']), async (method, target, auth, body) => {
+        const before = await redisSnapshot(redis.redis, isRefusalLog);
+        const headers: Record<string, string> = { 'content-type': 'application/json', ...(auth === undefined ? {} : { authorization: auth }) };
+        // From an address of its own: its failures use up its budget, not the one the other properties send from.
+        const res = await requestFrom('127.0.0.5', base, method, target, headers, bodyText(body));
+        seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+        const show = `${method} ${target.slice(0, 80)} ${auth} -> ${res.status} ${res.body.slice(0, 200)}`;
+        expect([401, 404, 429], show).toContain(res.status);
+        expect(await redisSnapshot(redis.redis, isRefusalLog), `state or audit log changed: ${show}`).toBe(before);
+      }),
+      { numRuns: RUNS, seed: 20_240_614 },
+    );
+    expect(seen.get(401) ?? 0, JSON.stringify([...seen])).toBeGreaterThan(0);
+    expect(seen.get(404) ?? 0, JSON.stringify([...seen])).toBeGreaterThan(0);
+    expect(seen.get(429) ?? 0, JSON.stringify([...seen])).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type IORedis from 'ioredis';
-import { createPlannerApp } from '../../apps/planner/src/planner-app';
+import { createPlannerApp, type PlannerAppOptions } from '../../apps/planner/src/planner-app';
 import { plannerSettingsFromEnv } from '../../apps/planner/src/planner-settings';
 import { redisNamespace, TEST_REDIS_URL } from '../support/redis-namespace';
 
@@ -24,7 +24,7 @@ export interface PlannerUnderTest {
 }
 
 /** A planner on an ephemeral port with its own Redis prefix; close() deletes every key under it. */
-export async function startPlanner(env: Record<string, string> = {}): Promise<PlannerUnderTest> {
+export async function startPlanner(env: Record<string, string> = {}, options: Pick<PlannerAppOptions, 'serverLimits'> = {}): Promise<PlannerUnderTest> {
   const ns = redisNamespace('planner');
   const prefix = ns.prefix;
   const settings = plannerSettingsFromEnv({
@@ -33,7 +33,7 @@ export async function startPlanner(env: Record<string, string> = {}): Promise<Pl
     LUO_FLEET_TOKENS: `alice:operator:${TOKENS.operator},victor:viewer:${TOKENS.viewer}`,
     ...env,
   });
-  const app = await createPlannerApp(settings, { logger: false });
+  const app = await createPlannerApp(settings, { ...options, logger: false });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;

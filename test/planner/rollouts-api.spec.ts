@@ -12,7 +12,7 @@ let keys: FleetKeys;
 let store: RolloutStore;
 let coordinatorJobs: BullRolloutJobs;
 
-/** Every key of this test's namespace but the audit log (which records refused calls too, by design). */
+/** Every key of this test's namespace but the audit and refusal logs (which record refused calls too, by design). */
 async function stateKeys(): Promise<string[]> {
   const found: string[] = [];
   for (const pattern of [`${p.prefix}:*`, `{${p.prefix}}:*`]) {
@@ -23,7 +23,7 @@ async function stateKeys(): Promise<string[]> {
       found.push(...batch);
     } while (cursor !== '0');
   }
-  return found.filter((k) => k !== `${p.prefix}:audit`).sort();
+  return found.filter((k) => k !== `${p.prefix}:audit` && !k.startsWith(`${p.prefix}:audit:refused`)).sort();
 }
 
 /** POST /v1/rollouts with an Idempotency-Key (the harness' call() sends no extra headers). */
@@ -342,7 +342,8 @@ describe('controlling a rollout', () => {
     expect(entries.find((e) => e.path === '/v1/rollouts' && e.status === 201 && e.target.rollout === id)).toMatchObject({ actor: 'alice', method: 'POST' });
     expect(entries.find((e) => e.path === `/v1/rollouts/${id}/pause` && e.status === 200)?.target).toEqual({ rollout: id });
     expect(entries.find((e) => e.path === `/v1/rollouts/${id}/abort` && e.status === 409)?.target).toEqual({ rollout: id });
-    expect(entries.find((e) => e.path === `/v1/rollouts/${id}/pause` && e.status === 403)).toMatchObject({ actor: 'victor', target: { rollout: id } });
+    const refused = (await p.call('GET', '/v1/audit/refusals?limit=200', { as: 'viewer' })).body.entries as Array<{ path: string; status: number }>;
+    expect(refused.find((e) => e.path === `/v1/rollouts/${id}/pause` && e.status === 403)).toMatchObject({ actor: 'victor', reason: 'forbidden', method: 'POST' });
   });
 });
 

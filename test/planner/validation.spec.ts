@@ -91,15 +91,23 @@ describe('failures that are not the caller\'s', () => {
     expect(res.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error; the planner log has the details' });
   });
 
-  it('answers 413 for a body over the configured limit', async () => {
+  it('answers 413 for a batch over the configured limit', async () => {
     const small = await startPlanner({ PLANNER_BODY_LIMIT: '1kb' });
     try {
-      const res = await small.call('POST', '/v1/hosts', { body: host('hv-big', { rack: 'r1', zone: 'z1' }, generateHost(1, 0).topology) });
+      const res = await small.call('POST', '/v1/hosts:batch', { body: { hosts: [host('hv-big', { rack: 'r1', zone: 'z1' }, generateHost(1, 0).topology)] } });
       expect(res.status).toBe(413);
-      expect(res.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+      expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'request body is larger than 1kb, the limit of this route' });
       expect(await small.redis.exists(`${small.prefix}:{inventory}:host:hv-big`)).toBe(0);
+      // The other routes keep their own limit.
+      expect((await small.call('POST', '/v1/hosts', { body: host('hv-big', { rack: 'r1', zone: 'z1' }, generateHost(1, 0).topology) })).status).toBe(201);
     } finally {
       await small.close();
     }
+  });
+
+  it('answers 413 for a body over 1mb on any other route', async () => {
+    const res = await p.call('POST', '/v1/hosts', { body: { ...host('hv-big', { rack: 'r1', zone: 'z1' }), pad: 'x'.repeat(1024 * 1024) } });
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'request body is larger than 1mb, the limit of this route' });
   });
 });

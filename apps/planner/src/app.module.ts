@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { RedisClient } from '@luo-fleet/redis';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
@@ -10,6 +10,7 @@ import type { PlannerSettings } from './planner-settings';
 import { PlansModule } from './plans/plans.module';
 import { RedisModule } from './redis.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
+import { JsonBodyInterceptor } from './transport/json-body.interceptor';
 
 export interface PlannerModuleOptions {
   /** Validated settings (plannerSettingsFromEnv). */
@@ -35,7 +36,11 @@ export class PlannerAppModule {
         RolloutsModule,
         HealthModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        // After the auth guard: a request's body is read only once it is authorized.
+        { provide: APP_INTERCEPTOR, useClass: JsonBodyInterceptor },
+      ],
     };
   }
 }

@@ -3,26 +3,18 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AuditLog } from './audit/audit-log';
 import { auditRecorder } from './audit/audit-recorder';
-import type { ApiRequest, ApiResponse, NextFunction } from './auth/api-request';
+import { RefusalLog } from './audit/refusal-log';
 import { PlannerAppModule } from './app.module';
-import { MalformedBody } from './http/api-error';
 import { setupOpenApi } from './http/openapi';
 import type { PlannerSettings } from './planner-settings';
 import { connectPlannerRedis } from './redis.module';
+import { PlannerHttpAdapter, SERVER_LIMITS, type ServerLimits } from './transport/http-server';
 
 export interface PlannerAppOptions {
   /** False silences Nest's own logging (tests); default: Nest's console logger. */
   logger?: LoggerService | false;
-}
-
-/** Body-parser failures (malformed JSON, too large, bad charset) as errors the exception filter names `body`. */
-function bodyErrorTranslator(err: unknown, _req: ApiRequest, _res: ApiResponse, next: NextFunction): void {
-  const e = err as { type?: string; status?: number; message?: string };
-  if (typeof e?.type === 'string' && typeof e.status === 'number') {
-    const problem = e.type === 'entity.parse.failed' ? `malformed JSON (${e.message})` : (e.message ?? e.type);
-    return next(new MalformedBody(e.status, problem));
-  }
-  next(err);
+  /** Server timeouts and connection cap; SERVER_LIMITS unless a test shortens them. */
+  serverLimits?: Partial<ServerLimits>;
 }
 
 /**
@@ -34,8 +26,10 @@ export async function createPlannerApp(settings: PlannerSettings, opts: PlannerA
   const redis = await connectPlannerRedis(settings.redis);
   let app: NestExpressApplication;
   try {
-    app = await NestFactory.create<NestExpressApplication>(PlannerAppModule.forRoot({ settings, redis }), {
+    const adapter = new PlannerHttpAdapter({ ...SERVER_LIMITS, ...opts.serverLimits });
+    app = await NestFactory.create<NestExpressApplication>(PlannerAppModule.forRoot({ settings, redis }), adapter, {
       logger: opts.logger ?? undefined,
+      // Bodies are read after authentication, with each route's limit (transport/json-body.interceptor).
       bodyParser: false,
       abortOnError: false,
     });
@@ -43,10 +37,8 @@ export async function createPlannerApp(settings: PlannerSettings, opts: PlannerA
     redis.disconnect();
     throw err;
   }
-  // Order matters: the audit hook wraps every mutating call, including ones the body parser refuses.
-  app.use(auditRecorder(app.get(AuditLog), new Logger('AuditRecorder')));
-  app.useBodyParser('json', { limit: settings.bodyLimit });
-  app.use(bodyErrorTranslator);
+  // Before the routes: the audit hook sees every answer, refusals and unknown routes included.
+  app.use(auditRecorder(app.get(AuditLog), app.get(RefusalLog), new Logger('AuditRecorder')));
   setupOpenApi(app);
   await app.init();
   return app;

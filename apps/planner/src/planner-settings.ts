@@ -11,7 +11,7 @@ export const plannerEnvSchema = redisEnvSchema.extend({
   LUO_FLEET_TOKENS_FILE: z.string().min(1).optional(),
   LUO_FLEET_TOKENS: z.string().optional(),
   LUO_FLEET_AUDIT_MAXLEN: z.coerce.number().int().min(1000).default(100_000),
-  /** Largest JSON body: a batch of 1000 hosts with full topologies runs to tens of MB. */
+  /** Body limit of POST /v1/hosts:batch (every other route takes 1mb): 1,000 hosts of the largest generated topology are ~64 MB. */
   PLANNER_BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'must be like 64mb')

@@ -1,4 +1,5 @@
 export * from './phases';
+export * from './kernel-release';
 export * from './host-driver';
 export * from './handover-plan';
 export * from './drift';

@@ -12,10 +12,21 @@ export interface ApiRequest extends IncomingMessage {
   originalUrl: string;
   path: string;
   body?: unknown;
-  /** Set by the auth guard once the bearer token checked out. */
+  /** Set by the auth guard once the bearer token checked out and its role suffices. */
   principal?: ApiPrincipal;
+  /** Set by the auth guard when it refused the request: why, and who, if the token was valid. */
+  refusal?: AuthRefusal;
   /** Set by a handler that knows better than the path what it acted on. */
   auditTarget?: AuditTarget;
+}
+
+/** Why the auth guard refused a request (kept apart from what authorized callers did; see the audit). */
+export type AuthRefusalReason = 'missing-token' | 'malformed-header' | 'invalid-token' | 'forbidden' | 'rate-limited';
+
+export interface AuthRefusal {
+  reason: AuthRefusalReason;
+  /** The token's name when the token was valid but its role too small. */
+  actor?: string;
 }
 
 export interface ApiResponse extends ServerResponse {

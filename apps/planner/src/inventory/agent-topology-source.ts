@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentHostDriver, HostUnreachableError, secretFromFileContent, StepFailedError } from '@luo-fleet/handover';
+import { AgentAddressError, AgentAnswerError, AgentHostDriver, AgentUnreachableError, HostUnreachableError, secretFromFileContent, StepFailedError } from '@luo-fleet/handover';
 import { HOST_ID } from '@luo-fleet/store';
 import type { HostTopology } from '@luo-fleet/topology';
 
@@ -14,6 +14,8 @@ export interface AgentTopologySourceOptions {
   /** Kept small: an operator is waiting on the registration request. */
   retries: number;
   retryDelayMs: number;
+  /** Told the whole story of each failure (the agent's own text included), for the planner's log. */
+  onProblem?: (hostId: string, detail: string) => void;
 }
 
 /**
@@ -33,28 +35,37 @@ export class AgentTopologyProblem extends Error {
 /**
  * Reads a host's topology from its agent (`GET /v1/topology`, signed with the host's secret), the way
  * a worker would talk to it, so a host registered by address gets exactly what its sysfs says.
- * The driver checks the answer with parseHostTopology.
+ * The driver checks the answer with parseHostTopology. A problem names what went wrong in the
+ * driver's words only: nothing the agent (or whatever answers at that address) sent goes back to
+ * the API caller; the details go to onProblem.
  */
 export class AgentTopologySource {
   constructor(private readonly options: AgentTopologySourceOptions) {}
 
   async fetch(hostId: string, url: string): Promise<HostTopology> {
-    const driver = new AgentHostDriver({
-      url,
-      hostId,
-      secret: this.secretOf(hostId),
-      timeoutMs: this.options.timeoutMs,
-      retries: this.options.retries,
-      retryDelayMs: this.options.retryDelayMs,
-    });
     try {
+      const driver = new AgentHostDriver({
+        url,
+        hostId,
+        secret: this.secretOf(hostId),
+        timeoutMs: this.options.timeoutMs,
+        retries: this.options.retries,
+        retryDelayMs: this.options.retryDelayMs,
+      });
       return await driver.topology();
     } catch (err) {
-      if (err instanceof HostUnreachableError) throw new AgentTopologyProblem(err.message, true);
-      // Refused (401: the secrets differ), an error status, or an answer that is not a HostTopology.
-      if (err instanceof StepFailedError) throw new AgentTopologyProblem(err.message, false);
+      // An address stored before the address rule held (a refresh reads the stored one).
+      if (err instanceof AgentAddressError) throw new AgentTopologyProblem(err.problem, false);
+      if (err instanceof HostUnreachableError) throw this.problem(hostId, err, err instanceof AgentUnreachableError ? err.reason : `agent ${hostId} unreachable`, true);
+      // Refused (401: the secrets differ), an error status, a redirect, or an answer that is not a HostTopology.
+      if (err instanceof StepFailedError) throw this.problem(hostId, err, err instanceof AgentAnswerError ? err.reason : `agent ${hostId} could not give its topology`, false);
       throw err;
     }
+  }
+
+  private problem(hostId: string, err: Error, reason: string, unreachable: boolean): AgentTopologyProblem {
+    this.options.onProblem?.(hostId, err.message);
+    return new AgentTopologyProblem(reason, unreachable);
   }
 
   // Read per request, like the workers do, so a secret rotated on disk is used without a restart.

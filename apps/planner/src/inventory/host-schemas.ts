@@ -1,8 +1,10 @@
 import { HOST_ID, LABEL_KEY, LABEL_MAX, LABEL_VALUE, parseSelector, REQUIRED_LABELS, SelectorError } from '@luo-fleet/store';
+import { AGENT_ADDRESS_RULE, AgentAddressError, agentAddress } from '@luo-fleet/handover';
 import { hostTopologySchema, parseHostTopology, TopologyValidationError, type HostTopology } from '@luo-fleet/topology';
 import { z } from 'zod';
 import { fieldPath } from '../http/api-error';
 import { jsonSchemaOf } from '../http/openapi';
+import { userKeyedRecord } from './user-keyed-record';
 
 export const MAX_BATCH = 1000;
 const MAX_LABELS = 64;
@@ -11,12 +13,14 @@ export const hostIdSchema = z
   .string()
   .regex(HOST_ID, 'must be 1-63 characters of a-z 0-9 . -, starting with a letter or digit');
 
-const labelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+const LABEL_KEY_RULE = `label key must be 1-${LABEL_MAX} characters of a-z 0-9 _ . / -, starting and ending with a letter or digit`;
+
+const labelsSchema = userKeyedRecord(z.string(), z.string(), LABEL_KEY_RULE).superRefine((labels, ctx) => {
   const keys = Object.keys(labels);
   if (keys.length > MAX_LABELS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_LABELS} labels, got ${keys.length}`, path: [] });
   for (const key of keys) {
     if (key.length > LABEL_MAX || !LABEL_KEY.test(key)) {
-      ctx.addIssue({ code: 'custom', path: [key], message: `label key must be 1-${LABEL_MAX} characters of a-z 0-9 _ . / -, starting and ending with a letter or digit` });
+      ctx.addIssue({ code: 'custom', path: [key], message: LABEL_KEY_RULE });
     } else if (labels[key].length > LABEL_MAX || !LABEL_VALUE.test(labels[key])) {
       ctx.addIssue({ code: 'custom', path: [key], message: `label value must be 0-${LABEL_MAX} characters of A-Z a-z 0-9 _ . -, starting and ending with a letter or digit` });
     }
@@ -26,9 +30,23 @@ const labelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) 
   }
 });
 
+/** The agent's address, stored in its canonical form (agentAddress: scheme, host and port only). */
+const agentUrlSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return agentAddress(text);
+    } catch (err) {
+      if (!(err instanceof AgentAddressError)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.problem });
+      return z.NEVER;
+    }
+  })
+  .describe(`e.g. https://hv-0042.mgmt:7450: ${AGENT_ADDRESS_RULE}`);
+
 const driverSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('simulated') }),
-  z.strictObject({ kind: z.literal('agent'), url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }) }),
+  z.strictObject({ kind: z.literal('agent'), url: agentUrlSchema }),
 ]);
 
 /**

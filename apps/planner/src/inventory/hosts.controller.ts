@@ -1,10 +1,11 @@
 import { Body, ConflictException, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { HostNotFoundError, InventoryStore, type HostPage, type InventoryHost, type InventoryHostInput, type InventoryHostSummary } from '@luo-fleet/store';
+import { HostNotFoundError, InventoryStore, RolloutStore, type HostPage, type InventoryHost, type InventoryHostInput, type InventoryHostSummary } from '@luo-fleet/store';
 import { z } from 'zod';
 import type { ApiRequest, ApiResponse as Response } from '../auth/api-request';
 import { Requires } from '../auth/access.decorators';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
+import { LargeBody } from '../transport/json-body.interceptor';
 import { withAgentTopologies } from './agent-registration';
 import { AgentTopologySource } from './agent-topology-source';
 import { hostBatchDoc, hostBatchSchema, hostInputDoc, hostIdSchema, hostInputSchema, hostListQuery, MAX_BATCH, type HostInputBody } from './host-schemas';
@@ -23,6 +24,7 @@ export class HostsController {
   constructor(
     @Inject(InventoryStore) private readonly inventory: InventoryStore,
     @Inject(AgentTopologySource) private readonly agents: AgentTopologySource,
+    @Inject(RolloutStore) private readonly rollouts: RolloutStore,
   ) {}
 
   @Post('hosts')
@@ -45,6 +47,7 @@ export class HostsController {
   // `:` is a parameter marker in Express routes, hence the escape.
   @Post('hosts\\:batch')
   @HttpCode(200)
+  @LargeBody()
   @ApiOperation({ summary: `Register or replace up to ${MAX_BATCH} hosts; nothing is stored unless all are valid`, description: AGENT_ERRORS })
   @ApiBody({ schema: hostBatchDoc() })
   @ApiResponse({ status: 502, description: 'every problem was an agent that did not answer (hosts.N.driver.url); nothing stored' })
@@ -100,7 +103,13 @@ export class HostsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove a host from the inventory' })
   @ApiParam({ name: 'id' })
+  @ApiResponse({ status: 409, description: 'an unfinished rollout has yet to update the host (named in the message); abort it or wait for the host' })
   async remove(@Param('id', new ZodValidationPipe(hostIdSchema)) id: string): Promise<void> {
+    // A rollout carries each host's plan and driver, so removing the host would not stop its update.
+    const rollout = await this.rollouts.rolloutUpdating(id);
+    if (rollout !== null) {
+      throw new ConflictException(`host ${id} is in rollout ${rollout}, which has yet to update it: abort that rollout or wait for the host's outcome, then remove it`);
+    }
     if (!(await this.inventory.remove(id))) throw new HostNotFoundError(id);
   }
 }

@@ -3,8 +3,10 @@ import { parseBdf } from '@luo-fleet/topology';
 import { HOST_ID } from '@luo-fleet/store';
 import { z } from 'zod';
 import { hostIdSchema, selectorSchema } from '../inventory/host-schemas';
+import { userKeyedRecord } from '../inventory/user-keyed-record';
 
 const MAX_DEVICES_PER_HOST = 4096;
+const HOST_ID_RULE = 'host id must be 1-63 characters of a-z 0-9 . -';
 
 /** A BDF in any form parseBdf reads, canonicalised (the preservation builder wants canonical ones). */
 const bdfSchema = z.string().transform((text, ctx) => {
@@ -26,9 +28,7 @@ export const planRequestSchema = z.strictObject({
   profile: profileSchema.optional(),
   strictAcs: z.boolean().default(false),
   /** Devices to preserve per host; a host not listed gets every vfio-pci device. */
-  devices: z
-    .record(z.string().regex(HOST_ID, 'host id must be 1-63 characters of a-z 0-9 . -'), z.array(bdfSchema).max(MAX_DEVICES_PER_HOST))
-    .optional(),
+  devices: userKeyedRecord(z.string().regex(HOST_ID, HOST_ID_RULE), z.array(bdfSchema).max(MAX_DEVICES_PER_HOST), HOST_ID_RULE).optional(),
   /** False: just the fleet summary. */
   includeHosts: z.boolean().default(true),
   limit: z.number().int().min(1).max(1000).default(100),

@@ -13,7 +13,7 @@ import {
   type RolloutSpec,
 } from '@luo-fleet/rollout';
 import type { InventoryHost } from '@luo-fleet/store';
-import { parseSelector } from '@luo-fleet/store';
+import { labelValue, parseSelector } from '@luo-fleet/store';
 import type { InventoryStore } from '@luo-fleet/store';
 import type { FleetKeys } from '@luo-fleet/redis';
 import type { DeviceValidationCount, RolloutHostInput, RolloutStore } from '@luo-fleet/store';
@@ -96,7 +96,7 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
   const planned = new Map<HostRegistrationStep, PlannedHost[]>();
   for await (const chunk of deps.inventory.scan(selector)) {
     for (const host of chunk) {
-      const domain = host.labels[domainKey] ?? '(none)';
+      const domain = labelValue(host.labels, domainKey) ?? '(none)';
       if (!host.topology) {
         hosts.push({ hostId: host.id, domain, skip: { reasons: [], error: 'no topology registered for this host' } });
         skippedByReason.NO_TOPOLOGY = (skippedByReason.NO_TOPOLOGY ?? 0) + 1;

@@ -14,14 +14,12 @@ export const ROLLOUT_CREATION_DEPS = Symbol('ROLLOUT_CREATION_DEPS');
 
 const keysOf = (settings: PlannerSettings) => new FleetKeys(settings.redis.prefix);
 
-/** The plain-TS rollout core (apps/planner/src/rollouts/rollout-creation.ts) wired to the planner's Redis and the coordinator queue. */
+/**
+ * The plain-TS rollout core (apps/planner/src/rollouts/rollout-creation.ts) wired to the planner's Redis and the coordinator queue.
+ * The RolloutStore comes from the inventory module, which needs it too.
+ */
 export const rolloutProviders: Provider[] = [
   CoordinatorQueue,
-  {
-    provide: RolloutStore,
-    useFactory: (redis: RedisClient, settings: PlannerSettings) => new RolloutStore(redis, keysOf(settings)),
-    inject: [PLANNER_REDIS, PLANNER_SETTINGS],
-  },
   {
     provide: IdempotencyStore,
     useFactory: (redis: RedisClient, settings: PlannerSettings) => new IdempotencyStore(redis, keysOf(settings)),

@@ -1,3 +1,4 @@
+import { KERNEL_RELEASE, KERNEL_RELEASE_RULE } from '@luo-fleet/handover';
 import { DEFAULT_PROFILE, listRuleProfiles } from '@luo-fleet/preservation';
 import { FaultProfileError, FLEET_FAULT_KINDS, parseFleetFaultProfile } from '@luo-fleet/simulated-host';
 import { LABEL_KEY, LABEL_MAX, parseSelector, SelectorError } from '@luo-fleet/store';
@@ -117,7 +118,7 @@ export function windowSchema(now: () => number = Date.now) {
 export function rolloutRequestSchema(now: () => number = Date.now) {
   return z.strictObject({
     selector: selectorText.describe('label selector of the hosts to update, e.g. zone=z1,rack in (r1,r2),!maintenance'),
-    targetKernel: z.string().regex(/^[A-Za-z0-9._+-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ + -'),
+    targetKernel: z.string().regex(KERNEL_RELEASE, `must be ${KERNEL_RELEASE_RULE}`),
     profile: profileName.default(DEFAULT_PROFILE),
     strictAcs: z.boolean().default(false),
     window: windowSchema(now).describe('times are ISO-8601 with a zone or epoch ms; default start now, 240 minutes, cutoff at 90% of the window'),

@@ -1,4 +1,5 @@
 import { createSimulatedHost, drawFaultPlan, parseFleetFaultProfile, type SimulatedHostStore } from '@luo-fleet/simulated-host';
+import { labelValue } from '@luo-fleet/store';
 import type { HostRegistrationStep } from './rollout-creation';
 
 /** Registered this many at a time: their round trips overlap instead of queueing behind each other. */
@@ -23,7 +24,7 @@ export function simulatedHostRegistration(store: SimulatedHostStore): HostRegist
             hostId: host.id,
             seed,
             topology,
-            kernelRelease: host.labels.kernel ?? SIMULATED_KERNEL,
+            kernelRelease: labelValue(host.labels, 'kernel') ?? SIMULATED_KERNEL,
             faults: faults ? drawFaultPlan(faults, seed, host.id, topology, preservable) : undefined,
           });
         }),

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostUnreachableError, KexecReturnedError, StepFailedError, type StepContext } from '../host-driver';
-import { AgentHostDriver } from './agent-host-driver';
+import { AgentAddressError } from './agent-address';
+import { AgentAnswerError, AgentHostDriver } from './agent-host-driver';
 import { verifyRequest } from './request-signature';
 
 const secret = Buffer.from('a-test-secret-of-32-bytes-length');
@@ -36,7 +37,8 @@ async function fakeAgent(handler: Handler): Promise<{ url: string; hits: { metho
 
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  // An answer refused half-read leaves its connection busy until the client's socket times out.
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => (s.close(r), s.closeAllConnections()))));
 });
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -89,6 +91,47 @@ describe('AgentHostDriver', () => {
     const refusing = await fakeAgent((_req, res) => json(res, 401, { statusCode: 401, message: 'stale signature' }));
     await expect(driverFor(refusing.url).identity()).rejects.toThrow(StepFailedError);
     expect(refusing.hits).toHaveLength(1);
+  });
+
+  it('holds its address to scheme, host and port: a path or query could send signed requests elsewhere', () => {
+    for (const url of ['http://127.0.0.1:7450/?', 'http://127.0.0.1:7450/other', 'http://u:p@127.0.0.1:7450', 'http://127.0.0.1:7450#x']) {
+      expect(() => driverFor(url), url).toThrow(AgentAddressError);
+    }
+    expect(() => driverFor('http://127.0.0.1:7450/')).not.toThrow();
+  });
+
+  it('never follows a redirect: the signed request goes nowhere else and the answer is refused', async () => {
+    const elsewhere = await fakeAgent((_req, res) => json(res, 200, { bootId: 'b', kernelRelease: '6.18.0', luoEnabled: true, reasons: [] }));
+    const redirecting = await fakeAgent((req, res) => {
+      res.writeHead(307, { location: `${elsewhere.url}${req.url}` });
+      res.end();
+    });
+    const err = await driverFor(redirecting.url).identity().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentAnswerError);
+    expect((err as AgentAnswerError).reason).toMatch(/redirect \(307\), which is not followed/);
+    expect(redirecting.hits).toHaveLength(1);
+    expect(elsewhere.hits).toHaveLength(0);
+  });
+
+  it('refuses an answer larger than maxAnswerBytes, declared or not', async () => {
+    const big = JSON.stringify({ devices: [], pad: 'x'.repeat(64 * 1024) });
+    const declared = await fakeAgent((_req, res) => json(res, 200, JSON.parse(big)));
+    await expect(driverFor(declared.url, { maxAnswerBytes: 16 * 1024 }).topology()).rejects.toThrow(/larger than 16384 bytes/);
+    const chunked = await fakeAgent((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (let i = 0; i < 64; i++) res.write('x'.repeat(1024));
+      res.end();
+    });
+    await expect(driverFor(chunked.url, { maxAnswerBytes: 16 * 1024 }).topology()).rejects.toThrow(/larger than 16384 bytes/);
+  });
+
+  it("keeps the agent's text out of an error's reason, and clips and cleans it in the message", async () => {
+    const agent = await fakeAgent((_req, res) => json(res, 403, { message: `internal detail \u001b[31m${'y'.repeat(5000)}` }));
+    const err = (await driverFor(agent.url).topology().catch((e: unknown) => e)) as AgentAnswerError;
+    expect(err).toBeInstanceOf(AgentAnswerError);
+    expect(err.reason).toBe('agent hv-1 refused topology with 403');
+    expect(err.message).toMatch(/^agent hv-1 refused topology with 403: internal detail +\[31my+\.\.\.$/);
+    expect(err.message.length).toBeLessThan(300);
   });
 
   it('no agent listening is HostUnreachableError after the retries', async () => {

@@ -19,10 +19,11 @@ import {
   type StepRequest,
 } from './agent-wire';
 import { tlsExchange, type AgentTls } from './agent-tls';
+import { agentAddress } from './agent-address';
 import { signRequest } from './request-signature';
 
 export interface AgentHostDriverOptions {
-  /** Base URL of the host's agent, e.g. `https://hv-0042.mgmt:7450`. */
+  /** The host's agent address, e.g. `https://hv-0042.mgmt:7450` (agentAddress: scheme, host and port only). */
   url: string;
   hostId: string;
   /** The per-host HMAC secret, the same bytes as the agent's secret file (trailing whitespace trimmed). */
@@ -39,12 +40,33 @@ export interface AgentHostDriverOptions {
   retryDelayMs?: number;
   /** Mutual TLS: with it the driver talks https to `url`, presenting this certificate and trusting only this CA. */
   tls?: AgentTls;
+  /** Largest answer read; a larger one is refused unread. */
+  maxAnswerBytes?: number;
 }
 
-const DEFAULTS = { timeoutMs: 10_000, stepTimeoutMs: 15 * 60_000, retries: 3, retryDelayMs: 1_000 };
+/**
+ * maxAnswerBytes: a topology is the largest answer, and the fleet generator's largest host (200
+ * devices) is ~68 KB of JSON; 4 MiB leaves room for hosts with thousands of VFs.
+ */
+const DEFAULTS = { timeoutMs: 10_000, stepTimeoutMs: 15 * 60_000, retries: 3, retryDelayMs: 1_000, maxAnswerBytes: 4 * 1024 * 1024 };
 
-/** The agent answered, but not with something this driver understands or accepts. */
-class AgentAnswerError extends StepFailedError {}
+/** Agent text (an error message, a hook's output) as it goes into errors: printable ASCII, clipped. */
+const MAX_AGENT_TEXT = 200;
+
+/**
+ * The agent answered, but not with something this driver understands or accepts. `reason` says
+ * what went wrong in the driver's own words, with nothing the agent sent: what an API may show a
+ * caller. The message may add the agent's own (sanitized, clipped) text, for logs and journals.
+ */
+export class AgentAnswerError extends StepFailedError {
+  constructor(
+    readonly reason: string,
+    detail = '',
+  ) {
+    super(detail === '' ? reason : `${reason}: ${detail}`);
+    this.name = 'AgentAnswerError';
+  }
+}
 
 interface Exchange {
   status: number;
@@ -63,7 +85,7 @@ export class AgentHostDriver implements HostDriver {
   private readonly opts: typeof DEFAULTS;
 
   constructor(private readonly options: AgentHostDriverOptions) {
-    this.base = options.url.replace(/\/+$/, '');
+    this.base = agentAddress(options.url);
     if (options.tls && !this.base.startsWith('https://')) {
       throw new StepFailedError(`agent ${options.hostId}: mutual TLS is configured but its url ${options.url} is not https://`);
     }
@@ -72,6 +94,7 @@ export class AgentHostDriver implements HostDriver {
       stepTimeoutMs: options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs,
       retries: options.retries ?? DEFAULTS.retries,
       retryDelayMs: options.retryDelayMs ?? DEFAULTS.retryDelayMs,
+      maxAnswerBytes: options.maxAnswerBytes ?? DEFAULTS.maxAnswerBytes,
     };
   }
 
@@ -86,7 +109,7 @@ export class AgentHostDriver implements HostDriver {
     try {
       return parseHostTopology(ex.body);
     } catch (err) {
-      throw new AgentAnswerError(`agent ${this.options.hostId}: topology answer is not a valid HostTopology: ${(err as Error).message}`);
+      throw new AgentAnswerError(`agent ${this.options.hostId}: topology answer is not a valid HostTopology`, agentText((err as Error).message));
     }
   }
 
@@ -177,7 +200,7 @@ export class AgentHostDriver implements HostDriver {
   private stepAnswer(ex: Exchange, step: AgentStep): StepAnswer {
     this.requireStatus(ex, [200, 202], step);
     const parsed = stepAnswerSchema.safeParse(ex.body);
-    if (!parsed.success) throw new AgentAnswerError(`agent ${this.options.hostId}: ${step} answer malformed: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success) throw new AgentAnswerError(`agent ${this.options.hostId}: ${step} answer malformed`, agentText(parsed.error.issues[0]?.message ?? ''));
     return parsed.data;
   }
 
@@ -185,14 +208,14 @@ export class AgentHostDriver implements HostDriver {
     const ex = await this.withRetries(() => this.exchange('GET', path, undefined, this.opts.timeoutMs));
     this.requireStatus(ex, [200], path);
     const parsed = schema.safeParse(ex.body);
-    if (!parsed.success) throw new AgentAnswerError(`agent ${this.options.hostId}: ${path} answer malformed: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success) throw new AgentAnswerError(`agent ${this.options.hostId}: ${path} answer malformed`, agentText(parsed.error.issues[0]?.message ?? ''));
     return parsed.data;
   }
 
   private requireStatus(ex: Exchange, expected: number[], what: string): void {
     if (expected.includes(ex.status)) return;
-    const message = typeof ex.body === 'object' && ex.body !== null && 'message' in ex.body ? String((ex.body as { message: unknown }).message) : '';
-    throw new AgentAnswerError(`agent ${this.options.hostId} refused ${what} with ${ex.status}${message ? `: ${message}` : ''}`);
+    const message = typeof ex.body === 'object' && ex.body !== null && 'message' in ex.body ? agentText(String((ex.body as { message: unknown }).message)) : '';
+    throw new AgentAnswerError(`agent ${this.options.hostId} refused ${what} with ${ex.status}`, message);
   }
 
   private async withRetries(send: () => Promise<Exchange>): Promise<Exchange> {
@@ -210,45 +233,101 @@ export class AgentHostDriver implements HostDriver {
     const payload = body ?? '';
     const headers: Record<string, string> = { ...signRequest(this.options.secret, { method, path, body: payload }) };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: { status: number };
+    const hostId = this.options.hostId;
+    const url = `${this.base}${path}`;
+    const tooLarge = () => new AgentAnswerError(`agent ${hostId}: the answer to ${path} is larger than ${this.opts.maxAnswerBytes} bytes`);
+    const redirected = (status: number) =>
+      new AgentAnswerError(`agent ${hostId} answered ${path} with a redirect (${status}), which is not followed`);
+    let status: number;
     let text: string;
+    // One deadline for the answer and its body.
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       if (this.options.tls) {
-        const answer = await tlsExchange(`${this.base}${path}`, { method, headers, body }, this.options.tls, timeoutMs);
-        res = answer;
+        const answer = await tlsExchange(url, { method, headers, body }, this.options.tls, timeoutMs, this.opts.maxAnswerBytes, tooLarge);
+        status = answer.status;
+        if (isRedirect(status)) throw redirected(status);
         text = answer.text;
       } else {
-        const answer = await fetch(`${this.base}${path}`, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
-        res = answer;
-        text = await answer.text();
+        const res = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
+        status = res.status;
+        if (isRedirect(status)) {
+          await res.body?.cancel();
+          throw redirected(status);
+        }
+        text = await readCapped(res, this.opts.maxAnswerBytes, tooLarge);
       }
     } catch (err) {
-      throw unreachable(this.options.hostId, path, err);
+      if (err instanceof AgentAnswerError) throw err;
+      throw unreachable(hostId, path, err);
     }
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
     } catch {
-      throw new AgentAnswerError(`agent ${this.options.hostId}: ${path} answered ${res.status} with a body that is not JSON`);
+      throw new AgentAnswerError(`agent ${hostId}: ${path} answered ${status} with a body that is not JSON`);
     }
-    return { status: res.status, body: parsed };
+    return { status, body: parsed };
   }
 }
 
-class AgentUnreachableError extends HostUnreachableError {
+/** A 3xx answer: never followed, since it would carry the signed headers to wherever the agent points. */
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
+}
+
+/** The body as text, refused (the rest left unread) once it passes `max` bytes. */
+async function readCapped(res: Response, max: number, tooLarge: () => Error): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  if (res.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The agent did not answer. `reason` says so in the driver's own words (what an API may show a
+ * caller); the message adds the network's.
+ */
+export class AgentUnreachableError extends HostUnreachableError {
   constructor(
     message: string,
+    readonly reason: string,
     readonly code: string | undefined,
   ) {
     super(message);
+    this.name = 'AgentUnreachableError';
   }
 }
 
 function unreachable(hostId: string, path: string, err: unknown): HostUnreachableError {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = e.cause?.code ?? (e.name === 'TimeoutError' ? 'TIMEOUT' : undefined);
-  const why = e.name === 'TimeoutError' ? 'no answer in time' : (e.cause?.message ?? e.message ?? String(err));
-  return new AgentUnreachableError(`agent ${hostId} unreachable (${path}): ${why}`, code);
+  const timedOut = e.name === 'TimeoutError';
+  const code = e.cause?.code ?? (timedOut ? 'TIMEOUT' : undefined);
+  const reason = `agent ${hostId} unreachable (${path}): ${timedOut ? 'no answer in time' : `no answer${code && /^[A-Z_]{1,32}$/.test(code) ? ` (${code})` : ''}`}`;
+  const why = timedOut ? 'no answer in time' : agentText(e.cause?.message ?? e.message ?? String(err));
+  return new AgentUnreachableError(`agent ${hostId} unreachable (${path}): ${why}`, reason, code);
+}
+
+/** Text from the other end as it may appear in an error: printable ASCII only, at most MAX_AGENT_TEXT characters. */
+function agentText(text: string): string {
+  const printable = text.replace(/[^\x20-\x7e]+/g, ' ').trim();
+  return printable.length > MAX_AGENT_TEXT ? `${printable.slice(0, MAX_AGENT_TEXT)}...` : printable;
 }
 
 function isRefused(err: HostUnreachableError): boolean {

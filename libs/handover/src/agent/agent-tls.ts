@@ -10,18 +10,31 @@ export interface AgentTls {
 /**
  * One HTTPS exchange presenting a client certificate and trusting only `tls.ca` (global fetch
  * cannot present one without a dispatcher package). Failures are thrown as `{ name, message,
- * cause: { code, message } }`, the shape fetch throws, so callers read both alike.
+ * cause: { code, message } }`, the shape fetch throws, so callers read both alike. node:https never
+ * follows a redirect; an answer past `maxBytes` is refused with `tooLarge()` and the rest left unread.
  */
 export function tlsExchange(
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string },
   tls: AgentTls,
   timeoutMs: number,
+  maxBytes: number,
+  tooLarge: () => Error,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: init.method, headers: init.headers, cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: 'TLSv1.2' }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.byteLength;
+        if (size > maxBytes) {
+          clearTimeout(timer);
+          req.destroy();
+          reject(tooLarge());
+          return;
+        }
+        chunks.push(c);
+      });
       res.on('end', () => {
         clearTimeout(timer);
         resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });

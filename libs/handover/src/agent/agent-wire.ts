@@ -1,4 +1,5 @@
 import { isBdf } from '@luo-fleet/topology';
+import { KERNEL_RELEASE, KERNEL_RELEASE_RULE } from '../kernel-release';
 import { HOST_STEPS } from '../phases';
 import { z } from 'zod';
 
@@ -22,7 +23,6 @@ export const AGENT_PATHS = {
 
 // Hooks may build paths from these (e.g. /boot/vmlinuz-<targetKernel>), so they are held to the
 // characters such names really use even though they never reach a shell or an argv.
-const KERNEL_RELEASE = /^[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}$/;
 const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,255}$/;
 const bdf = () => z.string().refine(isBdf, 'a PCI address in full form dddd:bb:dd.f, lower case');
 
@@ -31,7 +31,7 @@ export const stepRequestSchema = z.strictObject({
   handoverId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
   hostId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
   rolloutId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
-  targetKernel: z.string().regex(KERNEL_RELEASE, 'a kernel release such as 6.18.0-luo2'),
+  targetKernel: z.string().regex(KERNEL_RELEASE, KERNEL_RELEASE_RULE),
   // The hook gets the whole set; only what it must rely on is checked here.
   preservationSet: z.looseObject({
     devices: z.array(z.looseObject({ bdf: bdf(), preservable: z.boolean() })),

@@ -10,6 +10,14 @@ export const LABEL_MAX = 63;
 /** Labels every host must carry: the failure domains a rollout spreads over. */
 export const REQUIRED_LABELS = ['rack', 'zone'] as const;
 
+/**
+ * A host's value for a label key, or undefined when it has none. Keys come from users, so only own
+ * properties count: `constructor` or `toString` must not find Object.prototype's.
+ */
+export function labelValue(labels: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(labels, key) ? labels[key] : undefined;
+}
+
 export interface InventoryHostInput {
   id: string;
   labels: Record<string, string>;

@@ -1,4 +1,4 @@
-import { LABEL_KEY, LABEL_VALUE } from './inventory-host';
+import { labelValue, LABEL_KEY, LABEL_VALUE } from './inventory-host';
 
 /**
  * Label selector terms, as in Kubernetes: `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`,
@@ -79,7 +79,7 @@ export function parseSelector(input: string): LabelSelector {
 
 export function matchesSelector(labels: Readonly<Record<string, string>>, selector: LabelSelector): boolean {
   return selector.every((term) => {
-    const value = Object.hasOwn(labels, term.key) ? labels[term.key] : undefined;
+    const value = labelValue(labels, term.key);
     switch (term.op) {
       case 'in':
         return value !== undefined && term.values.includes(value);

@@ -150,6 +150,16 @@ export class RolloutStore {
     return this.redis.smembers(this.keys.activeRollouts());
   }
 
+  /**
+   * An unfinished rollout that has yet to update `hostId` (it holds the host's plan until the
+   * host's outcome is counted), or null. One HEXISTS per active rollout, each on its own slot.
+   */
+  async rolloutUpdating(hostId: string): Promise<string | null> {
+    const ids = (await this.activeIds()).sort();
+    const held = await Promise.all(ids.map((id) => this.redis.hexists(this.keys.plans(id), hostId)));
+    return ids.find((_, i) => held[i] === 1) ?? null;
+  }
+
   async status(id: string): Promise<RolloutStatus | null> {
     return (await this.redis.hget(this.keys.admission(id), 'status')) as RolloutStatus | null;
   }
