@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const app = await createPlannerApp(settings, { logger });
   app.enableShutdownHooks();
   await app.listen(settings.port, settings.host);
-  logger.log(`planner listening on http://${settings.host}:${settings.port} (OpenAPI at /docs)`, 'Planner');
+  logger.log(`planner listening on ${settings.tls ? 'https' : 'http'}://${settings.host}:${settings.port} (OpenAPI at /docs)`, 'Planner');
 }
 
 main().catch((err: unknown) => {

@@ -26,7 +26,7 @@ export async function createPlannerApp(settings: PlannerSettings, opts: PlannerA
   const redis = await connectPlannerRedis(settings.redis);
   let app: NestExpressApplication;
   try {
-    const adapter = new PlannerHttpAdapter({ ...SERVER_LIMITS, ...opts.serverLimits });
+    const adapter = new PlannerHttpAdapter({ ...SERVER_LIMITS, ...opts.serverLimits }, settings.tls);
     app = await NestFactory.create<NestExpressApplication>(PlannerAppModule.forRoot({ settings, redis }), adapter, {
       logger: opts.logger ?? undefined,
       // Bodies are read after authentication, with each route's limit (transport/json-body.interceptor).

@@ -1,4 +1,5 @@
 import { envProblems, redisEnvSchema, redisSettingsOf, type RedisSettings } from '@luo-fleet/redis';
+import { readFileSync } from 'node:fs';
 import { TokenConfigError, TokenStore } from './auth/auth-tokens';
 import { z } from 'zod';
 
@@ -20,7 +21,16 @@ export const plannerEnvSchema = redisEnvSchema.extend({
   AGENT_SECRETS_DIR: z.string().min(1).optional(),
   /** How long a registration waits for an agent's topology answer. */
   AGENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  /** PEM files: with both set the planner serves HTTPS only. */
+  PLANNER_TLS_CERT_FILE: z.string().min(1).optional(),
+  PLANNER_TLS_KEY_FILE: z.string().min(1).optional(),
 });
+
+/** The planner's own certificate and key (PEM): it then serves HTTPS only. */
+export interface PlannerTls {
+  cert: Buffer;
+  key: Buffer;
+}
 
 export interface PlannerSettings {
   port: number;
@@ -31,6 +41,7 @@ export interface PlannerSettings {
   bodyLimit: string;
   agents: { secretsDir?: string; timeoutMs: number };
   logLevel: string;
+  tls?: PlannerTls;
 }
 
 /** Bad planner configuration; the message is one line naming each wrong variable. */
@@ -54,6 +65,7 @@ export function plannerSettingsFromEnv(env: Record<string, string | undefined>):
   }
   if (tokens.size === 0) throw new PlannerConfigError('no API tokens: set LUO_FLEET_TOKENS_FILE or LUO_FLEET_TOKENS (name:role:token,...)');
   return {
+    tls: plannerTlsOf(e.PLANNER_TLS_CERT_FILE, e.PLANNER_TLS_KEY_FILE),
     port: e.PLANNER_PORT,
     host: e.PLANNER_HOST,
     redis: redisSettingsOf(e),
@@ -63,4 +75,20 @@ export function plannerSettingsFromEnv(env: Record<string, string | undefined>):
     agents: { secretsDir: e.AGENT_SECRETS_DIR, timeoutMs: e.AGENT_TIMEOUT_MS },
     logLevel: e.LUO_FLEET_LOG_LEVEL,
   };
+}
+
+/** Both files or neither; each read once, at start, so a wrong path is a configuration error. */
+function plannerTlsOf(certFile: string | undefined, keyFile: string | undefined): PlannerTls | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new PlannerConfigError('PLANNER_TLS_CERT_FILE and PLANNER_TLS_KEY_FILE: set both for HTTPS, or neither');
+  }
+  const read = (name: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new PlannerConfigError(`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  return { cert: read('PLANNER_TLS_CERT_FILE', certFile), key: read('PLANNER_TLS_KEY_FILE', keyFile) };
 }

@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { PlannerTls } from '../planner-settings';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { securityHeaders } from './security-headers';
 
@@ -31,10 +33,14 @@ export const SERVER_LIMITS: ServerLimits = {
 
 /**
  * Nest's Express adapter with the server made under SERVER_LIMITS, no X-Powered-By, and the
- * security headers set on every answer before anything else runs.
+ * security headers set on every answer before anything else runs. With `tls` the server is HTTPS
+ * only (TLS 1.2 or later).
  */
 export class PlannerHttpAdapter extends ExpressAdapter {
-  constructor(private readonly limits: ServerLimits = SERVER_LIMITS) {
+  constructor(
+    private readonly limits: ServerLimits = SERVER_LIMITS,
+    private readonly tls?: PlannerTls,
+  ) {
     super();
     const express = this.getInstance<{ disable(setting: string): void; use(fn: typeof securityHeaders): void }>();
     express.disable('x-powered-by');
@@ -42,15 +48,15 @@ export class PlannerHttpAdapter extends ExpressAdapter {
   }
 
   override initHttpServer(): void {
-    const server: Server = createServer(
-      {
-        headersTimeout: this.limits.headersTimeoutMs,
-        requestTimeout: this.limits.requestTimeoutMs,
-        keepAliveTimeout: this.limits.keepAliveTimeoutMs,
-        connectionsCheckingInterval: this.limits.checkIntervalMs,
-      },
-      this.getInstance(),
-    );
+    const options = {
+      headersTimeout: this.limits.headersTimeoutMs,
+      requestTimeout: this.limits.requestTimeoutMs,
+      keepAliveTimeout: this.limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: this.limits.checkIntervalMs,
+    };
+    const server: Server = this.tls
+      ? createTlsServer({ ...options, cert: this.tls.cert, key: this.tls.key, minVersion: 'TLSv1.2' }, this.getInstance())
+      : createServer(options, this.getInstance());
     server.maxConnections = this.limits.maxConnections;
     this.setHttpServer(server);
   }
