@@ -64,17 +64,13 @@ export function handoverIdOf(rolloutId: string, hostId: string): string {
 
 export function buildHandoverPlan(input: HandoverPlanInput): HandoverPlan {
   const strategy = input.strategy ?? DEFAULT_STRATEGY;
-  if (!STRATEGY_PHASES[strategy].preserves) {
-    const { profile, strictAcs } = input.preservationSet;
-    return {
-      ...buildHandoverPlan({ ...input, strategy: undefined, preservationSet: emptyPreservationSet(profile, strictAcs) }),
-      strategy,
-      migrations: input.migrations ?? [],
-    };
-  }
+  // A strategy that preserves nothing hands the host no devices, so it has none to check either.
+  const preserves = STRATEGY_PHASES[strategy].preserves;
+  const { profile, strictAcs } = input.preservationSet;
+  const preservationSet = preserves ? input.preservationSet : emptyPreservationSet(profile, strictAcs);
   const byBdf = new Map(input.topology.devices.map((d) => [d.bdf, d]));
   const plannedDevices: PlannedDevice[] = [];
-  for (const verdict of input.preservationSet.devices) {
+  for (const verdict of preservationSet.devices) {
     const dev = byBdf.get(verdict.bdf);
     if (!dev) continue;
     plannedDevices.push({
@@ -86,18 +82,22 @@ export function buildHandoverPlan(input: HandoverPlanInput): HandoverPlan {
       groupMembers: dev.iommuGroup === null ? [] : [...(input.topology.iommuGroups[String(dev.iommuGroup)] ?? [])],
     });
   }
-  return {
+  const plan: HandoverPlan = {
     handoverId: handoverIdOf(input.rolloutId, input.hostId),
     hostId: input.hostId,
     rolloutId: input.rolloutId,
     targetKernel: input.targetKernel,
-    profile: input.preservationSet.profile,
-    strictAcs: input.preservationSet.strictAcs,
-    preservationSet: input.preservationSet,
+    profile,
+    strictAcs,
+    preservationSet,
     plannedDevices,
     ...(input.startBy === undefined ? {} : { startBy: input.startBy }),
-    ...(strategy === DEFAULT_STRATEGY ? {} : { strategy, restartVms: input.restartVms ?? [] }),
   };
+  // A Live Update's plan stays as it was before strategies: no strategy fields at all.
+  if (strategy !== DEFAULT_STRATEGY) plan.strategy = strategy;
+  if (strategy === 'live-update-restart') plan.restartVms = input.restartVms ?? [];
+  if (strategy === 'evacuate') plan.migrations = input.migrations ?? [];
+  return plan;
 }
 
 /** A plan that preserves nothing still names its rule profile; every device it requests (none) passes. */
