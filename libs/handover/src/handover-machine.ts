@@ -336,12 +336,14 @@ class HandoverRun {
     const identity = this.bootedAs ?? (await this.driver.identity().catch(() => undefined));
     const end = this.clock();
     const frozenAt = this.progress.freezeStartedAt;
+    // When finish is the last phase the blackout ends with the handover; else when finish ended.
+    const thawedAt = after[after.length - 1] === 'finish' ? end : (this.progress.finishEndedAt ?? end);
     return this.finishWith({
       type: 'outcome',
       at: end,
       outcome: 'updated',
       reasons: [],
-      blackoutMs: frozenAt === undefined ? undefined : (this.progress.finishEndedAt ?? end) - frozenAt,
+      blackoutMs: frozenAt === undefined ? undefined : thawedAt - frozenAt,
       kernelRelease: identity?.kernelRelease,
       bootId: identity?.bootId,
     });
