@@ -103,6 +103,28 @@ describe('runHandover with a strategy', () => {
     expect(outcome.strategy).toBe('live-update-restart');
   });
 
+  it('live-update-restart resumed after a crash in start_vms still ends the blackout at finish', async () => {
+    const host = new ScriptedHost();
+    const journal = new InMemoryHandoverJournal();
+    const plan = planOf('live-update-restart', host);
+    let clock = 0;
+    const tick = () => (clock += 10);
+    const dying = {
+      load: (id: string) => journal.load(id),
+      append: async (id: string, e: JournalEntry) => {
+        await journal.append(id, e);
+        if (e.type === 'step_start' && e.step === 'start_vms') throw new Error('SIGKILL');
+      },
+    };
+    await expect(runHandover(host, dying, plan, { ...fast, clock: tick })).rejects.toThrow('SIGKILL');
+    const progress = foldJournal(await journal.load(plan.handoverId));
+    clock += 60_000; // the next worker picks the job up a minute later
+    const outcome = await runHandover(host, journal, plan, { ...fast, clock: tick });
+    expect(outcome.outcome).toBe('updated');
+    expect(outcome.blackoutMs).toBe(progress.finishEndedAt! - progress.freezeStartedAt!);
+    expect(outcome.blackoutMs).toBeLessThan(60_000);
+  });
+
   it('evacuate migrates every VM to its target, preserves nothing, and needs no LUO', async () => {
     const host = new ScriptedHost();
     host.luo = false;
