@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 const LIB_ARROWS = {
   topology: [],
   preservation: ['topology'],
-  rollout: [],
+  rollout: ['topology', 'preservation', 'handover'],
   handover: ['topology', 'preservation'],
   telemetry: [],
   redis: [],

@@ -260,6 +260,16 @@ describe('host agent HTTP API', () => {
       await host.idle();
       expect(host.restarts).toBe(1);
     }, 60_000);
+
+    it('refuses a VM step whose hook is not configured with 409, running nothing', async () => {
+      const body = stepBody('no-drain', { strategy: 'evacuate', migrations: [{ vmId: 'vm-a', targetHostId: 'hv-2' }] });
+      const res = await host.signedFetch('POST', '/v1/steps/drain', body);
+      expect(res.status).toBe(409);
+      expect((await bodyOf(res)).message).toMatch(/no drain hook is configured/);
+      expect(ran('no-drain')).toBe(0);
+      // The driver reports it as a failed step: the machine then rolls the host back.
+      await expect(driver.drain({ ...ctxOf('no-drain-2'), strategy: 'evacuate', migrations: [] })).rejects.toBeInstanceOf(StepFailedError);
+    }, 30_000);
   });
 
   describe('host facts', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PRE_KEXEC_PHASES } from '@luo-fleet/handover';
+import { STRATEGY_PHASES } from '@luo-fleet/handover';
 import { redisNamespace, type RedisNamespace } from '../support/redis-namespace';
 import { HandoverHarness, OLD_KERNEL, TARGET_KERNEL, undoSteps } from './handover-fixture';
 
@@ -37,7 +37,7 @@ describe('handover worker (real Redis, real worker processes, simulated hosts)',
     preserve: ['unpreserve', 'kexec_unload'],
     freeze: ['thaw', 'unpreserve', 'kexec_unload'],
   };
-  for (const phase of PRE_KEXEC_PHASES.filter((p) => p !== 'precheck')) {
+  for (const phase of STRATEGY_PHASES['live-update'].beforeKexec.filter((p) => p !== 'precheck')) {
     it(`rolls back exactly what was done when ${phase} fails, leaving VMs running on the old kernel`, async () => {
       const plan = await h.host(`hv-fail-${phase}`, { failStep: phase as 'kexec_load' });
       await h.enqueue(plan);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HANDOVER_PHASES, type HandoverPlan, type JournalEntry } from '@luo-fleet/handover';
+import { phasesOf, type HandoverPlan, type JournalEntry } from '@luo-fleet/handover';
 import { MUTATING_STEPS } from '@luo-fleet/simulated-host';
 import { redisNamespace, type RedisNamespace } from '../support/redis-namespace';
 import { waitFor, type AppProcess } from '../support/app-process';
@@ -79,7 +79,7 @@ describe('worker killed mid-handover', () => {
     return true;
   }
 
-  for (const phase of HANDOVER_PHASES.filter((p) => p !== 'kexec')) {
+  for (const phase of phasesOf('live-update').filter((p) => p !== 'kexec')) {
     it(`finishes the host after a kill during ${phase}`, async () => {
       const plan = await h.host(`hv-kill-${phase}`);
       await h.enqueue(plan);

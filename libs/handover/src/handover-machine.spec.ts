@@ -1,129 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { TopologyBuilder, type DeviceSpec, type HostTopology } from '@luo-fleet/topology';
-import { buildPreservationSet } from '@luo-fleet/preservation';
-import { buildHandoverPlan, type HandoverPlan } from './handover-plan';
-import {
-  HostUnreachableError,
-  KexecReturnedError,
-  StepFailedError,
-  type HostDriver,
-  type HostIdentity,
-  type RetrieveReport,
-  type StepContext,
-} from './host-driver';
+import type { HandoverPlan } from './handover-plan';
+import { HostUnreachableError, StepFailedError } from './host-driver';
 import { foldJournal, InMemoryHandoverJournal, type JournalEntry } from './journal';
 import { runHandover } from './handover-machine';
-import { PRE_KEXEC_PHASES, type HandoverStep } from './phases';
+import { STRATEGY_PHASES, type HandoverStep } from './phases';
+import { fast, GPU_A, planFor, ScriptedHost, stepsOf, topologyOf } from './scripted-host.fixture';
 
-const GPU_A = '0000:3b:00.0';
-const GPU_B = '0000:5e:00.0';
-
-/** The host every test starts from: two GPUs each alone in its group, and a host-owned SATA controller. */
-function topologyOf(extra: Record<string, DeviceSpec> = {}, gpuB: DeviceSpec = {}): HostTopology {
-  const b = new TopologyBuilder();
-  const gpu: DeviceSpec = { vendor: 0x10de, device: 0x2330, class: 0x030200, driver: 'vfio-pci', pcieType: 'endpoint' };
-  b.add(GPU_A, { ...gpu, group: 10 });
-  b.add(GPU_B, { ...gpu, group: 11, ...gpuB });
-  b.add('0000:00:1f.0', { group: 1 });
-  for (const [bdf, spec] of Object.entries(extra)) b.add(bdf, spec);
-  return b.build();
-}
-
-
-/** A scripted host for the phase machine's own tests: records every call, fails where told. */
-class ScriptedHost implements HostDriver {
-  calls: string[] = [];
-  bootId = 'boot-1';
-  kernel = '6.12.0-old';
-  luo = true;
-  down = false;
-  topo: HostTopology = topologyOf();
-  newTopo?: HostTopology;
-  preserved: string[] = [];
-  fail: Partial<Record<string, Error>> = {};
-  onKexec: 'reboot' | 'returns' | 'never_back' | 'old_kernel' | 'drops_connection' = 'reboot';
-  incomingOverride?: string[];
-
-  private step(name: string): void {
-    this.calls.push(name);
-    const err = this.fail[name];
-    if (err) throw err;
-  }
-  async identity(): Promise<HostIdentity> {
-    if (this.down) throw new HostUnreachableError('no answer');
-    return { bootId: this.bootId, kernelRelease: this.kernel, luoEnabled: this.luo };
-  }
-  async topology(): Promise<HostTopology> {
-    return this.topo;
-  }
-  async kexecLoad(): Promise<void> {
-    this.step('kexec_load');
-  }
-  async preserve(ctx: StepContext): Promise<void> {
-    this.step('preserve');
-    this.preserved = ctx.preservationSet.devices.filter((d) => d.preservable).map((d) => d.bdf);
-  }
-  async freeze(): Promise<void> {
-    this.step('freeze');
-  }
-  async kexec(ctx: StepContext): Promise<void> {
-    this.step('kexec');
-    switch (this.onKexec) {
-      case 'returns':
-        throw new KexecReturnedError('reboot(LINUX_REBOOT_CMD_KEXEC) returned -EBUSY');
-      case 'never_back':
-        this.down = true;
-        return;
-      case 'old_kernel':
-        this.bootId = 'boot-2';
-        return;
-      case 'drops_connection':
-        this.bootId = 'boot-2';
-        this.kernel = ctx.targetKernel;
-        throw new HostUnreachableError('connection reset');
-      case 'reboot':
-        this.bootId = 'boot-2';
-        this.kernel = ctx.targetKernel;
-        if (this.newTopo) this.topo = this.newTopo;
-    }
-  }
-  async incoming(): Promise<RetrieveReport> {
-    this.calls.push('incoming');
-    return { incoming: this.incomingOverride ?? this.preserved };
-  }
-  async retrieve(): Promise<void> {
-    this.step('retrieve');
-  }
-  async finish(): Promise<void> {
-    this.step('finish');
-  }
-  async thaw(): Promise<void> {
-    this.step('thaw');
-  }
-  async unpreserve(): Promise<void> {
-    this.step('unpreserve');
-    this.preserved = [];
-  }
-  async kexecUnload(): Promise<void> {
-    this.step('kexec_unload');
-  }
-}
-
-function planFor(host: ScriptedHost, devices = [GPU_A, GPU_B]): HandoverPlan {
-  return buildHandoverPlan({
-    hostId: 'hv-1',
-    rolloutId: 'r1',
-    targetKernel: '6.18.0-new',
-    topology: host.topo,
-    preservationSet: buildPreservationSet(host.topo, devices),
-  });
-}
-
-const fast = { sleep: async () => {}, bootPollMs: 1, bootTimeoutMs: 50, sameBootGraceMs: 5 };
-
-function stepsOf(entries: JournalEntry[]): string[] {
-  return entries.flatMap((e) => (e.type === 'step_end' ? [`${e.step}:${e.ok ? 'ok' : 'fail'}`] : []));
-}
+const LIVE_UPDATE_PRE_KEXEC = STRATEGY_PHASES['live-update'].beforeKexec;
 
 describe('runHandover', () => {
   it('updates a healthy host through every phase, in order', async () => {
@@ -203,14 +86,14 @@ describe('runHandover', () => {
     expect((await journal.load(plan.handoverId)).filter((e) => e.type === 'step_start' && e.step === 'await_boot')).toHaveLength(1);
   });
 
-  const undoFor: Record<(typeof PRE_KEXEC_PHASES)[number], string[]> = {
+  const undoFor: Record<string, string[]> = {
     precheck: [],
     kexec_load: ['kexec_unload'],
     preserve: ['unpreserve', 'kexec_unload'],
     freeze: ['thaw', 'unpreserve', 'kexec_unload'],
   };
 
-  for (const phase of PRE_KEXEC_PHASES) {
+  for (const phase of LIVE_UPDATE_PRE_KEXEC) {
     it(`rolls back exactly what was done when ${phase} fails`, async () => {
       const host = new ScriptedHost();
       const plan = planFor(host);

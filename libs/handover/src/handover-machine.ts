@@ -5,6 +5,7 @@ import { preservedBdfs, type HandoverPlan } from './handover-plan';
 import {
   HostUnreachableError,
   KexecReturnedError,
+  StepFailedError,
   type HostDriver,
   type HostIdentity,
   type StepContext,
@@ -19,7 +20,20 @@ import {
   type OutcomeEntry,
   type ValidationCount,
 } from './journal';
-import { PRE_KEXEC_PHASES, UNDO_OF, type HandoverStep, type RollbackStep } from './phases';
+import {
+  DEFAULT_STRATEGY,
+  phasesOf,
+  STRATEGY_PHASES,
+  UNDO_OF,
+  VM_STEPS,
+  type HandoverStep,
+  type VmStep,
+  type PostKexecPhase,
+  type PreKexecPhase,
+  type RollbackStep,
+  type Strategy,
+  type StrategyPhases,
+} from './phases';
 
 export interface HandoverMachineOptions {
   clock?: () => number;
@@ -56,6 +70,14 @@ export class StepRejectedError extends Error {
 
 const ABORTED = 'rollout aborted by the operator before kexec';
 
+/** The HostDriver method that carries out each VM step. */
+const VM_STEP_METHOD = {
+  stop_vms: 'stopVms',
+  start_vms: 'startVms',
+  drain: 'drain',
+  undrain: 'undrain',
+} as const satisfies Record<VmStep, keyof HostDriver>;
+
 const DEFAULTS = {
   stepTimeoutMs: 10 * 60_000,
   bootTimeoutMs: 15 * 60_000,
@@ -70,10 +92,10 @@ interface StepResult {
 }
 
 /**
- * Drives one host through design 4.2's phases, journaling every step before the next starts, so
- * that calling it again with the same journal (another worker, after a crash) resumes where the
- * last one stopped. It never issues `kexec` twice: once the fence is written, only the host's boot
- * id decides what happened.
+ * Drives one host through the phases of its plan's strategy (design 4.2 and 4.6), journaling every
+ * step before the next starts, so that calling it again with the same journal (another worker,
+ * after a crash) resumes where the last one stopped. It never issues `kexec` twice: once the fence
+ * is written, only the host's boot id decides what happened, whatever the strategy.
  */
 export async function runHandover(
   driver: HostDriver,
@@ -93,6 +115,8 @@ class HandoverRun {
   private heldBack: JournalEntry[] = [];
   private bootedAs?: HostIdentity;
   private readonly ctx: (step: HandoverStep) => StepContext;
+  private readonly strategy: Strategy;
+  private readonly phases: StrategyPhases;
 
   constructor(
     private readonly driver: HostDriver,
@@ -108,6 +132,8 @@ class HandoverRun {
       bootPollMs: options.bootPollMs ?? DEFAULTS.bootPollMs,
       sameBootGraceMs: options.sameBootGraceMs ?? DEFAULTS.sameBootGraceMs,
     };
+    this.strategy = plan.strategy ?? DEFAULT_STRATEGY;
+    this.phases = STRATEGY_PHASES[this.strategy];
     this.ctx = (step) => ({
       handoverId: plan.handoverId,
       hostId: plan.hostId,
@@ -116,6 +142,17 @@ class HandoverRun {
       preservationSet: plan.preservationSet,
       requestId: `${plan.handoverId}/${step}`,
     });
+    if (this.strategy !== DEFAULT_STRATEGY) {
+      // Only the other strategies' steps carry what they act on: a Live Update's are as they were.
+      const base = this.ctx;
+      const strategy = this.strategy;
+      this.ctx = (step) => ({
+        ...base(step),
+        strategy,
+        ...(plan.restartVms === undefined ? {} : { restartVms: plan.restartVms }),
+        ...(plan.migrations === undefined ? {} : { migrations: plan.migrations }),
+      });
+    }
   }
 
   async run(): Promise<OutcomeEntry> {
@@ -125,7 +162,7 @@ class HandoverRun {
     const p = this.progress;
 
     if (p.outcome) return p.outcome;
-    if (!this.plan.preservationSet.summary.eligible) return this.skip();
+    if (this.phases.preserves && !this.plan.preservationSet.summary.eligible) return this.skip();
 
     if (p.rollback) return this.rollBack();
     if (p.fence) {
@@ -140,7 +177,7 @@ class HandoverRun {
   // ---- before the point of no return -------------------------------------------------------
 
   private async beforeKexec(): Promise<OutcomeEntry> {
-    for (const phase of PRE_KEXEC_PHASES) {
+    for (const phase of this.phases.beforeKexec) {
       if (this.progress.completed.includes(phase)) continue;
       if (await this.aborted()) return this.beginRollback(phase, [], ABORTED);
       await this.checkpoint();
@@ -160,17 +197,43 @@ class HandoverRun {
     return (await this.options.abortRequested?.()) === true;
   }
 
-  private prePhase(phase: (typeof PRE_KEXEC_PHASES)[number]): Promise<void> {
+  private prePhase(phase: PreKexecPhase): Promise<void> {
     switch (phase) {
       case 'precheck':
-        return this.precheck();
+        if (this.strategy !== DEFAULT_STRATEGY) this.requireVmSteps();
+        return this.phases.preserves ? this.precheck() : this.hostAnswers();
+      case 'drain':
+        return this.vmStep(phase);
       case 'kexec_load':
         return this.driver.kexecLoad(this.ctx(phase));
+      case 'stop_vms':
+        return this.vmStep(phase);
       case 'preserve':
         return this.driver.preserve(this.ctx(phase));
       case 'freeze':
         return this.driver.freeze(this.ctx(phase));
     }
+  }
+
+  /** Precheck: a driver that cannot carry out the strategy's VM steps fails before anything is done. */
+  private requireVmSteps(): void {
+    for (const step of VM_STEPS) {
+      if (this.driver[VM_STEP_METHOD[step]] === undefined && phasesOf(this.strategy).includes(step)) {
+        throw new StepFailedError(`${step}: this host's driver cannot stop, start or migrate VMs, as ${this.strategy} needs`);
+      }
+    }
+  }
+
+  /** A VM step of design 4.6; a driver that cannot carry it out fails it. */
+  private vmStep(step: VmStep): Promise<void> {
+    const run = this.driver[VM_STEP_METHOD[step]];
+    if (!run) return Promise.reject(new StepFailedError(`${step}: this host's driver cannot stop, start or migrate VMs`));
+    return run.call(this.driver, this.ctx(step));
+  }
+
+  /** Precheck of a strategy that preserves nothing: the host answers (LUO and devices do not matter). */
+  private async hostAnswers(): Promise<void> {
+    await this.driver.identity();
   }
 
   /** The host answers, LUO is on, and every preserved device still passes the rules and matches the plan. */
@@ -255,30 +318,50 @@ class HandoverRun {
             [],
           );
         }
-        if (!id.luoEnabled) throw new StepRejectedError('new kernel has Live Update disabled', ['LUO_DISABLED']);
+        if (!id.luoEnabled && this.phases.preserves) throw new StepRejectedError('new kernel has Live Update disabled', ['LUO_DISABLED']);
       });
       if (notRebooted) return this.beginRollback('kexec', [], notRebooted);
       if (!result.ok) return this.fail('await_boot', result);
     }
-    for (const phase of ['retrieve', 'finish'] as const) {
+    const after = this.phases.afterKexec;
+    for (let i = 1; i < after.length; i++) {
+      const phase = after[i];
       if (this.progress.completed.includes(phase)) continue;
-      const result = await this.runStep(phase, () =>
-        phase === 'retrieve' ? this.retrieve() : this.driver.finish(this.ctx('finish')),
-      );
+      const result = await this.runStep(phase, () => this.postPhase(phase));
       if (!result.ok) return this.fail(phase, result);
+      // The preserved VMs run again once finish ended: what comes after it is not blackout.
+      if (phase === 'finish' && i < after.length - 1) this.progress.finishEndedAt ??= this.clock();
     }
     // The identity await_boot saw (a resumed run past await_boot asks again).
     const identity = this.bootedAs ?? (await this.driver.identity().catch(() => undefined));
     const end = this.clock();
+    const frozenAt = this.progress.freezeStartedAt;
+    // When finish is the last phase the blackout ends with the handover; else when finish ended.
+    const thawedAt = after[after.length - 1] === 'finish' ? end : (this.progress.finishEndedAt ?? end);
     return this.finishWith({
       type: 'outcome',
       at: end,
       outcome: 'updated',
       reasons: [],
-      blackoutMs: this.progress.freezeStartedAt === undefined ? undefined : end - this.progress.freezeStartedAt,
+      blackoutMs: frozenAt === undefined ? undefined : thawedAt - frozenAt,
       kernelRelease: identity?.kernelRelease,
       bootId: identity?.bootId,
     });
+  }
+
+  private postPhase(phase: PostKexecPhase): Promise<void> {
+    switch (phase) {
+      case 'await_boot':
+        return Promise.reject(new Error('await_boot runs before every other phase after the kexec'));
+      case 'retrieve':
+        return this.retrieve();
+      case 'finish':
+        return this.driver.finish(this.ctx(phase));
+      case 'start_vms':
+        return this.vmStep(phase);
+      case 'undrain':
+        return this.vmStep(phase);
+    }
   }
 
   private async awaitBoot(
@@ -357,13 +440,14 @@ class HandoverRun {
     return this.rollBack();
   }
 
-  /** Undo, in reverse, every pre-kexec phase that started (a half-done phase is undone too). */
+  /** Undo, in reverse, every pre-kexec phase of the strategy that started (a half-done phase is undone too). */
   private async rollBack(): Promise<OutcomeEntry> {
     const cause = this.progress.rollback!;
     const undo: RollbackStep[] = [];
-    for (const phase of [...PRE_KEXEC_PHASES].reverse()) {
-      const step = UNDO_OF[phase];
-      if (step && this.progress.started.includes(phase)) undo.push(step);
+    const before = this.phases.beforeKexec;
+    for (let i = before.length - 1; i >= 0; i--) {
+      const step = UNDO_OF[before[i]];
+      if (step && this.progress.started.includes(before[i])) undo.push(step);
     }
     for (const step of undo) {
       if (this.progress.completed.includes(step)) continue;
@@ -396,6 +480,10 @@ class HandoverRun {
         return this.driver.unpreserve(ctx);
       case 'kexec_unload':
         return this.driver.kexecUnload(ctx);
+      case 'start_vms':
+        return this.vmStep(step);
+      case 'undrain':
+        return this.vmStep(step);
     }
   }
 
@@ -425,6 +513,7 @@ class HandoverRun {
   }
 
   private async finishWith(outcome: OutcomeEntry): Promise<OutcomeEntry> {
+    if (this.strategy !== DEFAULT_STRATEGY) outcome.strategy = this.strategy;
     await this.append(outcome);
     this.progress.outcome = outcome;
     return outcome;

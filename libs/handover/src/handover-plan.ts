@@ -1,5 +1,6 @@
 import type { Bdf, HostTopology } from '@luo-fleet/topology';
 import type { PreservationSet } from '@luo-fleet/preservation';
+import { DEFAULT_STRATEGY, STRATEGY_PHASES, type Strategy } from './phases';
 
 /** What the plan saw of a device it preserves: precheck and retrieve compare the host against it. */
 export interface PlannedDevice {
@@ -9,6 +10,12 @@ export interface PlannedDevice {
   class: number;
   iommuGroup: number | null;
   groupMembers: Bdf[];
+}
+
+/** Where `drain` live-migrates one VM (design 4.6, `evacuate`). */
+export interface VmMigration {
+  vmId: string;
+  targetHostId: string;
 }
 
 /** Everything a worker needs to drive one host; built by the planner, carried in the job. */
@@ -23,6 +30,15 @@ export interface HandoverPlan {
   plannedDevices: PlannedDevice[];
   /** Epoch ms after which this handover must not start (the window's cutoff); it ends `cancelled`. */
   startBy?: number;
+  /**
+   * How the host reaches the target kernel (design 4.6); absent means `live-update`, so a
+   * Live Update's plan (and its job) is what it was before strategies existed.
+   */
+  strategy?: Strategy;
+  /** `live-update-restart`: the VMs stopped before `preserve` and started after `finish`, by id. */
+  restartVms?: string[];
+  /** `evacuate`: the target of every VM on the host. */
+  migrations?: VmMigration[];
 }
 
 export interface HandoverPlanInput {
@@ -30,8 +46,15 @@ export interface HandoverPlanInput {
   rolloutId: string;
   targetKernel: string;
   topology: HostTopology;
+  /**
+   * The devices that ride the kexec: every requested one for `live-update`, those not held by a
+   * VM it stops for `live-update-restart`. Ignored by `evacuate`, which preserves nothing.
+   */
   preservationSet: PreservationSet;
   startBy?: number;
+  strategy?: Strategy;
+  restartVms?: string[];
+  migrations?: VmMigration[];
 }
 
 /** A handover's id: one per host per rollout, so a re-enqueued job finds the same journal. */
@@ -40,9 +63,14 @@ export function handoverIdOf(rolloutId: string, hostId: string): string {
 }
 
 export function buildHandoverPlan(input: HandoverPlanInput): HandoverPlan {
+  const strategy = input.strategy ?? DEFAULT_STRATEGY;
+  // A strategy that preserves nothing hands the host no devices, so it has none to check either.
+  const preserves = STRATEGY_PHASES[strategy].preserves;
+  const { profile, strictAcs } = input.preservationSet;
+  const preservationSet = preserves ? input.preservationSet : emptyPreservationSet(profile, strictAcs);
   const byBdf = new Map(input.topology.devices.map((d) => [d.bdf, d]));
   const plannedDevices: PlannedDevice[] = [];
-  for (const verdict of input.preservationSet.devices) {
+  for (const verdict of preservationSet.devices) {
     const dev = byBdf.get(verdict.bdf);
     if (!dev) continue;
     plannedDevices.push({
@@ -54,17 +82,27 @@ export function buildHandoverPlan(input: HandoverPlanInput): HandoverPlan {
       groupMembers: dev.iommuGroup === null ? [] : [...(input.topology.iommuGroups[String(dev.iommuGroup)] ?? [])],
     });
   }
-  return {
+  const plan: HandoverPlan = {
     handoverId: handoverIdOf(input.rolloutId, input.hostId),
     hostId: input.hostId,
     rolloutId: input.rolloutId,
     targetKernel: input.targetKernel,
-    profile: input.preservationSet.profile,
-    strictAcs: input.preservationSet.strictAcs,
-    preservationSet: input.preservationSet,
+    profile,
+    strictAcs,
+    preservationSet,
     plannedDevices,
     ...(input.startBy === undefined ? {} : { startBy: input.startBy }),
   };
+  // A Live Update's plan stays as it was before strategies: no strategy fields at all.
+  if (strategy !== DEFAULT_STRATEGY) plan.strategy = strategy;
+  if (strategy === 'live-update-restart') plan.restartVms = input.restartVms ?? [];
+  if (strategy === 'evacuate') plan.migrations = input.migrations ?? [];
+  return plan;
+}
+
+/** A plan that preserves nothing still names its rule profile; every device it requests (none) passes. */
+function emptyPreservationSet(profile: string, strictAcs: boolean): PreservationSet {
+  return { profile, strictAcs, devices: [], summary: { requested: 0, preservable: 0, rejected: 0, eligible: true, byReason: {} } };
 }
 
 /** The devices a handover preserves: every requested one, since only eligible hosts are handed over. */

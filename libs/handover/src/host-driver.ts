@@ -1,5 +1,7 @@
 import type { HostTopology } from '@luo-fleet/topology';
 import type { PreservationSet } from '@luo-fleet/preservation';
+import type { VmMigration } from './handover-plan';
+import type { Strategy } from './phases';
 
 /** What a host says about itself; the boot id is what decides whether a kexec took effect. */
 export interface HostIdentity {
@@ -17,6 +19,12 @@ export interface StepContext {
   targetKernel: string;
   preservationSet: PreservationSet;
   requestId: string;
+  /** Present only for a strategy other than `live-update`, whose steps carry nothing more. */
+  strategy?: Strategy;
+  /** `live-update-restart`: the VMs `stop_vms` stops and `start_vms` starts again, by id. */
+  restartVms?: string[];
+  /** `evacuate`: where `drain` live-migrates each VM. */
+  migrations?: VmMigration[];
 }
 
 /** Devices the new kernel reports as preserved by the previous one (`liveupdate_incoming`). */
@@ -47,6 +55,19 @@ export interface HostDriver {
   thaw(ctx: StepContext): Promise<void>;
   unpreserve(ctx: StepContext): Promise<void>;
   kexecUnload(ctx: StepContext): Promise<void>;
+  /**
+   * The VM steps of design 4.6, for hosts that run other strategies than `live-update`. A driver
+   * without one fails that step (and the handover rolls back), so it can only live-update.
+   *
+   * `stopVms` stops `ctx.restartVms` cleanly; `startVms` starts them again (after `finish`, or to
+   * undo `stopVms`; a VM already running is left alone). `drain` takes the host out of service and
+   * live-migrates every VM to its target in `ctx.migrations`; `undrain` returns the host to service
+   * (after the kexec, or to undo `drain`: VMs already migrated stay where they are, running).
+   */
+  stopVms?(ctx: StepContext): Promise<void>;
+  startVms?(ctx: StepContext): Promise<void>;
+  drain?(ctx: StepContext): Promise<void>;
+  undrain?(ctx: StepContext): Promise<void>;
 }
 
 export class HostUnreachableError extends Error {

@@ -1,7 +1,7 @@
-import type { DeviceReason, HostReason, ValidationStage } from '@luo-fleet/preservation';
-import type { HandoverStep, HostOutcome } from './phases';
+import type { DeviceReason, HostReason, ValidationStage, VmReason } from '@luo-fleet/preservation';
+import { DEFAULT_STRATEGY, type HandoverStep, type HostOutcome, type HostStrategy, type Strategy, type StrategyReason } from './phases';
 
-export type HandoverReason = DeviceReason | HostReason;
+export type HandoverReason = DeviceReason | HostReason | VmReason | StrategyReason;
 
 /** A count of device verdicts made at one stage, as `luo_fleet_device_validations_total` wants them. */
 export interface ValidationCount {
@@ -50,11 +50,20 @@ export interface OutcomeSummary {
   phase?: HandoverStep;
   reasons: HandoverReason[];
   error?: string;
+  /** The plan's strategy when it is not `live-update` (design 4.6); absent for a Live Update. */
+  strategy?: Strategy;
 }
 
 /** The summary of an outcome entry, its fields in this order (the results hash keeps it as JSON). */
 export function outcomeSummaryOf(entry: OutcomeSummary): OutcomeSummary {
-  return { outcome: entry.outcome, phase: entry.phase, reasons: entry.reasons, error: entry.error };
+  const summary: OutcomeSummary = { outcome: entry.outcome, phase: entry.phase, reasons: entry.reasons, error: entry.error };
+  if (entry.strategy !== undefined) summary.strategy = entry.strategy;
+  return summary;
+}
+
+/** The `strategy` label of `luo_fleet_handovers_total` for an outcome: `skip` for a skipped host. */
+export function strategyLabelOf(summary: OutcomeSummary): HostStrategy {
+  return summary.outcome === 'skipped' ? 'skip' : (summary.strategy ?? DEFAULT_STRATEGY);
 }
 
 /**
@@ -100,6 +109,8 @@ export interface HandoverProgress {
   outcome?: OutcomeEntry;
   /** When `freeze` first started: the blackout's beginning. */
   freezeStartedAt?: number;
+  /** When `finish` ended ok: the blackout's end. */
+  finishEndedAt?: number;
 }
 
 export function foldJournal(entries: JournalEntry[]): HandoverProgress {
@@ -113,6 +124,7 @@ export function foldJournal(entries: JournalEntry[]): HandoverProgress {
       case 'step_end':
         if (e.ok && !progress.completed.includes(e.step)) progress.completed.push(e.step);
         if (e.step === 'kexec') progress.kexecEnded = e;
+        else if (e.step === 'finish' && e.ok) progress.finishEndedAt ??= e.at;
         break;
       case 'kexec_fence':
         progress.fence = e;

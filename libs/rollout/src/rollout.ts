@@ -1,3 +1,5 @@
+import type { Strategy } from '@luo-fleet/handover';
+
 /** A maintenance window: which hosts, to which kernel, under which rules and limits. */
 
 /** A count, or a percentage of the rollout's selection (`"20%"`). */
@@ -22,6 +24,15 @@ export interface RolloutSpec {
   canary: { batches: Quantity[]; requireApproval: boolean };
   /** At most `limit` hosts in flight per distinct value of label `key` (rack, zone, ...). */
   maxPerFailureDomain?: { key: string; limit: number };
+  /**
+   * The strategies a host may be updated by, in order of preference (design 4.6); each host gets
+   * the first that applies. Default `["live-update"]`.
+   */
+  strategies?: Strategy[];
+  /** VMs `live-update-restart` may stop and start again, over the whole rollout; a percentage of its VMs. Default: all. */
+  maxVmRestarts?: Quantity;
+  /** `evacuate`: targets only in the evacuated host's failure domain (`maxPerFailureDomain.key`, else `rack`). */
+  evacuation?: { sameDomain: boolean };
   dryRun: boolean;
   /** Simulated fleets only: fleet-wide fault probabilities, for demos and chaos runs. */
   simulatedFaults?: Record<string, number>;
@@ -59,5 +70,8 @@ export interface Rollout {
   finishedAt?: number;
 }
 
-/** Host states in a rollout, as kept in `FleetKeys.hostStates`: coordinator states, then phases, then outcomes. */
-export const WAITING_STATES = ['pending', 'queued'] as const;
+/**
+ * Host states in a rollout, as kept in `FleetKeys.hostStates`: coordinator states, then phases, then
+ * outcomes. `waiting_capacity`: an evacuation whose VMs have nowhere to go yet (design 4.6).
+ */
+export const WAITING_STATES = ['pending', 'queued', 'waiting_capacity'] as const;

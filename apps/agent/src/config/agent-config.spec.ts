@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { VM_STEPS } from '@luo-fleet/handover';
 import { HOOK_NAMES, parseAgentConfig } from './agent-config';
 
 const example = () => JSON.parse(readFileSync(join(__dirname, '../../../../deploy/agent/agent.example.json'), 'utf8'));
@@ -8,12 +9,21 @@ const example = () => JSON.parse(readFileSync(join(__dirname, '../../../../deplo
 describe('agent config', () => {
   it('accepts the shipped example and fills defaults', () => {
     const config = parseAgentConfig(example());
-    expect(Object.keys(config.hooks).sort()).toEqual([...HOOK_NAMES].sort());
+    // The shipped example is a Live Update host's: it has every hook but the VM steps'.
+    expect(Object.keys(config.hooks).sort()).toEqual(HOOK_NAMES.filter((n) => !(VM_STEPS as readonly string[]).includes(n)).sort());
     const { sysfsRoot: _s, listen: _l, ...rest } = example();
     const defaults = parseAgentConfig(rest);
     expect(defaults.sysfsRoot).toBe('/sys');
     expect(defaults.listen).toEqual({ host: '127.0.0.1', port: 7450 });
     expect(defaults.liveupdateDevicePath).toBe('/dev/liveupdate');
+  });
+
+  it('takes the VM steps\' hooks when given, and checks them like the others', () => {
+    const config = example();
+    for (const step of VM_STEPS) config.hooks[step] = { command: `/usr/libexec/luo-agent/${step}.sh`, args: [], timeoutMs: 600_000 };
+    expect(Object.keys(parseAgentConfig(config).hooks).sort()).toEqual([...HOOK_NAMES].sort());
+    config.hooks.drain.command = 'drain.sh';
+    expect(() => parseAgentConfig(config, 'agent.json')).toThrow(/hooks\.drain\.command: must be an absolute path/);
   });
 
   it('names each wrong field', () => {

@@ -1,11 +1,18 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { AGENT_STEPS, secretFromFileContent } from '@luo-fleet/handover';
+import { AGENT_STEPS, secretFromFileContent, VM_STEPS, type VmStep } from '@luo-fleet/handover';
 
-/** The hooks an operator configures: every host-touching step of design 4.2, plus the `incoming` query. */
+/**
+ * The hooks an operator configures: every host-touching step of design 4.2 and 4.6, plus the
+ * `incoming` query. The VM steps' hooks may be left out: such a host can only be live-updated.
+ */
 export const HOOK_NAMES = [...AGENT_STEPS, 'incoming'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
+
+function isVmStep(name: string): name is VmStep {
+  return (VM_STEPS as readonly string[]).includes(name);
+}
 
 const absolutePath = z.string().min(1).refine(isAbsolute, 'must be an absolute path');
 
@@ -17,7 +24,11 @@ const hookSchema = z.strictObject({
 });
 export type HookCommand = z.output<typeof hookSchema>;
 
-const hooksShape = Object.fromEntries(HOOK_NAMES.map((name) => [name, hookSchema])) as Record<HookName, typeof hookSchema>;
+const hooksShape = Object.fromEntries(HOOK_NAMES.map((name) => [name, isVmStep(name) ? hookSchema.optional() : hookSchema])) as Record<
+  Exclude<HookName, VmStep>,
+  typeof hookSchema
+> &
+  Record<VmStep, z.ZodOptional<typeof hookSchema>>;
 
 const ms = (max: number) => z.number().int().min(1).max(max);
 

@@ -203,7 +203,7 @@ export class HostSteps {
     const pgid = record.pgid;
     if (pgid === undefined || record.bootId !== this.bootId()) return;
     const hook = this.config.hooks[record.step];
-    const deadline = record.startedAt + hook.timeoutMs;
+    const deadline = record.startedAt + (hook?.timeoutMs ?? 0);
     while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
     if (!groupAlive(pgid)) return;
     signalGroup(pgid, 'SIGTERM');
@@ -264,8 +264,11 @@ export class HostSteps {
   }
 
   private launch(name: HookName, stdin: string, outputName: string, captureStdout = false) {
+    const hook = this.config.hooks[name];
+    // Only the VM steps' hooks may be missing: a host without them cannot stop, start or move VMs.
+    if (hook === undefined) throw new StepRefusedError(`no ${name} hook is configured on this host`);
     return startHook({
-      hook: this.config.hooks[name],
+      hook,
       stdin,
       outputDir: this.outputDir,
       outputName,

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HostUnreachableError, KexecReturnedError, StepFailedError, type StepContext } from '../host-driver';
 import { AgentAddressError } from './agent-address';
 import { AgentAnswerError, AgentHostDriver } from './agent-host-driver';
+import { stepRequestSchema } from './agent-wire';
 import { verifyRequest } from './request-signature';
 
 const secret = Buffer.from('a-test-secret-of-32-bytes-length');
@@ -51,6 +52,25 @@ const driverFor = (url: string, extra: Partial<ConstructorParameters<typeof Agen
   new AgentHostDriver({ url, hostId: 'hv-1', secret, timeoutMs: 1_000, retries: 2, retryDelayMs: 20, ...extra });
 
 describe('AgentHostDriver', () => {
+  it('sends the VM steps with what they act on, in a request the agent accepts', async () => {
+    const bodies: unknown[] = [];
+    const agent = await fakeAgent((req, res, body) => {
+      bodies.push(JSON.parse(body));
+      const step = req.url!.split('/').at(-1);
+      json(res, 200, { step, requestId: 'x', ok: true, exitCode: 0, durationMs: 5, outputTail: [], timedOut: false });
+    });
+    const driver = driverFor(agent.url);
+    const migrations = [{ vmId: 'vm-a', targetHostId: 'hv-2' }];
+    await driver.stopVms({ ...ctx, strategy: 'live-update-restart', restartVms: ['vm-b'] });
+    await driver.startVms({ ...ctx, strategy: 'live-update-restart', restartVms: ['vm-b'] });
+    await driver.drain({ ...ctx, strategy: 'evacuate', migrations });
+    await driver.undrain({ ...ctx, strategy: 'evacuate', migrations });
+    expect(agent.hits.map((h) => h.path)).toEqual(['/v1/steps/stop_vms', '/v1/steps/start_vms', '/v1/steps/drain', '/v1/steps/undrain']);
+    expect(bodies.map((b) => stepRequestSchema.safeParse(b).success)).toEqual([true, true, true, true]);
+    expect(bodies[0]).toMatchObject({ strategy: 'live-update-restart', restartVms: ['vm-b'] });
+    expect(bodies[2]).toMatchObject({ strategy: 'evacuate', migrations });
+  });
+
   it('signs every request, and retries a step whose answer was lost (the agent dedups by requestId)', async () => {
     let calls = 0;
     const agent = await fakeAgent((_req, res) => {

@@ -147,6 +147,18 @@ export class AgentHostDriver implements HostDriver {
   kexecUnload(ctx: StepContext): Promise<void> {
     return this.step('kexec_unload', ctx);
   }
+  stopVms(ctx: StepContext): Promise<void> {
+    return this.step('stop_vms', ctx);
+  }
+  startVms(ctx: StepContext): Promise<void> {
+    return this.step('start_vms', ctx);
+  }
+  drain(ctx: StepContext): Promise<void> {
+    return this.step('drain', ctx);
+  }
+  undrain(ctx: StepContext): Promise<void> {
+    return this.step('undrain', ctx);
+  }
 
   async kexec(ctx: StepContext): Promise<void> {
     const body = this.stepBody(ctx);
@@ -194,6 +206,9 @@ export class AgentHostDriver implements HostDriver {
       targetKernel: ctx.targetKernel,
       preservationSet: ctx.preservationSet as unknown as StepRequest['preservationSet'],
     };
+    if (ctx.strategy !== undefined) request.strategy = ctx.strategy;
+    if (ctx.restartVms !== undefined) request.restartVms = ctx.restartVms;
+    if (ctx.migrations !== undefined) request.migrations = ctx.migrations;
     return JSON.stringify(request);
   }
 

@@ -1,13 +1,13 @@
 import { isBdf } from '@luo-fleet/topology';
 import { KERNEL_RELEASE, KERNEL_RELEASE_RULE } from '../kernel-release';
-import { HOST_STEPS } from '../phases';
+import { HOST_STEPS, STRATEGIES, VM_STEPS } from '../phases';
 import { z } from 'zod';
 
 /**
- * What travels between the orchestrator and a host agent (design 4.2 steps that touch the host).
- * Kept beside the driver so that both ends parse the same shapes.
+ * What travels between the orchestrator and a host agent (design 4.2 and 4.6 steps that touch the
+ * host). Kept beside the driver so that both ends parse the same shapes.
  */
-export const AGENT_STEPS = HOST_STEPS;
+export const AGENT_STEPS = [...HOST_STEPS, ...VM_STEPS] as const;
 export type AgentStep = (typeof AGENT_STEPS)[number];
 
 export function isAgentStep(value: string): value is AgentStep {
@@ -36,6 +36,18 @@ export const stepRequestSchema = z.strictObject({
   preservationSet: z.looseObject({
     devices: z.array(z.looseObject({ bdf: bdf(), preservable: z.boolean() })),
   }),
+  // Design 4.6, only for a strategy other than live-update. VM and host ids are held to the same
+  // characters as the other names a hook may build paths or commands from.
+  strategy: z.enum(STRATEGIES).optional(),
+  restartVms: z.array(z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256')).optional(),
+  migrations: z
+    .array(
+      z.strictObject({
+        vmId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
+        targetHostId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
+      }),
+    )
+    .optional(),
 });
 export type StepRequest = z.output<typeof stepRequestSchema>;
 
