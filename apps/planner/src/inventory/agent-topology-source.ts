@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentHostDriver, HostUnreachableError, secretFromFileContent, StepFailedError } from '@luo-fleet/handover';
 import { HOST_ID } from '@luo-fleet/store';
-import type { HostTopology } from '@luo-fleet/topology';
+import type { HostTopology, Vm } from '@luo-fleet/topology';
 
 /** The agent refuses keys shorter than this, so the planner does not bother sending a request signed with one. */
 const MIN_SECRET_BYTES = 16;
@@ -30,15 +30,22 @@ export class AgentTopologyProblem extends Error {
   }
 }
 
+/** What an agent reports of its host: the topology, and the VMs its `vms` hook lists (none without one). */
+export interface AgentReport {
+  topology: HostTopology;
+  vms: Vm[];
+}
+
 /**
- * Reads a host's topology from its agent (`GET /v1/topology`, signed with the host's secret), the way
- * a worker would talk to it, so a host registered by address gets exactly what its sysfs says.
- * The driver checks the answer with parseHostTopology.
+ * Reads a host's topology and VMs from its agent (`GET /v1/topology`, `GET /v1/vms`, signed with the
+ * host's secret), the way a worker would talk to it, so a host registered by address gets exactly
+ * what its sysfs and VMM say. The driver checks the answers with parseHostTopology and parseVms
+ * (a VM device the topology lacks is a wrong answer).
  */
 export class AgentTopologySource {
   constructor(private readonly options: AgentTopologySourceOptions) {}
 
-  async fetch(hostId: string, url: string): Promise<HostTopology> {
+  async fetch(hostId: string, url: string): Promise<AgentReport> {
     const driver = new AgentHostDriver({
       url,
       hostId,
@@ -48,10 +55,11 @@ export class AgentTopologySource {
       retryDelayMs: this.options.retryDelayMs,
     });
     try {
-      return await driver.topology();
+      const topology = await driver.topology();
+      return { topology, vms: (await driver.vms(topology)) ?? [] };
     } catch (err) {
       if (err instanceof HostUnreachableError) throw new AgentTopologyProblem(err.message, true);
-      // Refused (401: the secrets differ), an error status, or an answer that is not a HostTopology.
+      // Refused (401: the secrets differ), an error status, or an answer that is not a HostTopology or VM list.
       if (err instanceof StepFailedError) throw new AgentTopologyProblem(err.message, false);
       throw err;
     }

@@ -1,5 +1,6 @@
 import { HOST_ID, LABEL_KEY, LABEL_MAX, LABEL_VALUE, parseSelector, REQUIRED_LABELS, SelectorError } from '@luo-fleet/store';
 import { hostTopologySchema, parseHostTopology, TopologyValidationError, type HostTopology } from '@luo-fleet/topology';
+import { hostVmsDoc, hostVmsSchema } from './host-vms';
 import { z } from 'zod';
 import { fieldPath } from '../http/api-error';
 import { jsonSchemaOf } from '../http/openapi';
@@ -54,6 +55,7 @@ export const hostInputSchema = z.strictObject({
   labels: labelsSchema,
   driver: driverSchema.default({ kind: 'simulated' }),
   topology: topologySchema,
+  vms: hostVmsSchema,
 });
 export type HostInputBody = z.output<typeof hostInputSchema>;
 
@@ -95,6 +97,7 @@ export function hostInputDoc(): Record<string, unknown> {
   doc.properties.topology = { ...jsonSchemaOf(hostTopologySchema), description:
       'HostTopology JSON (as `luo-fleet plan --json` reads it from sysfs). Omitted for an agent-backed host: the planner reads it from the agent ' +
       '(GET /v1/topology, signed with the secret in its AGENT_SECRETS_DIR). null: registered without one.' };
+  doc.properties.vms = hostVmsDoc();
   return doc;
 }
 
