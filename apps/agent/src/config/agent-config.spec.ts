@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOOK_NAMES, parseAgentConfig } from './agent-config';
+import { HOOK_NAMES, OPTIONAL_HOOK_NAMES, parseAgentConfig } from './agent-config';
 
 const example = () => JSON.parse(readFileSync(join(__dirname, '../../../../deploy/agent/agent.example.json'), 'utf8'));
 
 describe('agent config', () => {
   it('accepts the shipped example and fills defaults', () => {
     const config = parseAgentConfig(example());
-    expect(Object.keys(config.hooks).sort()).toEqual([...HOOK_NAMES].sort());
+    // The example configures every hook, the optional ones too.
+    expect(Object.keys(config.hooks).sort()).toEqual([...HOOK_NAMES, ...OPTIONAL_HOOK_NAMES].sort());
+    const { vms: _v, ...required } = example().hooks;
+    expect(parseAgentConfig({ ...example(), hooks: required }).hooks.vms).toBeUndefined();
     const { sysfsRoot: _s, listen: _l, ...rest } = example();
     const defaults = parseAgentConfig(rest);
     expect(defaults.sysfsRoot).toBe('/sys');

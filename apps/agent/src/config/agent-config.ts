@@ -5,7 +5,9 @@ import { AGENT_STEPS, secretFromFileContent } from '@luo-fleet/handover';
 
 /** The hooks an operator configures: every host-touching step of design 4.2, plus the `incoming` query. */
 export const HOOK_NAMES = [...AGENT_STEPS, 'incoming'] as const;
-export type HookName = (typeof HOOK_NAMES)[number];
+/** Queries a host may do without: with no `vms` hook the agent says it cannot list VMs. */
+export const OPTIONAL_HOOK_NAMES = ['vms'] as const;
+export type HookName = (typeof HOOK_NAMES)[number] | (typeof OPTIONAL_HOOK_NAMES)[number];
 
 const absolutePath = z.string().min(1).refine(isAbsolute, 'must be an absolute path');
 
@@ -17,7 +19,10 @@ const hookSchema = z.strictObject({
 });
 export type HookCommand = z.output<typeof hookSchema>;
 
-const hooksShape = Object.fromEntries(HOOK_NAMES.map((name) => [name, hookSchema])) as Record<HookName, typeof hookSchema>;
+const hooksShape = {
+  ...(Object.fromEntries(HOOK_NAMES.map((name) => [name, hookSchema])) as Record<(typeof HOOK_NAMES)[number], typeof hookSchema>),
+  vms: hookSchema.optional(),
+};
 
 const ms = (max: number) => z.number().int().min(1).max(max);
 
