@@ -24,6 +24,7 @@ export function simulatedHostRegistration(store: SimulatedHostStore): HostRegist
             seed,
             topology,
             kernelRelease: host.labels.kernel ?? SIMULATED_KERNEL,
+            vms: host.vms,
             faults: faults ? drawFaultPlan(faults, seed, host.id, topology, preservable) : undefined,
           });
         }),
