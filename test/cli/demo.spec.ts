@@ -18,6 +18,7 @@ interface Summary {
   outcomes: Record<(typeof OUTCOMES)[number], number>;
   hostIdsByOutcome: Record<(typeof OUTCOMES)[number], string[]>;
   skippedByReason: Record<string, number>;
+  vms: { total: number; preservable: number; rejected: number; byFirstReason: Record<string, number> };
   makespanSeconds: number;
   docsUrl: string;
   metricsUrl: string;
@@ -54,6 +55,12 @@ describe('luo-fleet demo (whole fleet on this machine)', () => {
     for (const o of OUTCOMES) expect(summary.hostIdsByOutcome[o]).toHaveLength(summary.outcomes[o]);
     expect(Object.values(summary.skippedByReason).reduce((a, b) => a + b, 0)).toBe(summary.outcomes.skipped);
     expect(summary.makespanSeconds).toBeGreaterThan(0);
+    // Every generated VM is counted once, by verdict, and the human summary says so.
+    const vms = [...generateFleet(40, 7)].reduce((n, h) => n + h.vms.length, 0);
+    expect(summary.vms.total).toBe(vms);
+    expect(summary.vms.preservable + summary.vms.rejected).toBe(vms);
+    expect(Object.values(summary.vms.byFirstReason).reduce((a, b) => a + b, 0)).toBe(summary.vms.rejected);
+    expect(r.stderr).toContain(`VMs ${vms}: ${summary.vms.preservable} can ride the Live Update, ${summary.vms.rejected} cannot`);
 
     // Human output went to stderr, and everything the demo started is gone.
     expect(r.stderr).toMatch(/simulated/);

@@ -5,6 +5,7 @@ import { FleetKeys } from '@luo-fleet/redis';
 import { RolloutStore } from '@luo-fleet/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { host, physfnHost, singletonHost } from '../planner/host-topologies';
+import { everyReasonVms } from '../planner/host-vms';
 import { startPlanner, TOKENS, type PlannerUnderTest } from '../planner/planner-harness';
 import { privateCli, type PrivateCli } from './private-build';
 
@@ -24,7 +25,7 @@ beforeAll(async () => {
       hosts: [
         host('hv-c1', { rack: 'r1', zone: 'zc' }, singletonHost()),
         host('hv-c2', { rack: 'r2', zone: 'zc' }, singletonHost()),
-        host('hv-c3', { rack: 'r2', zone: 'zc' }, physfnHost()),
+        { ...host('hv-c3', { rack: 'r2', zone: 'zc' }, physfnHost()), vms: everyReasonVms() },
       ],
     },
   });
@@ -42,6 +43,7 @@ describe('luo-fleet rollout', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^dry run: nothing stored/);
     expect(r.stdout).toContain('hosts 3: 2 to update, 1 skipped (IS_PHYSFN 1)');
+    expect(r.stdout).toContain('VMs 5: 1 can ride the Live Update, 4 cannot (DEVICE_NOT_PRESERVABLE 1, MEMORY_NOT_MEMFD 1, MEMORY_HUGETLB 1, IOAS_MUTABLE 1)');
     expect(r.stdout).toContain('batches 1, 1 (each after the first waits for approval)');
     expect(r.stdout).toMatch(/schedule: 2 batches \(1, 1\).*plus 1 approval wait/);
     expect(await store.list(10)).toEqual([]);
@@ -68,6 +70,7 @@ describe('luo-fleet rollout', () => {
     expect(status.status).toBe(0);
     expect(status.stdout).toContain(`rollout ${rollout.id} scheduled`);
     expect(status.stdout).toContain('hosts 3: pending 2, skipped 1');
+    expect(status.stdout).toContain('VMs 5: 1 can ride the Live Update, 4 cannot (first reasons: DEVICE_NOT_PRESERVABLE 1, MEMORY_NOT_MEMFD 1, MEMORY_HUGETLB 1, IOAS_MUTABLE 1)');
     expect(status.stdout).toContain('limits: 1 at a time, at most 1 per rack; halts after 0 failures; batches 1, 1');
     const json = await run(['rollout', 'status', rollout.id, '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ id: rollout.id, status: 'scheduled', hostsByState: { pending: 2, skipped: 1 } });

@@ -1,5 +1,6 @@
 import type IORedis from 'ioredis';
 import { FleetKeys } from '@luo-fleet/redis';
+import { vmValidationStat } from '@luo-fleet/telemetry';
 import { recordHandovers } from '../support/metrics-record-handovers';
 import { failedHost, rolledBackHost, skippedHost, stuckHost, updatedHost } from '../metrics/handover-scenario';
 import { REDIS_URL, storeActiveRollout } from '../metrics/redis-fixture';
@@ -10,6 +11,10 @@ export async function startFleetTraffic(redis: IORedis, prefix: string, everyMs 
   const job = (handovers: Parameters<typeof recordHandovers>[0]['handovers']) => recordHandovers({ redisUrl: REDIS_URL, prefix, rolloutId: 'live', handovers });
   await storeActiveRollout(redis, keys, 'live', { maxConcurrent: 5, maxFailures: 2 });
   await job([updatedHost('h0'), rolledBackHost('h1'), failedHost('h2'), skippedHost('h3'), stuckHost('h4', 30_000)]);
+  // The rollout's VM verdicts, as the planner counts them when it creates a rollout.
+  for (const [field, by] of [...vmValidationStat('plan', 'preservable', 'none', 6), ...vmValidationStat('plan', 'rejected', 'MEMORY_HUGETLB', 2)]) {
+    await redis.hincrby(keys.stats('live'), field, by);
+  }
   let n = 5;
   let stopped = false;
   const loop = (async () => {

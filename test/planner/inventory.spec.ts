@@ -60,7 +60,7 @@ describe('inventory', () => {
     expect(await select('rack=r9')).toEqual([]);
 
     const listed = (await p.call('GET', '/v1/hosts?selector=rack%3Dr1')).body.hosts[0];
-    expect(listed).toEqual({ id: 'hv-a1', labels: { rack: 'r1', zone: 'z1', kind: 'gpu' }, driver: { kind: 'simulated' }, registeredAt: expect.any(String), devices: 4 });
+    expect(listed).toEqual({ id: 'hv-a1', labels: { rack: 'r1', zone: 'z1', kind: 'gpu' }, driver: { kind: 'simulated' }, registeredAt: expect.any(String), devices: 4, vms: 0 });
   });
 
   it('pages through hosts with limit and cursor, without gaps or repeats', async () => {

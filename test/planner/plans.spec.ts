@@ -42,6 +42,7 @@ describe('plans', () => {
         devices: { requested: 7, preservable: 3, rejected: 4 },
         byReason: { NOT_FOUND: 1, IS_PHYSFN: 1, GROUP_NOT_SINGLETON: 2 },
         hostsByReason: { NOT_FOUND: 1, IS_PHYSFN: 1, GROUP_NOT_SINGLETON: 1 },
+        vms: { total: 0, preservable: 0, rejected: 0, byReason: {}, hostsWithVms: 0, hostsAllPreservable: 0 },
       },
     });
   });

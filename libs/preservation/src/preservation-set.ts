@@ -29,12 +29,16 @@ export interface VmVerdict {
   details: Partial<Record<VmReason, string>>;
 }
 
-export interface VmSummary {
+/** VMs by verdict: one host's, or added up over a fleet or rollout. */
+export interface VmCounts {
   total: number;
   preservable: number;
   rejected: number;
   /** VMs per reason; a VM with several reasons counts under each, since each is its own thing to change. */
   byReason: Partial<Record<VmReason, number>>;
+}
+
+export interface VmSummary extends VmCounts {
   /** What would have to change, one line per reason in design 4.5 order, e.g. "3 VMs use hugetlb memory". */
   changes: string[];
 }

@@ -1,6 +1,6 @@
 import type { Bdf, Vm } from '@luo-fleet/topology';
-import type { DeviceVerdict, VmSummary, VmVerdict } from './preservation-set';
-import type { VmReason } from './reason';
+import type { DeviceVerdict, VmCounts, VmSummary, VmVerdict } from './preservation-set';
+import { VM_REASONS, type VmReason } from './reason';
 import { VM_RULES } from './vm-rules';
 
 /**
@@ -41,4 +41,22 @@ export function summarizeVms(verdicts: readonly VmVerdict[]): VmSummary {
   }
   const changes = VM_RULES.filter((rule) => byReason[rule.reason] !== undefined).map((rule) => rule.change(byReason[rule.reason] ?? 0));
   return { total: verdicts.length, preservable, rejected: verdicts.length - preservable, byReason, changes };
+}
+
+export function emptyVmCounts(): VmCounts {
+  return { total: 0, preservable: 0, rejected: 0, byReason: {} };
+}
+
+/** Adds one host's VM summary into fleet-wide counts (byReason kept in design 4.5 order). */
+export function addVmCounts(into: VmCounts, host: VmCounts): VmCounts {
+  into.total += host.total;
+  into.preservable += host.preservable;
+  into.rejected += host.rejected;
+  const byReason: Partial<Record<VmReason, number>> = {};
+  for (const r of VM_REASONS) {
+    const n = (into.byReason[r] ?? 0) + (host.byReason[r] ?? 0);
+    if (n > 0) byReason[r] = n;
+  }
+  into.byReason = byReason;
+  return into;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Bdf, HostTopology } from '@luo-fleet/topology';
+import type { Bdf, HostTopology, Vm } from '@luo-fleet/topology';
 import { parseFaultPlan, type FaultPlan } from './fault-plan';
 import { applyHotplug } from './hotplug';
 import type { SeedPart } from './seeded-random';
@@ -14,6 +14,8 @@ export interface SimulatedHostSpec {
   kernelRelease: string;
   luoEnabled?: boolean;
   faults?: FaultPlan;
+  /** The VMs it runs, as the inventory has them; the host keeps their ids. */
+  vms?: readonly Vm[];
 }
 
 /** Bad input for a simulated host, naming the field. */
@@ -72,6 +74,7 @@ export async function createSimulatedHost(store: SimulatedHostStore, spec: Simul
     luoEnabled: spec.luoEnabled ?? true,
     hotplugged: [],
     vmsRunning: true,
+    vms: spec.vms?.map((vm) => vm.id) ?? [],
     vmsPaused: false,
     vmsLost: false,
     kexecLoaded: null,

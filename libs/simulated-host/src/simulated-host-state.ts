@@ -38,6 +38,8 @@ export interface SimulatedHostState {
   luoEnabled: boolean;
   /** Devices hot-plugged into the host (fault injection), already part of its topology. */
   hotplugged: Bdf[];
+  /** Ids of the VMs it runs (absent in records made before hosts had VMs). */
+  vms?: string[];
   /** The VMs' processes exist and their vCPUs may run (false while preserved across kexec, or lost). */
   vmsRunning: boolean;
   /** vCPUs paused (freeze), or guests held in preserved memory across kexec. */

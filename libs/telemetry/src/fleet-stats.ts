@@ -6,6 +6,7 @@ import { BLACKOUT_BUCKETS_SECONDS, PHASE_BUCKETS_SECONDS } from './metric-names'
  * does, whatever worker wrote it, and the metrics app only has to read and add. Field names:
  *   h|<outcome>                         handovers by outcome
  *   v|<stage>|<result>|<reason>         device validations
+ *   m|<stage>|<result>|<reason>         VM validations
  *   p|<phase>|<le or +Inf>  p|<phase>|sum  p|<phase>|count   phase durations (non-cumulative buckets)
  *   b|<le or +Inf>  b|sum  b|count      blackout
  */
@@ -17,6 +18,10 @@ export function outcomeStat(outcome: string): StatIncrement[] {
 
 export function validationStat(stage: string, result: string, reason: string, count: number): StatIncrement[] {
   return [[`v|${stage}|${result}|${reason}`, count]];
+}
+
+export function vmValidationStat(stage: string, result: string, reason: string, count: number): StatIncrement[] {
+  return [[`m|${stage}|${result}|${reason}`, count]];
 }
 
 export function phaseDurationStat(phase: string, seconds: number): StatIncrement[] {
@@ -38,9 +43,17 @@ function histogramStat(base: string, buckets: number[], seconds: number): StatIn
 }
 
 /** The parsed content of one or more stats hashes. */
+export interface ValidationCount {
+  stage: string;
+  result: string;
+  reason: string;
+  count: number;
+}
+
 export interface FleetStats {
   handovers: Map<string, number>;
-  validations: Map<string, { stage: string; result: string; reason: string; count: number }>;
+  validations: Map<string, ValidationCount>;
+  vmValidations: Map<string, ValidationCount>;
   phases: Map<string, Histogram>;
   blackout: Histogram;
 }
@@ -53,7 +66,7 @@ export interface Histogram {
 }
 
 export function emptyFleetStats(): FleetStats {
-  return { handovers: new Map(), validations: new Map(), phases: new Map(), blackout: emptyHistogram() };
+  return { handovers: new Map(), validations: new Map(), vmValidations: new Map(), phases: new Map(), blackout: emptyHistogram() };
 }
 
 function emptyHistogram(): Histogram {
@@ -70,13 +83,12 @@ export function addFleetStats(into: FleetStats, hash: Record<string, string>): F
       case 'h':
         into.handovers.set(parts[1], (into.handovers.get(parts[1]) ?? 0) + n);
         break;
-      case 'v': {
-        const key = parts.slice(1).join('|');
-        const v = into.validations.get(key) ?? { stage: parts[1], result: parts[2], reason: parts[3], count: 0 };
-        v.count += n;
-        into.validations.set(key, v);
+      case 'v':
+        addValidation(into.validations, parts, n);
         break;
-      }
+      case 'm':
+        addValidation(into.vmValidations, parts, n);
+        break;
       case 'p': {
         const h = into.phases.get(parts[1]) ?? emptyHistogram();
         addHistogramField(h, parts[2], n);
@@ -89,6 +101,13 @@ export function addFleetStats(into: FleetStats, hash: Record<string, string>): F
     }
   }
   return into;
+}
+
+function addValidation(into: Map<string, ValidationCount>, parts: string[], n: number): void {
+  const key = parts.slice(1).join('|');
+  const v = into.get(key) ?? { stage: parts[1], result: parts[2], reason: parts[3], count: 0 };
+  v.count += n;
+  into.set(key, v);
 }
 
 function addHistogramField(h: Histogram, key: string, n: number): void {

@@ -1,6 +1,8 @@
 import { buildHostTopology, HOST_KINDS, type HostKind } from './fleet-generator-kinds';
 import { hostSeed, mulberry32 } from './fleet-generator-prng';
+import { buildHostVms } from './fleet-generator-vms';
 import type { HostTopology } from './model';
+import type { Vm } from './vm';
 
 export { HOST_KINDS, type HostKind } from './fleet-generator-kinds';
 export { mulberry32, type Prng } from './fleet-generator-prng';
@@ -10,11 +12,15 @@ export interface GeneratedHost {
   hostname: string;
   labels: { rack: string; zone: string; kind: string };
   topology: HostTopology;
+  /** Its VMs in the inventory's form, holding only its vfio-pci devices (some of those stay idle). */
+  vms: Vm[];
 }
 
 export interface GenerateHostOptions {
   /** Exact device count (5 to 200); default: the kind's natural size. */
   devices?: number;
+  /** Exact VM count (0 to 1000); default: one VM per passthrough unit plus a few without devices. */
+  vms?: number;
   /** Default: drawn per host from the fleet mix. */
   kind?: HostKind;
 }
@@ -23,6 +29,9 @@ export const HOSTS_PER_RACK = 40;
 export const ZONES = 8;
 export const MIN_GENERATED_DEVICES = 5;
 export const MAX_GENERATED_DEVICES = 200;
+export const MAX_GENERATED_VMS = 1000;
+/** VMs are drawn from their own stream, so adding them left every topology of a seed as it was. */
+const VM_STREAM = 0x564d73;
 
 /** Share of each kind in a generated fleet, in HOST_KINDS order. */
 const KIND_MIX: readonly number[] = [0.25, 0.25, 0.25, 0.15, 0.1];
@@ -56,10 +65,12 @@ function hostAt(seed: number, index: number, opts: GenerateHostOptions): Generat
   const kind = opts.kind ?? drawKind(rng.next());
   const rack = Math.floor(index / HOSTS_PER_RACK);
   const zone = rack % ZONES;
+  const topology = buildHostTopology(kind, rng, opts.devices);
   return {
     hostname: `hv-z${zone}-r${pad(rack, 4)}-${pad(index % HOSTS_PER_RACK, 2)}`,
     labels: { rack: `rack-${pad(rack, 4)}`, zone: `zone-${zone}`, kind },
-    topology: buildHostTopology(kind, rng, opts.devices),
+    topology,
+    vms: buildHostVms(kind, topology, mulberry32(hostSeed(seed ^ VM_STREAM, index)), opts.vms),
   };
 }
 
@@ -78,7 +89,10 @@ function pad(n: number, width: number): string {
 
 function checkOptions(seed: number, opts: GenerateHostOptions): void {
   if (!Number.isFinite(seed)) throw new FleetGeneratorError('seed', `must be a finite number, got ${seed}`);
-  const { devices, kind } = opts;
+  const { devices, kind, vms } = opts;
+  if (vms !== undefined && (!Number.isInteger(vms) || vms < 0 || vms > MAX_GENERATED_VMS)) {
+    throw new FleetGeneratorError('vms', `must be a whole number from 0 to ${MAX_GENERATED_VMS}, got ${vms}`);
+  }
   if (
     devices !== undefined &&
     (!Number.isInteger(devices) || devices < MIN_GENERATED_DEVICES || devices > MAX_GENERATED_DEVICES)

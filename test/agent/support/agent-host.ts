@@ -10,7 +10,7 @@ const ROOT = resolve(__dirname, '../../..');
 // LUO_FLEET_DIST: a private build, as test/support/app-process.ts honours it for the other apps.
 export const AGENT_MAIN = join(process.env.LUO_FLEET_DIST ?? join(ROOT, 'dist'), 'apps/agent/src/main.js');
 export const SIM_STEP = join(ROOT, 'deploy/agent/hooks/simulated/sim-step.mjs');
-const HOOKS = ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload', 'incoming'] as const;
+const HOOKS = ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload', 'incoming', 'vms'] as const;
 
 export interface HookOverride {
   command: string;
@@ -26,6 +26,8 @@ export interface AgentHostOptions {
   fixture?: string;
   hookTimeoutMs?: number;
   hooks?: Partial<Record<(typeof HOOKS)[number], Partial<HookOverride>>>;
+  /** Optional hooks left out of the config (e.g. `vms`). */
+  omitHooks?: Array<(typeof HOOKS)[number]>;
   kexecReturnWindowMs?: number;
   killGraceMs?: number;
   /** How long the simulated machine takes to "boot" after a kexec before its agent starts again. */
@@ -81,7 +83,7 @@ export class AgentHost {
     this.port = await freePort(o.address);
     this.url = `http://${o.address}:${this.port}`;
     const hooks = Object.fromEntries(
-      HOOKS.map((name) => [
+      HOOKS.filter((name) => !o.omitHooks?.includes(name)).map((name) => [
         name,
         { command: process.execPath, args: [SIM_STEP, name], timeoutMs: o.hookTimeoutMs ?? 20_000, ...(o.hooks?.[name] ?? {}) },
       ]),

@@ -8,7 +8,9 @@ import { AGENT_STEPS, secretFromFileContent, VM_STEPS, type VmStep } from '@luo-
  * `incoming` query. The VM steps' hooks may be left out: such a host can only be live-updated.
  */
 export const HOOK_NAMES = [...AGENT_STEPS, 'incoming'] as const;
-export type HookName = (typeof HOOK_NAMES)[number];
+/** Queries a host may do without: with no `vms` hook the agent says it cannot list VMs. */
+export const OPTIONAL_HOOK_NAMES = ['vms'] as const;
+export type HookName = (typeof HOOK_NAMES)[number] | (typeof OPTIONAL_HOOK_NAMES)[number];
 
 function isVmStep(name: string): name is VmStep {
   return (VM_STEPS as readonly string[]).includes(name);
@@ -24,11 +26,14 @@ const hookSchema = z.strictObject({
 });
 export type HookCommand = z.output<typeof hookSchema>;
 
-const hooksShape = Object.fromEntries(HOOK_NAMES.map((name) => [name, isVmStep(name) ? hookSchema.optional() : hookSchema])) as Record<
-  Exclude<HookName, VmStep>,
-  typeof hookSchema
-> &
-  Record<VmStep, z.ZodOptional<typeof hookSchema>>;
+const hooksShape = {
+  ...(Object.fromEntries(HOOK_NAMES.map((name) => [name, isVmStep(name) ? hookSchema.optional() : hookSchema])) as Record<
+    Exclude<(typeof HOOK_NAMES)[number], VmStep>,
+    typeof hookSchema
+  > &
+    Record<VmStep, z.ZodOptional<typeof hookSchema>>),
+  vms: hookSchema.optional(),
+};
 
 const ms = (max: number) => z.number().int().min(1).max(max);
 

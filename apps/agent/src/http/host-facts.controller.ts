@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { readSysfsTopology, type HostTopology } from '@luo-fleet/topology';
-import type { IdentityAnswer, IncomingAnswer } from '@luo-fleet/handover';
+import type { IdentityAnswer, IncomingAnswer, VmsAnswer } from '@luo-fleet/handover';
 import { readHostIdentity } from '../identity/host-identity';
 import type { HostSteps } from '../steps/host-steps';
 import { AGENT_CONFIG, HOST_STEPS, type AgentConfig } from './agent-options';
@@ -27,5 +27,11 @@ export class HostFactsController {
   @Get('incoming')
   incoming(): Promise<IncomingAnswer> {
     return this.steps.incoming();
+  }
+
+  /** The host's VMs, as the `vms` hook reports them (`configured: false` without one). */
+  @Get('vms')
+  vms(): Promise<VmsAnswer> {
+    return this.steps.vms();
   }
 }

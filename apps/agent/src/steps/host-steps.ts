@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { incomingReportSchema, type AgentStep, type IncomingAnswer, type StepAnswer, type StepRequest } from '@luo-fleet/handover';
-import type { AgentConfig, HookName } from '../config/agent-config';
+import { incomingReportSchema, type AgentStep, type IncomingAnswer, type StepAnswer, type StepRequest, type VmsAnswer } from '@luo-fleet/handover';
+import { parseVms } from '@luo-fleet/topology';
+import type { AgentConfig, HookCommand, HookName } from '../config/agent-config';
 import { groupAlive, signalGroup, startHook, STDOUT_CAP, type HookResult, type RunningHook } from '../hooks/hook-process';
 import { KexecFence } from './kexec-fence';
 import { pruneStepFiles } from './state-retention';
@@ -83,27 +84,50 @@ export class HostSteps {
 
   /** The `incoming` query: a read, run on every call, nothing recorded. */
   async incoming(): Promise<IncomingAnswer> {
-    const name = `incoming-${randomBytes(6).toString('hex')}`;
-    const result = await this.launch('incoming', JSON.stringify({ hostId: this.config.hostId }), name, true).result;
-    // A query leaves nothing worth keeping.
-    for (const suffix of ['request.json', 'output', 'stdout']) rmSync(join(this.outputDir, `${name}.${suffix}`), { force: true });
-    const base = { exitCode: result.exitCode, outputTail: result.outputTail, timedOut: result.timedOut };
-    if (!result.ok) return { ok: false, ...base, problem: 'the incoming hook failed' };
-    if (result.stdout === undefined) {
-      return { ok: false, ...base, problem: `the incoming hook printed ${result.stdoutBytes} bytes on stdout; an answer has at most ${STDOUT_CAP}` };
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(result.stdout);
-    } catch {
-      return { ok: false, ...base, problem: 'the incoming hook did not print JSON on stdout' };
-    }
+    const { base, json, problem } = await this.query('incoming', this.config.hooks.incoming);
+    if (problem !== undefined) return { ok: false, ...base, problem };
     const parsed = incomingReportSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return { ok: false, ...base, problem: `the incoming hook printed ${issue.path.join('.') || 'JSON'}: ${issue.message}` };
     }
     return { ok: true, ...base, incoming: parsed.data.incoming };
+  }
+
+  /**
+   * The `vms` query: the host's VMs as the hook prints them (a JSON array in the inventory's form,
+   * checked with parseVms, the one VM schema). Run on every call, nothing recorded.
+   */
+  async vms(): Promise<VmsAnswer> {
+    const hook = this.config.hooks.vms;
+    if (hook === undefined) {
+      return { ok: true, configured: false, exitCode: null, outputTail: [], timedOut: false, problem: 'the agent has no vms hook configured' };
+    }
+    const { base, json, problem } = await this.query('vms', hook);
+    if (problem !== undefined) return { ok: false, configured: true, ...base, problem };
+    try {
+      return { ok: true, configured: true, ...base, vms: parseVms(json) };
+    } catch (err) {
+      return { ok: false, configured: true, ...base, problem: `the vms hook printed ${(err as Error).message}` };
+    }
+  }
+
+  /** Runs a query hook and reads the JSON it prints on stdout; `problem` says why there is none. */
+  private async query(name: 'incoming' | 'vms', hook: HookCommand) {
+    const outputName = `${name}-${randomBytes(6).toString('hex')}`;
+    const result = await this.launch(name, JSON.stringify({ hostId: this.config.hostId }), outputName, true, hook).result;
+    // A query leaves nothing worth keeping.
+    for (const suffix of ['request.json', 'output', 'stdout']) rmSync(join(this.outputDir, `${outputName}.${suffix}`), { force: true });
+    const base = { exitCode: result.exitCode, outputTail: result.outputTail, timedOut: result.timedOut };
+    if (!result.ok) return { base, problem: `the ${name} hook failed` };
+    if (result.stdout === undefined) {
+      return { base, problem: `the ${name} hook printed ${result.stdoutBytes} bytes on stdout; an answer has at most ${STDOUT_CAP}` };
+    }
+    try {
+      return { base, json: JSON.parse(result.stdout) as unknown };
+    } catch {
+      return { base, problem: `the ${name} hook did not print JSON on stdout` };
+    }
   }
 
   /** The step (of another requestId) this host is running, in this agent process or left by an earlier one. */
@@ -263,9 +287,8 @@ export class HostSteps {
     return join(this.config.stateDir, 'hook-output');
   }
 
-  private launch(name: HookName, stdin: string, outputName: string, captureStdout = false) {
-    const hook = this.config.hooks[name];
-    // Only the VM steps' hooks may be missing: a host without them cannot stop, start or move VMs.
+  private launch(name: HookName, stdin: string, outputName: string, captureStdout = false, hook: HookCommand | undefined = this.config.hooks[name]) {
+    // Only the optional hooks (the VM steps', `vms`) may be missing: a host without them cannot stop, start, move or list VMs.
     if (hook === undefined) throw new StepRefusedError(`no ${name} hook is configured on this host`);
     return startHook({
       hook,

@@ -49,8 +49,8 @@ function listDir(dir: string, isRecord: boolean): StateFile[] {
   const out: StateFile[] = [];
   for (const name of names) {
     // Records: <sha256>.json (and a crashed write's <sha256>.json.<pid>.<rand>.tmp);
-    // outputs: <32 hex>.<step>.<suffix> or incoming-<hex>.<suffix>.
-    const key = /^[0-9a-f]{32}/.test(name) ? name.slice(0, 32) : /^incoming-[0-9a-f]+\./.test(name) ? name.split('.')[0] : undefined;
+    // outputs: <32 hex>.<step>.<suffix>, or <query>-<hex>.<suffix> for the incoming and vms queries.
+    const key = /^[0-9a-f]{32}/.test(name) ? name.slice(0, 32) : /^(?:incoming|vms)-[0-9a-f]+\./.test(name) ? name.split('.')[0] : undefined;
     if (key === undefined) continue;
     try {
       const st = statSync(join(dir, name));

@@ -1,9 +1,9 @@
-import type { HostResult, RolloutView } from '@luo-fleet/store';
+import type { HostResult, RolloutView, RolloutVmCounts } from '@luo-fleet/store';
 import type { RolloutPlanSummary } from '../../../planner/src/rollouts/rollout-creation';
 import type { Rollout } from '@luo-fleet/rollout';
 
 /** What the CLI reads off a rollout; type-only imports, so the CLI loads no Redis code. */
-export type { HostResult, RolloutPlanSummary, RolloutView };
+export type { HostResult, RolloutPlanSummary, RolloutView, RolloutVmCounts };
 
 /** Host outcomes of design 4.2, in the order the CLI shows them. */
 export const OUTCOMES = ['updated', 'rolled_back', 'failed', 'skipped', 'cancelled'] as const;
@@ -19,6 +19,17 @@ function duration(seconds: number): string {
 function counts(byKey: Record<string, number>): string {
   const parts = Object.entries(byKey).map(([k, n]) => `${k} ${n}`);
   return parts.length ? parts.join(', ') : 'none';
+}
+
+/**
+ * `VMs 12: 5 can ride the Live Update, 7 cannot (MEMORY_HUGETLB 4, IOAS_MUTABLE 3)`. `byReason`
+ * counts a VM under each reason (plans) or its first (rollout status, as the metric counts them).
+ */
+export function vmLine(vms: { total: number; preservable: number; rejected: number }, byReason: Record<string, number | undefined>, firstOnly: boolean): string {
+  if (vms.total === 0) return 'VMs: none recorded';
+  const reasons = Object.entries(byReason).filter((e): e is [string, number] => (e[1] ?? 0) > 0);
+  const why = reasons.length ? ` (${firstOnly ? 'first reasons: ' : ''}${counts(Object.fromEntries(reasons))})` : '';
+  return `VMs ${vms.total}: ${vms.preservable} can ride the Live Update, ${vms.rejected} cannot${why}`;
 }
 
 function limitsLine(r: Pick<Rollout, 'limits' | 'spec'>): string {
@@ -40,6 +51,7 @@ export function creationSummary(answer: { dryRun: boolean; rollout: Rollout; pla
     answer.dryRun ? `dry run: nothing stored (rollout ${r.id} was not created)` : `rollout ${r.id} ${r.status}`,
     `  kernel ${r.spec.targetKernel}, profile ${r.spec.profile}${r.spec.strictAcs ? ' (strict ACS)' : ''}, selector ${r.spec.selector}`,
     `  hosts ${plan.hosts}: ${plan.eligible} to update, ${plan.skipped} skipped${plan.skipped ? ` (${counts(plan.skippedByReason)})` : ''}`,
+    `  ${vmLine(plan.vms, plan.vms.byReason, false)}`,
     `  ${limitsLine(r)}`,
     `  ${windowLine(r)}`,
   ];
@@ -61,6 +73,7 @@ export function statusSummary(v: RolloutView): string {
     `  kernel ${v.spec.targetKernel}, profile ${v.spec.profile}, selector ${v.spec.selector}; created ${iso(v.createdAt)} by ${v.createdBy}`,
     `  hosts ${v.hostCount}: ${counts(v.hostsByState)}`,
     `  finished ${v.finished}/${v.hostCount}, in flight ${v.inflight}, failures ${v.failures}/${v.limits.maxFailures}, batch ${Math.min(v.batch + 1, v.limits.batches.length)} of ${v.limits.batches.length}`,
+    `  ${vmLine(v.vms, v.vms.byFirstReason, true)}`,
     `  ${limitsLine(v)}`,
     `  ${windowLine(v)}${v.finishedAt ? `; finished ${iso(v.finishedAt)}` : ''}`,
   ].join('\n');

@@ -79,6 +79,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       statusReason: final.statusReason,
       hosts: final.hostCount,
       ...outcomes,
+      vms: final.vms,
       makespanSeconds: ((final.finishedAt ?? Date.now()) - t0) / 1000,
       docsUrl: `${services.plannerUrl}/docs`,
       metricsUrl: `${services.metricsUrl}/metrics`,

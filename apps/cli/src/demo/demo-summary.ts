@@ -1,5 +1,5 @@
 import type { ApiClient } from '../api-client';
-import { OUTCOMES, type HostResult, type Outcome, type RolloutView } from '../commands/rollout-output';
+import { OUTCOMES, vmLine, type HostResult, type Outcome, type RolloutView, type RolloutVmCounts } from '../commands/rollout-output';
 
 const EXAMPLES = 4;
 
@@ -22,6 +22,8 @@ export interface DemoSummary {
   hostIdsByOutcome: Record<Outcome, string[]>;
   /** Skipped hosts grouped by their first reason. */
   skippedByReason: Record<string, number>;
+  /** The hosts' VMs by verdict as planned, rejected ones by first reason (design 4.5). */
+  vms: RolloutVmCounts;
   /** From the POST /v1/rollouts call to the rollout's finish. */
   makespanSeconds: number;
   examples: { failed: HostExample[]; rolled_back: HostExample[] };
@@ -90,6 +92,7 @@ export function summaryText(s: DemoSummary, keepRunning: boolean): string {
       for (const [reason, n] of Object.entries(s.skippedByReason).sort((a, b) => b[1] - a[1])) lines.push(`  ${''.padEnd(width)}  ${String(n).padStart(5)}  ${reason}`);
     }
   }
+  lines.push(`  ${vmLine(s.vms, s.vms.byFirstReason, true)}`);
   if (s.examples.failed.length > 0) lines.push('  failed, for example (after kexec: waiting for a person):', ...s.examples.failed.map(exampleLine));
   if (s.examples.rolled_back.length > 0) lines.push('  rolled back, for example (before kexec: back on the old kernel, VMs resumed):', ...s.examples.rolled_back.map(exampleLine));
   lines.push(

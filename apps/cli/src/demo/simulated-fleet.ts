@@ -1,4 +1,4 @@
-import { generateFleet, type HostTopology } from '@luo-fleet/topology';
+import { generateFleet, type HostTopology, type Vm } from '@luo-fleet/topology';
 import type { ApiClient } from '../api-client';
 
 /** The kernel every simulated host of the demo runs before its Live Update. */
@@ -14,11 +14,13 @@ export interface SimulatedHostBody {
   labels: Record<string, string>;
   driver: { kind: 'simulated' };
   topology: HostTopology;
+  vms: Vm[];
 }
 
 /**
  * The demo's simulated fleet: the topology library's deterministic generator (GPU hosts behind
- * PCIe switches, SR-IOV NIC hosts, NVMe hosts, shared-group hosts, legacy PCI), 40 hosts a rack.
+ * PCIe switches, SR-IOV NIC hosts, NVMe hosts, shared-group hosts, legacy PCI), 40 hosts a rack,
+ * with their VMs (GPU VMs on hugetlb, small VMs on VFs, idle vfio-pci devices, whole-shmem hosts).
  */
 export function* simulatedFleet(count: number, seed: number): Generator<SimulatedHostBody> {
   for (const host of generateFleet(count, seed)) {
@@ -27,6 +29,7 @@ export function* simulatedFleet(count: number, seed: number): Generator<Simulate
       labels: { ...host.labels, kernel: DEMO_RUNNING_KERNEL, fleet: 'demo' },
       driver: { kind: 'simulated' },
       topology: host.topology,
+      vms: host.vms,
     };
   }
 }

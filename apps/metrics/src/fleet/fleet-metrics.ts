@@ -28,6 +28,7 @@ export class FleetMetrics {
     'result',
     'reason',
   ]);
+  private readonly vmValidations = this.counter(METRICS.vmValidationsTotal, 'VM verdicts by stage, result and first reason', ['stage', 'result', 'reason']);
   private readonly phaseDuration = new SnapshotHistogram({
     name: METRICS.phaseDurationSeconds,
     help: 'Duration of each handover phase and rollback step',
@@ -60,7 +61,7 @@ export class FleetMetrics {
 
   /** Sets every fleet metric from `snapshot`, or clears them when Redis could not be read. */
   apply(snapshot: FleetSnapshot | undefined): void {
-    for (const m of [this.handovers, this.validations, this.inFlight, this.queueJobs, this.rolloutHosts]) m.reset();
+    for (const m of [this.handovers, this.validations, this.vmValidations, this.inFlight, this.queueJobs, this.rolloutHosts]) m.reset();
     for (const m of [this.maxConcurrent, this.maxFailures, this.failures, this.workers, this.oldestStepAge]) m.reset();
     this.redisUp.set(snapshot ? 1 : 0);
     if (!snapshot) {
@@ -75,6 +76,9 @@ export class FleetMetrics {
     }
     for (const v of stats.validations.values()) {
       this.validations.inc({ stage: v.stage, result: v.result, reason: v.reason }, v.count);
+    }
+    for (const v of stats.vmValidations.values()) {
+      this.vmValidations.inc({ stage: v.stage, result: v.result, reason: v.reason }, v.count);
     }
     const phases = new Set<string>([...HANDOVER_PHASES, ...ROLLBACK_STEPS, ...stats.phases.keys()]);
     this.phaseDuration.setSeries([...phases].map((phase) => ({ labels: { phase }, histogram: stats.phases.get(phase) ?? EMPTY })));

@@ -1,8 +1,9 @@
 import { HttpException } from '@nestjs/common';
 import type { InventoryHostInput } from '@luo-fleet/store';
-import { issueSummary, statusText, type ApiErrorBody, type ApiIssue } from '../http/api-error';
+import { InvalidInput, issueSummary, statusText, type ApiErrorBody, type ApiIssue } from '../http/api-error';
 import { AgentTopologyProblem, type AgentTopologySource } from './agent-topology-source';
 import type { HostInputBody } from './host-schemas';
+import { vmIssuesOnHost } from './host-vms';
 
 /** Agents asked at once for one batch: enough to register a rack quickly, few enough not to flood the network. */
 const FETCH_PARALLELISM = 16;
@@ -23,15 +24,16 @@ export class AgentTopologyRefused extends HttpException {
 
 /**
  * The hosts as they will be stored: an agent-backed host sent without `topology` gets the one its
- * agent reports; `topology: null` registers it without one (e.g. before its agent runs).
- * `fieldOf(i)` is where host i sits in the request (`''` or `hosts.3.`).
+ * agent reports, and its VMs too unless `vms` was sent; `topology: null` registers it without one
+ * (e.g. before its agent runs). Sent VMs must then name devices of the topology (400 naming the
+ * field). `fieldOf(i)` is where host i sits in the request (`''` or `hosts.3.`).
  */
 export async function withAgentTopologies(
   source: AgentTopologySource,
   hosts: readonly HostInputBody[],
   fieldOf: (index: number) => string,
 ): Promise<InventoryHostInput[]> {
-  const resolved: InventoryHostInput[] = hosts.map((h) => ({ id: h.id, labels: h.labels, driver: h.driver, topology: h.topology ?? null }));
+  const resolved: InventoryHostInput[] = hosts.map((h) => ({ id: h.id, labels: h.labels, driver: h.driver, topology: h.topology ?? null, vms: h.vms }));
   const wanted = hosts.flatMap((h, i) => (h.driver.kind === 'agent' && h.topology === undefined ? [{ i, url: h.driver.url }] : []));
   const problems: Array<{ i: number; problem: AgentTopologyProblem }> = [];
   let next = 0;
@@ -39,7 +41,9 @@ export async function withAgentTopologies(
     while (next < wanted.length) {
       const { i, url } = wanted[next++];
       try {
-        resolved[i].topology = await source.fetch(hosts[i].id, url);
+        const report = await source.fetch(hosts[i].id, url);
+        resolved[i].topology = report.topology;
+        resolved[i].vms ??= report.vms;
       } catch (err) {
         if (!(err instanceof AgentTopologyProblem)) throw err;
         problems.push({ i, problem: err });
@@ -54,5 +58,7 @@ export async function withAgentTopologies(
       problems.every(({ problem }) => problem.unreachable),
     );
   }
+  const vmIssues = resolved.flatMap((h, i) => vmIssuesOnHost(h.vms, h.topology, fieldOf(i)));
+  if (vmIssues.length > 0) throw new InvalidInput(vmIssues);
   return resolved;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentAddressError, AgentAnswerError, AgentHostDriver, AgentUnreachableError, HostUnreachableError, secretFromFileContent, StepFailedError } from '@luo-fleet/handover';
 import { HOST_ID } from '@luo-fleet/store';
-import type { HostTopology } from '@luo-fleet/topology';
+import type { HostTopology, Vm } from '@luo-fleet/topology';
 
 /** The agent refuses keys shorter than this, so the planner does not bother sending a request signed with one. */
 const MIN_SECRET_BYTES = 16;
@@ -32,17 +32,24 @@ export class AgentTopologyProblem extends Error {
   }
 }
 
+/** What an agent reports of its host: the topology, and the VMs its `vms` hook lists (none without one). */
+export interface AgentReport {
+  topology: HostTopology;
+  vms: Vm[];
+}
+
 /**
- * Reads a host's topology from its agent (`GET /v1/topology`, signed with the host's secret), the way
- * a worker would talk to it, so a host registered by address gets exactly what its sysfs says.
- * The driver checks the answer with parseHostTopology. A problem names what went wrong in the
+ * Reads a host's topology and VMs from its agent (`GET /v1/topology`, `GET /v1/vms`, signed with the
+ * host's secret), the way a worker would talk to it, so a host registered by address gets exactly
+ * what its sysfs and VMM say. The driver checks the answers with parseHostTopology and parseVms
+ * (a VM device the topology lacks is a wrong answer). A problem names what went wrong in the
  * driver's words only: nothing the agent (or whatever answers at that address) sent goes back to
  * the API caller; the details go to onProblem.
  */
 export class AgentTopologySource {
   constructor(private readonly options: AgentTopologySourceOptions) {}
 
-  async fetch(hostId: string, url: string): Promise<HostTopology> {
+  async fetch(hostId: string, url: string): Promise<AgentReport> {
     try {
       const driver = new AgentHostDriver({
         url,
@@ -52,13 +59,14 @@ export class AgentTopologySource {
         retries: this.options.retries,
         retryDelayMs: this.options.retryDelayMs,
       });
-      return await driver.topology();
+      const topology = await driver.topology();
+      return { topology, vms: (await driver.vms(topology)) ?? [] };
     } catch (err) {
       // An address stored before the address rule held (a refresh reads the stored one).
       if (err instanceof AgentAddressError) throw new AgentTopologyProblem(err.problem, false);
       if (err instanceof HostUnreachableError) throw this.problem(hostId, err, err instanceof AgentUnreachableError ? err.reason : `agent ${hostId} unreachable`, true);
-      // Refused (401: the secrets differ), an error status, a redirect, or an answer that is not a HostTopology.
-      if (err instanceof StepFailedError) throw this.problem(hostId, err, err instanceof AgentAnswerError ? err.reason : `agent ${hostId} could not give its topology`, false);
+      // Refused (401: the secrets differ), an error status, a redirect, or an answer that is not a HostTopology or VM list.
+      if (err instanceof StepFailedError) throw this.problem(hostId, err, err instanceof AgentAnswerError ? err.reason : `agent ${hostId} could not give its topology or VMs`, false);
       throw err;
     }
   }

@@ -1,6 +1,7 @@
 import { HOST_ID, LABEL_KEY, LABEL_MAX, LABEL_VALUE, parseSelector, REQUIRED_LABELS, SelectorError } from '@luo-fleet/store';
 import { AGENT_ADDRESS_RULE, AgentAddressError, agentAddress } from '@luo-fleet/handover';
 import { hostTopologySchema, parseHostTopology, TopologyValidationError, type HostTopology } from '@luo-fleet/topology';
+import { hostVmsDoc, hostVmsSchema } from './host-vms';
 import { z } from 'zod';
 import { fieldPath } from '../http/api-error';
 import { jsonSchemaOf } from '../http/openapi';
@@ -72,6 +73,7 @@ export const hostInputSchema = z.strictObject({
   labels: labelsSchema,
   driver: driverSchema.default({ kind: 'simulated' }),
   topology: topologySchema,
+  vms: hostVmsSchema,
 });
 export type HostInputBody = z.output<typeof hostInputSchema>;
 
@@ -113,6 +115,7 @@ export function hostInputDoc(): Record<string, unknown> {
   doc.properties.topology = { ...jsonSchemaOf(hostTopologySchema), description:
       'HostTopology JSON (as `luo-fleet plan --json` reads it from sysfs). Omitted for an agent-backed host: the planner reads it from the agent ' +
       '(GET /v1/topology, signed with the secret in its AGENT_SECRETS_DIR). null: registered without one.' };
+  doc.properties.vms = hostVmsDoc();
   return doc;
 }
 

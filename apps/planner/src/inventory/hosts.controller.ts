@@ -11,10 +11,10 @@ import { AgentTopologySource } from './agent-topology-source';
 import { hostBatchDoc, hostBatchSchema, hostInputDoc, hostIdSchema, hostInputSchema, hostListQuery, MAX_BATCH, type HostInputBody } from './host-schemas';
 
 function summaryOf(host: InventoryHostInput, registeredAt: string): InventoryHostSummary {
-  return { id: host.id, labels: host.labels, driver: host.driver, registeredAt, devices: host.topology?.devices.length ?? null };
+  return { id: host.id, labels: host.labels, driver: host.driver, registeredAt, devices: host.topology?.devices.length ?? null, vms: host.vms?.length ?? 0 };
 }
 
-const AGENT_ERRORS = 'An agent-backed host sent without `topology` gets its agent\'s (GET /v1/topology, signed with the planner\'s AGENT_SECRETS_DIR/<id>): ' +
+const AGENT_ERRORS = 'An agent-backed host sent without `topology` gets its agent\'s (GET /v1/topology, and GET /v1/vms unless `vms` is sent; signed with the planner\'s AGENT_SECRETS_DIR/<id>): ' +
   'no secret, a refused or malformed answer is a 400 naming driver.url; an agent that does not answer is a 502 naming driver.url. Nothing is stored then.';
 
 @ApiTags('inventory')
@@ -63,22 +63,24 @@ export class HostsController {
   @Post('hosts/:id/topology\\:refresh')
   @HttpCode(200)
   @Requires('operator')
-  @ApiOperation({ summary: "Read an agent-backed host's topology from its agent again and store it (labels and driver stay)" })
+  @ApiOperation({ summary: "Read an agent-backed host's topology and VMs from its agent again and store them (labels and driver stay)" })
   @ApiParam({ name: 'id' })
-  @ApiResponse({ status: 200, description: '{ changed, host }: changed is whether the topology differs from the stored one' })
+  @ApiResponse({ status: 200, description: '{ changed, host }: changed is whether the topology or VMs differ from the stored ones' })
   @ApiResponse({ status: 409, description: 'the host is not agent-backed, or was re-registered with another driver during the refresh' })
   @ApiResponse({ status: 502, description: 'the agent did not answer (driver.url); nothing changed' })
   async refreshTopology(@Param('id', new ZodValidationPipe(hostIdSchema)) id: string): Promise<{ changed: boolean; host: InventoryHostSummary }> {
     const stored = await this.inventory.get(id);
     if (stored === null) throw new HostNotFoundError(id);
     if (stored.driver.kind !== 'agent') throw new ConflictException(`host ${id} uses the ${stored.driver.kind} driver; only agent-backed hosts have a topology to refresh`);
-    const [fresh] = await withAgentTopologies(this.agents, [{ ...stored, topology: undefined }], () => '');
+    const [fresh] = await withAgentTopologies(this.agents, [{ ...stored, topology: undefined, vms: undefined }], () => '');
     const topology = fresh.topology!;
-    const result = await this.inventory.setTopology(id, stored.driver, topology);
+    const vms = fresh.vms ?? [];
+    const result = await this.inventory.setTopology(id, stored.driver, topology, vms);
     if (result === 'missing') throw new HostNotFoundError(id);
     if (result === 'driver-changed') throw new ConflictException(`host ${id} was re-registered with another driver during the refresh; nothing stored, retry`);
     // Both sides as stored (JSON), so fields the parser leaves undefined do not count as a change.
-    return { changed: JSON.stringify(stored.topology) !== JSON.stringify(topology), host: summaryOf({ ...stored, topology }, stored.registeredAt) };
+    const changed = JSON.stringify(stored.topology) !== JSON.stringify(topology) || JSON.stringify(stored.vms) !== JSON.stringify(vms);
+    return { changed, host: summaryOf({ ...stored, topology, vms }, stored.registeredAt) };
   }
 
   @Get('hosts')
@@ -91,7 +93,7 @@ export class HostsController {
   }
 
   @Get('hosts/:id')
-  @ApiOperation({ summary: 'One host with its topology' })
+  @ApiOperation({ summary: 'One host with its topology and VMs' })
   @ApiParam({ name: 'id' })
   async get(@Param('id', new ZodValidationPipe(hostIdSchema)) id: string): Promise<InventoryHost> {
     const host = await this.inventory.get(id);

@@ -1,4 +1,13 @@
-import { buildPreservationSet, DEFAULT_PROFILE, DEVICE_REASONS, type DeviceReason, type PreservationSet } from '@luo-fleet/preservation';
+import {
+  addVmCounts,
+  buildPreservationSet,
+  DEFAULT_PROFILE,
+  DEVICE_REASONS,
+  emptyVmCounts,
+  type DeviceReason,
+  type PreservationSet,
+  type VmCounts,
+} from '@luo-fleet/preservation';
 import type { InventoryHost } from '@luo-fleet/store';
 import type { Bdf } from '@luo-fleet/topology';
 
@@ -25,6 +34,8 @@ export interface FleetPlanSummary {
   byReason: Partial<Record<DeviceReason, number>>;
   /** Ineligible hosts by the first reason of their first rejected device. */
   hostsByReason: Partial<Record<DeviceReason, number>>;
+  /** The planned hosts' VMs by verdict (design 4.5), and how many hosts with VMs could carry every one. */
+  vms: VmCounts & { hostsWithVms: number; hostsAllPreservable: number };
 }
 
 export interface FleetPlan {
@@ -62,6 +73,7 @@ export async function planFleet(chunks: AsyncIterable<InventoryHost[]>, opts: Fl
     devices: { requested: 0, preservable: 0, rejected: 0 },
     byReason: {},
     hostsByReason: {},
+    vms: { ...emptyVmCounts(), hostsWithVms: 0, hostsAllPreservable: 0 },
   };
   const page: HostPlan[] = [];
   let nextCursor: string | null = null;
@@ -73,8 +85,14 @@ export async function planFleet(chunks: AsyncIterable<InventoryHost[]>, opts: Fl
         summary.unplanned++;
         plan = { id: host.id, labels: host.labels, eligible: false, preservation: null, problem: 'no topology registered for this host' };
       } else {
-        const set = buildPreservationSet(host.topology, opts.devices?.[host.id], { profile: opts.profile, strictAcs: opts.strictAcs });
+        const set = buildPreservationSet(host.topology, opts.devices?.[host.id], { profile: opts.profile, strictAcs: opts.strictAcs, vms: host.vms });
         const s = set.summary;
+        const vms = s.vms!;
+        addVmCounts(summary.vms, vms);
+        if (vms.total > 0) {
+          summary.vms.hostsWithVms++;
+          if (vms.rejected === 0) summary.vms.hostsAllPreservable++;
+        }
         if (s.eligible) summary.eligible++;
         else summary.ineligible++;
         summary.devices.requested += s.requested;

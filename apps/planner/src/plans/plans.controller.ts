@@ -17,7 +17,7 @@ export class PlansController {
   @Post()
   @HttpCode(200)
   @Requires('viewer')
-  @ApiOperation({ summary: "Each selected host's PreservationSet under a rule profile, and a fleet summary" })
+  @ApiOperation({ summary: "Each selected host's PreservationSet (device and VM verdicts) under a rule profile, and a fleet summary" })
   @ApiBody({ schema: jsonSchemaOf(planRequestSchema) })
   async plan(@Body(new ZodValidationPipe(planRequestSchema)) request: PlanRequest): Promise<FleetPlan> {
     return planFleet(this.inventory.scan(request.selector), {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '@luo-fleet/redis';
-import { buildPreservationSet, ruleProfile, type PreservationSet } from '@luo-fleet/preservation';
+import { addVmCounts, buildPreservationSet, emptyVmCounts, ruleProfile, type PreservationSet, type VmCounts } from '@luo-fleet/preservation';
 import { buildHandoverPlan, type HostDriverSpec } from '@luo-fleet/handover';
 import type { HostTopology } from '@luo-fleet/topology';
 import {
@@ -16,7 +16,7 @@ import type { InventoryHost } from '@luo-fleet/store';
 import { labelValue, parseSelector } from '@luo-fleet/store';
 import type { InventoryStore } from '@luo-fleet/store';
 import type { FleetKeys } from '@luo-fleet/redis';
-import type { DeviceValidationCount, RolloutHostInput, RolloutStore } from '@luo-fleet/store';
+import type { DeviceValidationCount, RolloutHostInput, RolloutStore, VmValidationCount } from '@luo-fleet/store';
 
 /** A rollout request that is well-formed but cannot be carried out as asked; names the field. */
 export class RolloutInputError extends Error {
@@ -60,6 +60,8 @@ export interface RolloutPlanSummary {
   skipped: number;
   /** Skipped hosts by the first reason of their first rejected device. */
   skippedByReason: Record<string, number>;
+  /** The planned hosts' VMs by verdict and by each reason (design 4.5); skipped hosts' VMs included. */
+  vms: VmCounts;
   limits: ResolvedLimits;
   schedule: PredictedSchedule;
 }
@@ -92,6 +94,8 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
 
   const hosts: RolloutHostInput[] = [];
   const validations = new Map<string, DeviceValidationCount>();
+  const vmValidations = new Map<string, VmValidationCount>();
+  const vms = emptyVmCounts();
   const skippedByReason: Record<string, number> = {};
   const planned = new Map<HostRegistrationStep, PlannedHost[]>();
   for await (const chunk of deps.inventory.scan(selector)) {
@@ -102,15 +106,10 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
         skippedByReason.NO_TOPOLOGY = (skippedByReason.NO_TOPOLOGY ?? 0) + 1;
         continue;
       }
-      const set = buildPreservationSet(host.topology, undefined, { profile: spec.profile, strictAcs: spec.strictAcs });
-      for (const d of set.devices) {
-        const result = d.preservable ? 'preservable' : 'rejected';
-        const reason = d.reasons[0] ?? 'none';
-        const key = `${result}|${reason}`;
-        const v = validations.get(key) ?? { result, reason, count: 0 };
-        v.count++;
-        validations.set(key, v);
-      }
+      const set = buildPreservationSet(host.topology, undefined, { profile: spec.profile, strictAcs: spec.strictAcs, vms: host.vms });
+      for (const d of set.devices) countValidation(validations, d);
+      for (const vm of set.vms ?? []) countValidation(vmValidations, vm);
+      addVmCounts(vms, set.summary.vms ?? emptyVmCounts());
       if (!set.summary.eligible) {
         const reasons = [...new Set(set.devices.flatMap((d) => d.reasons.slice(0, 1)))];
         skippedByReason[reasons[0]] = (skippedByReason[reasons[0]] ?? 0) + 1;
@@ -157,6 +156,7 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
     eligible: eligible.length,
     skipped: hosts.length - eligible.length,
     skippedByReason,
+    vms,
     limits,
     schedule,
   };
@@ -176,8 +176,18 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
   // either before the coordinator is enqueued.
   await Promise.all([
     ...[...planned].map(([step, stepHosts]) => step(rollout, stepHosts, opts)),
-    deps.rollouts.create(rollout, ordered, [...validations.values()]),
+    deps.rollouts.create(rollout, ordered, [...validations.values()], [...vmValidations.values()]),
   ]);
   await deps.enqueueCoordinator(id, Math.max(0, spec.window.startAt - now));
   return { rollout, plan: planSummary };
+}
+
+/** One verdict counted by result and first reason, as luo_fleet_{device,vm}_validations_total count them. */
+function countValidation(into: Map<string, DeviceValidationCount>, verdict: { preservable: boolean; reasons: readonly string[] }): void {
+  const result = verdict.preservable ? 'preservable' : 'rejected';
+  const reason = verdict.reasons[0] ?? 'none';
+  const key = `${result}|${reason}`;
+  const v = into.get(key) ?? { result, reason, count: 0 };
+  v.count++;
+  into.set(key, v);
 }

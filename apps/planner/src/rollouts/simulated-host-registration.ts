@@ -25,6 +25,7 @@ export function simulatedHostRegistration(store: SimulatedHostStore): HostRegist
             seed,
             topology,
             kernelRelease: labelValue(host.labels, 'kernel') ?? SIMULATED_KERNEL,
+            vms: host.vms,
             faults: faults ? drawFaultPlan(faults, seed, host.id, topology, preservable) : undefined,
           });
         }),

@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const STEPS = ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload', 'incoming'];
+const STEPS = ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload', 'incoming', 'vms'];
 
 function simDir(stateDir) {
   return path.join(stateDir, 'sim');
@@ -151,6 +151,10 @@ function main() {
       break;
     case 'incoming':
       process.stdout.write(`${JSON.stringify({ incoming: readJson(at('incoming.json'), []) })}\n`);
+      break;
+    case 'vms':
+      // The simulated VMM's VMs, as written into vms.json (the inventory's form); none without it.
+      process.stdout.write(`${JSON.stringify(readJson(at('vms.json'), []))}\n`);
       break;
   }
   log('ok');

@@ -1,4 +1,4 @@
-import { parseHostTopology, type HostTopology } from '@luo-fleet/topology';
+import { parseHostTopology, parseVms, type HostTopology, type Vm } from '@luo-fleet/topology';
 import type { z } from 'zod';
 import {
   HostUnreachableError,
@@ -14,6 +14,7 @@ import {
   identityAnswerSchema,
   incomingAnswerSchema,
   stepAnswerSchema,
+  vmsAnswerSchema,
   type AgentStep,
   type StepAnswer,
   type StepRequest,
@@ -110,6 +111,28 @@ export class AgentHostDriver implements HostDriver {
       return parseHostTopology(ex.body);
     } catch (err) {
       throw new AgentAnswerError(`agent ${this.options.hostId}: topology answer is not a valid HostTopology`, agentText((err as Error).message));
+    }
+  }
+
+  /**
+   * The host's VMs as its agent's `vms` hook reports them, checked against `topology` when given
+   * (every device must be the host's); null when the agent has no `vms` hook, or is older than it (404).
+   */
+  async vms(topology?: HostTopology): Promise<Vm[] | null> {
+    const ex = await this.withRetries(() => this.exchange('GET', AGENT_PATHS.vms, undefined, this.opts.timeoutMs));
+    if (ex.status === 404) return null;
+    this.requireStatus(ex, [200], AGENT_PATHS.vms);
+    const parsed = vmsAnswerSchema.safeParse(ex.body);
+    if (!parsed.success) throw new AgentAnswerError(`agent ${this.options.hostId}: ${AGENT_PATHS.vms} answer malformed: ${parsed.error.issues[0]?.message}`);
+    const answer = parsed.data;
+    if (!answer.configured) return null;
+    if (!answer.ok || answer.vms === undefined) {
+      throw new AgentAnswerError(`vms hook on ${this.options.hostId} failed${answer.timedOut ? ' (timed out)' : ''}: ${answer.problem ?? ''}${tail(answer.outputTail)}`);
+    }
+    try {
+      return parseVms(answer.vms, topology);
+    } catch (err) {
+      throw new AgentAnswerError(`agent ${this.options.hostId}: vms answer is not a valid VM list: ${(err as Error).message}`);
     }
   }
 

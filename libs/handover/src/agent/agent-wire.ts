@@ -18,6 +18,7 @@ export const AGENT_PATHS = {
   identity: '/v1/identity',
   topology: '/v1/topology',
   incoming: '/v1/incoming',
+  vms: '/v1/vms',
   step: (step: AgentStep) => `/v1/steps/${step}`,
 } as const;
 
@@ -90,3 +91,19 @@ export const incomingAnswerSchema = z.object({
   problem: z.string().optional(),
 });
 export type IncomingAnswer = z.output<typeof incomingAnswerSchema>;
+
+/**
+ * The agent's answer to GET /v1/vms. `configured` false: the agent has no `vms` hook, so it cannot
+ * say which VMs run. Otherwise the hook's JSON array, in the inventory's form (design 4.5), which
+ * the agent has checked with parseVms.
+ */
+export const vmsAnswerSchema = z.object({
+  ok: z.boolean(),
+  configured: z.boolean(),
+  vms: z.array(z.unknown()).optional(),
+  exitCode: z.number().int().nullable(),
+  outputTail: z.array(z.string()),
+  timedOut: z.boolean(),
+  problem: z.string().optional(),
+});
+export type VmsAnswer = z.output<typeof vmsAnswerSchema>;

@@ -1,4 +1,4 @@
-import type { HostTopology } from '@luo-fleet/topology';
+import type { HostTopology, Vm } from '@luo-fleet/topology';
 import type { HostDriverSpec } from '@luo-fleet/handover';
 
 /** Host ids are DNS-ish so they can appear in Redis keys, URLs and job ids unescaped. */
@@ -24,9 +24,12 @@ export interface InventoryHostInput {
   driver: HostDriverSpec;
   /** Null when the host was registered before its topology was known (an agent reports it later). */
   topology: HostTopology | null;
+  /** The host's VMs (design 4.5), already validated against its topology; absent or empty: none known. */
+  vms?: Vm[];
 }
 
 export interface InventoryHost extends InventoryHostInput {
+  vms: Vm[];
   /** ISO time of the latest registration. */
   registeredAt: string;
 }
@@ -39,6 +42,8 @@ export interface InventoryHostSummary {
   registeredAt: string;
   /** Number of PCI devices in the stored topology, null when there is none. */
   devices: number | null;
+  /** Number of VMs recorded for it. */
+  vms: number;
 }
 
 export class HostNotFoundError extends Error {

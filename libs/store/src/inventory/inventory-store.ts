@@ -1,8 +1,9 @@
-import type { HostTopology } from '@luo-fleet/topology';
+import type { HostTopology, Vm } from '@luo-fleet/topology';
 import { FleetKeys, LuaScript, type RedisClient } from '@luo-fleet/redis';
 import type { HostDriverSpec } from '@luo-fleet/handover';
 import type { InventoryHost, InventoryHostInput, InventoryHostSummary } from './inventory-host';
 import { matchesSelector, requiredPairs, type LabelSelector } from './inventory-selector';
+import { decodeVms, encodeVms } from './vm-record';
 
 /*
  * Keys (FleetKeys.inventoryIds, inventoryHost, inventoryLabel) share one hash tag, so scripts work
@@ -22,6 +23,7 @@ for i = 3 + nOld, #KEYS do redis.call('ZADD', KEYS[i], 0, ARGV[1]) end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'labels', ARGV[4], 'driver', ARGV[5], 'registeredAt', ARGV[6], 'devices', ARGV[7])
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'topology', ARGV[8]) end
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'vms', ARGV[9], 'vmCount', ARGV[10]) end
 return redis.call('ZADD', KEYS[2], 0, ARGV[1])
 `);
 
@@ -35,13 +37,15 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 `);
 
-// Only the topology changes, and only while the host is still registered with the driver the
-// topology was read through: a re-registration in between wins.
+// Only the topology and VMs change, and only while the host is still registered with the driver
+// they were read through: a re-registration in between wins.
 const SET_TOPOLOGY = new LuaScript(`
 local driver = redis.call('HGET', KEYS[1], 'driver')
 if not driver then return 0 end
 if driver ~= ARGV[1] then return -1 end
 redis.call('HSET', KEYS[1], 'devices', ARGV[2], 'topology', ARGV[3])
+if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'vms', 'vmCount')
+else redis.call('HSET', KEYS[1], 'vms', ARGV[4], 'vmCount', ARGV[5]) end
 return 1
 `);
 
@@ -98,7 +102,7 @@ export class InventoryStore {
         const newKeys = Object.entries(host.labels).map(([k, v]) => this.labelKey(k, v));
         return {
           keys: [this.hostKey(host.id), this.idsKey, ...oldKeys, ...newKeys],
-          args: [host.id, oldLabels, oldKeys.length, fields.labels, fields.driver, fields.registeredAt, fields.devices, fields.topology],
+          args: [host.id, oldLabels, oldKeys.length, fields.labels, fields.driver, fields.registeredAt, fields.devices, fields.topology, fields.vms, fields.vmCount],
         };
       });
       const results = await PUT.runMany(this.redis, puts);
@@ -118,7 +122,7 @@ export class InventoryStore {
   }
 
   async get(id: string): Promise<InventoryHost | null> {
-    const [labels, driver, registeredAt, topology] = await this.redis.hmget(this.hostKey(id), 'labels', 'driver', 'registeredAt', 'topology');
+    const [labels, driver, registeredAt, topology, vms] = await this.redis.hmget(this.hostKey(id), 'labels', 'driver', 'registeredAt', 'topology', 'vms');
     if (labels === null) return null;
     return {
       id,
@@ -126,15 +130,17 @@ export class InventoryStore {
       driver: JSON.parse(driver ?? '{"kind":"simulated"}') as HostDriverSpec,
       registeredAt: registeredAt ?? '',
       topology: topology ? (JSON.parse(topology) as HostTopology) : null,
+      vms: decodeVms(vms),
     };
   }
 
   /**
-   * Replaces a host's topology, keeping its labels, driver and registration time; only while it is
-   * still registered with `driver` (the one the topology was read through).
+   * Replaces a host's topology and VMs, keeping its labels, driver and registration time; only while
+   * it is still registered with `driver` (the one they were read through).
    */
-  async setTopology(id: string, driver: HostDriverSpec, topology: HostTopology): Promise<'stored' | 'missing' | 'driver-changed'> {
-    const result = await SET_TOPOLOGY.run(this.redis, [this.hostKey(id)], [JSON.stringify(driver), String(topology.devices.length), JSON.stringify(topology)]);
+  async setTopology(id: string, driver: HostDriverSpec, topology: HostTopology, vms: readonly Vm[] = []): Promise<'stored' | 'missing' | 'driver-changed'> {
+    const args = [JSON.stringify(driver), String(topology.devices.length), JSON.stringify(topology), vms.length === 0 ? '' : encodeVms(vms), String(vms.length)];
+    const result = await SET_TOPOLOGY.run(this.redis, [this.hostKey(id)], args);
     return result === 1 ? 'stored' : result === 0 ? 'missing' : 'driver-changed';
   }
 
@@ -171,7 +177,7 @@ export class InventoryStore {
     yield* this.walk(selector, opts.cursor, true);
   }
 
-  private async *walk(selector: LabelSelector, cursor: string | undefined, withTopology: boolean): AsyncGenerator<Array<InventoryHost & { devices: number | null }>> {
+  private async *walk(selector: LabelSelector, cursor: string | undefined, withTopology: boolean): AsyncGenerator<Array<InventoryHost & { devices: number | null; vmCount: number }>> {
     const source = await this.smallestCandidateSet(selector);
     if (source === null) return;
     let from = cursor === undefined ? '-' : `(${cursor}`;
@@ -179,13 +185,13 @@ export class InventoryStore {
       const ids = await this.redis.zrangebylex(source, from, '+', 'LIMIT', 0, WALK_CHUNK);
       if (ids.length === 0) return;
       const reads = this.redis.pipeline();
-      const fields = withTopology ? ['labels', 'driver', 'registeredAt', 'devices', 'topology'] : ['labels', 'driver', 'registeredAt', 'devices'];
+      const fields = ['labels', 'driver', 'registeredAt', 'devices', 'vmCount', ...(withTopology ? ['topology', 'vms'] : [])];
       for (const id of ids) reads.hmget(this.hostKey(id), ...fields);
       const rows = (await reads.exec()) ?? [];
-      const chunk: Array<InventoryHost & { devices: number | null }> = [];
+      const chunk: Array<InventoryHost & { devices: number | null; vmCount: number }> = [];
       rows.forEach(([err, row], i) => {
         if (err) throw err;
-        const [labels, driver, registeredAt, devices, topology] = row as Array<string | null>;
+        const [labels, driver, registeredAt, devices, vmCount, topology, vms] = row as Array<string | null>;
         // Removed between the index read and this one.
         if (labels === null) return;
         const parsedLabels = JSON.parse(labels) as Record<string, string>;
@@ -197,6 +203,8 @@ export class InventoryStore {
           registeredAt: registeredAt ?? '',
           devices: devices === null || devices === '' ? null : Number(devices),
           topology: topology ? (JSON.parse(topology) as HostTopology) : null,
+          vms: decodeVms(vms),
+          vmCount: vmCount === null ? 0 : Number(vmCount),
         });
       });
       if (chunk.length > 0) yield chunk;
@@ -226,9 +234,11 @@ function encode(host: InventoryHostInput, registeredAt: Date) {
     registeredAt: registeredAt.toISOString(),
     devices: host.topology === null ? '' : String(host.topology.devices.length),
     topology: host.topology === null ? '' : JSON.stringify(host.topology),
+    vms: host.vms === undefined || host.vms.length === 0 ? '' : encodeVms(host.vms),
+    vmCount: String(host.vms?.length ?? 0),
   };
 }
 
-function summaryOf(host: InventoryHost & { devices: number | null }): InventoryHostSummary {
-  return { id: host.id, labels: host.labels, driver: host.driver, registeredAt: host.registeredAt, devices: host.devices };
+function summaryOf(host: InventoryHost & { devices: number | null; vmCount: number }): InventoryHostSummary {
+  return { id: host.id, labels: host.labels, driver: host.driver, registeredAt: host.registeredAt, devices: host.devices, vms: host.vmCount };
 }

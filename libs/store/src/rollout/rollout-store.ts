@@ -1,6 +1,7 @@
 import { fieldsOf, type RedisClient } from '@luo-fleet/redis';
 import { handoverIdOf, type HandoverReason, type OutcomeEntry, type OutcomeSummary } from '@luo-fleet/handover';
-import { validationStat } from '@luo-fleet/telemetry';
+import { VM_REASONS, type VmReason } from '@luo-fleet/preservation';
+import { validationStat, vmValidationStat } from '@luo-fleet/telemetry';
 import type { Rollout, RolloutAction, RolloutStatus } from '@luo-fleet/rollout';
 import type { HandoverOrder } from '@luo-fleet/handover';
 import type { FleetKeys } from '@luo-fleet/redis';
@@ -22,13 +23,29 @@ export interface DeviceValidationCount {
   count: number;
 }
 
+/** VMs judged at plan time, by verdict and first reason (design 4.5 code or `none`). */
+export type VmValidationCount = DeviceValidationCount;
+
+/** The VMs of a rollout's hosts as planned: by verdict, and rejected ones by first reason (design 4.5). */
+export interface RolloutVmCounts {
+  total: number;
+  preservable: number;
+  rejected: number;
+  byFirstReason: Partial<Record<VmReason, number>>;
+}
+
 /** A rollout as the API shows it: the stored record plus live admission figures and host counts by state. */
 export interface RolloutView extends Rollout {
   inflight: number;
   failures: number;
   finished: number;
   hostsByState: Record<string, number>;
+  vms: RolloutVmCounts;
 }
+
+// The plan-stage VM counts are the metric's own fields (luo_fleet_vm_validations_total), read back.
+const [PLAN_VMS_PRESERVABLE] = vmValidationStat('plan', 'preservable', 'none', 0).map(([f]) => f);
+const PLAN_VMS_REJECTED = VM_REASONS.map((r) => vmValidationStat('plan', 'rejected', r, 0)[0][0]);
 
 /** A host of a rollout: its state, and once it has one, its outcome's summary. */
 export type HostResult = { hostId: string; state: string } & Partial<OutcomeSummary>;
@@ -54,7 +71,7 @@ export class RolloutStore {
    * Writes a new rollout. The admission hash is written last and the rollout becomes active only
    * then: a creation that dies half-way leaves nothing that could run.
    */
-  async create(rollout: Rollout, hosts: RolloutHostInput[], planValidations: DeviceValidationCount[]): Promise<void> {
+  async create(rollout: Rollout, hosts: RolloutHostInput[], planValidations: DeviceValidationCount[], planVmValidations: VmValidationCount[] = []): Promise<void> {
     const k = this.keys;
     const id = rollout.id;
     await this.redis.set(k.rollout(id), JSON.stringify(rollout));
@@ -72,6 +89,7 @@ export class RolloutStore {
     }
     const stats = this.redis.pipeline();
     for (const v of planValidations) for (const [field, by] of validationStat('plan', v.result, v.reason, v.count)) stats.hincrby(k.stats(id), field, by);
+    for (const v of planVmValidations) for (const [field, by] of vmValidationStat('plan', v.result, v.reason, v.count)) stats.hincrby(k.stats(id), field, by);
     await stats.exec();
     await this.redis.sadd(k.rolloutIndex(), id);
     const now = Date.now();
@@ -115,11 +133,10 @@ export class RolloutStore {
   }
 
   async get(id: string): Promise<RolloutView | null> {
-    const [raw, admFlat, countsFlat] = (await ROLLOUT_VIEW.run(this.redis, [this.keys.rollout(id), this.keys.admission(id), this.keys.stateCounts(id)])) as [
-      string | false | null,
-      string[],
-      string[],
-    ];
+    const [[raw, admFlat, countsFlat], vmFields] = await Promise.all([
+      ROLLOUT_VIEW.run(this.redis, [this.keys.rollout(id), this.keys.admission(id), this.keys.stateCounts(id)]) as Promise<[string | false | null, string[], string[]]>,
+      this.redis.hmget(this.keys.stats(id), PLAN_VMS_PRESERVABLE, ...PLAN_VMS_REJECTED),
+    ]);
     const adm = Object.fromEntries(fieldsOf(admFlat));
     const counts = fieldsOf(countsFlat);
     if (!raw || !adm.status) return null;
@@ -136,6 +153,7 @@ export class RolloutStore {
       failures: Number(adm.failures),
       finished: Number(adm.finished),
       hostsByState,
+      vms: vmCountsOf(vmFields),
     };
   }
 
@@ -257,3 +275,14 @@ export class RolloutStore {
 const ROLLOUT_VIEW = new LuaScript(`
 return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
 `);
+
+function vmCountsOf([preservable, ...rejected]: Array<string | null>): RolloutVmCounts {
+  const counts: RolloutVmCounts = { total: 0, preservable: Number(preservable ?? 0), rejected: 0, byFirstReason: {} };
+  rejected.forEach((n, i) => {
+    if (n === null || Number(n) === 0) return;
+    counts.byFirstReason[VM_REASONS[i]] = Number(n);
+    counts.rejected += Number(n);
+  });
+  counts.total = counts.preservable + counts.rejected;
+  return counts;
+}
