@@ -149,13 +149,14 @@ describe('a rollout over agent-backed hosts registered by address, run by real w
     expect(JSON.parse(healthy.readSim('retrieved.json')!)).toEqual([PRESERVED]);
     expect(healthy.readSim('finished')).toBeDefined();
     expect(healthy.restarts).toBe(1);
-    expect(completedSteps(healthy)).toEqual(['kexec_load', 'preserve', 'freeze', 'kexec', 'incoming', 'retrieve', 'finish']);
+    // Registration by address read the host's VMs (its `vms` query) before any step ran.
+    expect(completedSteps(healthy)).toEqual(['vms', 'kexec_load', 'preserve', 'freeze', 'kexec', 'incoming', 'retrieve', 'finish']);
 
     // Preserve fails: rolled back by the undo hooks, still on its old boot and kernel.
     const fails = agents.failsPreserve;
     expect(result('failsPreserve'), context).toMatchObject({ state: 'rolled_back', outcome: 'rolled_back', phase: 'preserve' });
     expect(result('failsPreserve').error).toContain('VMM refused: vfio fd busy');
-    expect(completedSteps(fails)).toEqual(['kexec_load', 'unpreserve', 'kexec_unload']);
+    expect(completedSteps(fails)).toEqual(['vms', 'kexec_load', 'unpreserve', 'kexec_unload']);
     expect(fails.readSim('staged-kernel')).toBeUndefined();
     expect(fails.readSim('preserved.json')).toBeUndefined();
     expect(fails.readSim('boot_id')).toBe(bootIdBefore.failsPreserve);
@@ -167,7 +168,7 @@ describe('a rollout over agent-backed hosts registered by address, run by real w
     expect(result('neverReturns'), context).toMatchObject({ state: 'failed', outcome: 'failed', phase: 'await_boot' });
     expect(result('neverReturns').reasons, context).toContain('HOST_UNREACHABLE');
     expect(gone.running).toBe(false);
-    expect(completedSteps(gone)).toEqual(['kexec_load', 'preserve', 'freeze', 'kexec']);
+    expect(completedSteps(gone)).toEqual(['vms', 'kexec_load', 'preserve', 'freeze', 'kexec']);
 
     // Killed inside preserve and restarted: the step ran again once the orphaned hook ended; updated.
     expect(preserveAtKill).toEqual(['start']);
