@@ -81,6 +81,14 @@ export class FleetKeys {
   results(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:results`;
   }
+  /** hostId -> its capacity, what runs there (reservations included) and failure domain (JSON), for evacuation targets. */
+  capacity(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:capacity`;
+  }
+  /** hostId -> the migrations reserved for its evacuation (JSON): a resent reservation finds them. */
+  migrations(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:migrations`;
+  }
   /** Idempotency-Key -> rollout id. */
   idempotency(key: string): string {
     return `${this.prefix}:idem:${key}`;
