@@ -2,8 +2,9 @@ import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type O
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { coalesceWrites, connectRedis, FleetKeys, type RedisClient } from '@luo-fleet/redis';
 import { BullHandoverJobs, BullRolloutJobs, HANDOVER_QUEUE, ROLLOUT_QUEUE, type HandoverJobs, type JobQueue } from '@luo-fleet/jobs';
-import { RolloutStore } from '@luo-fleet/store';
+import { EvacuationCapacity, RolloutStore } from '@luo-fleet/store';
 import { RolloutCoordinator } from './rollout/rollout-coordinator';
+import { EvacuationPlacement } from './rollout/evacuation-placement';
 import { RolloutProcessor, rolloutProcessor } from './rollout/rollout.processor';
 import { CoordinatorWatchdog } from './rollout/coordinator-watchdog';
 import { WORKER_CONFIG, type WorkerConfig } from './worker-config';
@@ -57,11 +58,14 @@ const workerModule = (config: WorkerConfig): Omit<DynamicModule, 'module'> => ({
       provide: RolloutCoordinator,
       inject: [WORKER_REDIS, WORKER_CONFIG, RolloutStore, HANDOVER_JOBS],
       useFactory: (redis: RedisClient, c: WorkerConfig, store: RolloutStore, handovers: HandoverJobs) =>
-        new RolloutCoordinator(redis, new FleetKeys(c.redis.prefix), store, handovers, {
-          tickMs: c.COORDINATOR_TICK_MS,
-          reconcileAfterMs: 10_000,
-          reconcileEveryMs: 2_000,
-        }),
+        new RolloutCoordinator(
+          redis,
+          new FleetKeys(c.redis.prefix),
+          store,
+          handovers,
+          { tickMs: c.COORDINATOR_TICK_MS, reconcileAfterMs: 10_000, reconcileEveryMs: 2_000 },
+          new EvacuationPlacement(store, new EvacuationCapacity(redis, new FleetKeys(c.redis.prefix))),
+        ),
     },
     {
       provide: HandoverRunner,

@@ -5,7 +5,6 @@ import { preservedBdfs, type HandoverPlan } from './handover-plan';
 import {
   HostUnreachableError,
   KexecReturnedError,
-  StepFailedError,
   type HostDriver,
   type HostIdentity,
   type StepContext,
@@ -22,10 +21,8 @@ import {
 } from './journal';
 import {
   DEFAULT_STRATEGY,
-  phasesOf,
   STRATEGY_PHASES,
   UNDO_OF,
-  VM_STEPS,
   type HandoverStep,
   type VmStep,
   type PostKexecPhase,
@@ -200,7 +197,6 @@ class HandoverRun {
   private prePhase(phase: PreKexecPhase): Promise<void> {
     switch (phase) {
       case 'precheck':
-        if (this.strategy !== DEFAULT_STRATEGY) this.requireVmSteps();
         return this.phases.preserves ? this.precheck() : this.hostAnswers();
       case 'drain':
         return this.vmStep(phase);
@@ -215,20 +211,9 @@ class HandoverRun {
     }
   }
 
-  /** Precheck: a driver that cannot carry out the strategy's VM steps fails before anything is done. */
-  private requireVmSteps(): void {
-    for (const step of VM_STEPS) {
-      if (this.driver[VM_STEP_METHOD[step]] === undefined && phasesOf(this.strategy).includes(step)) {
-        throw new StepFailedError(`${step}: this host's driver cannot stop, start or migrate VMs, as ${this.strategy} needs`);
-      }
-    }
-  }
-
-  /** A VM step of design 4.6; a driver that cannot carry it out fails it. */
+  /** A VM step of design 4.6. */
   private vmStep(step: VmStep): Promise<void> {
-    const run = this.driver[VM_STEP_METHOD[step]];
-    if (!run) return Promise.reject(new StepFailedError(`${step}: this host's driver cannot stop, start or migrate VMs`));
-    return run.call(this.driver, this.ctx(step));
+    return this.driver[VM_STEP_METHOD[step]](this.ctx(step));
   }
 
   /** Precheck of a strategy that preserves nothing: the host answers (LUO and devices do not matter). */

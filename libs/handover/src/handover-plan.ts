@@ -1,6 +1,7 @@
 import type { Bdf, HostTopology } from '@luo-fleet/topology';
 import type { PreservationSet } from '@luo-fleet/preservation';
 import { DEFAULT_STRATEGY, STRATEGY_PHASES, type Strategy } from './phases';
+import type { HandoverReason } from './journal';
 
 /** What the plan saw of a device it preserves: precheck and retrieve compare the host against it. */
 export interface PlannedDevice {
@@ -39,6 +40,8 @@ export interface HandoverPlan {
   restartVms?: string[];
   /** `evacuate`: the target of every VM on the host. */
   migrations?: VmMigration[];
+  /** The strategies preferred to this one that did not apply, and why (design 4.6). */
+  passedOver?: { strategy: Strategy; reasons: HandoverReason[]; detail: string }[];
 }
 
 export interface HandoverPlanInput {

@@ -56,18 +56,19 @@ export interface HostDriver {
   unpreserve(ctx: StepContext): Promise<void>;
   kexecUnload(ctx: StepContext): Promise<void>;
   /**
-   * The VM steps of design 4.6, for hosts that run other strategies than `live-update`. A driver
-   * without one fails that step (and the handover rolls back), so it can only live-update.
+   * The VM steps of design 4.6, for hosts that run other strategies than `live-update`. A host
+   * that cannot carry one out (an agent without the hook) fails that step, and the handover rolls
+   * back what it did.
    *
    * `stopVms` stops `ctx.restartVms` cleanly; `startVms` starts them again (after `finish`, or to
    * undo `stopVms`; a VM already running is left alone). `drain` takes the host out of service and
    * live-migrates every VM to its target in `ctx.migrations`; `undrain` returns the host to service
    * (after the kexec, or to undo `drain`: VMs already migrated stay where they are, running).
    */
-  stopVms?(ctx: StepContext): Promise<void>;
-  startVms?(ctx: StepContext): Promise<void>;
-  drain?(ctx: StepContext): Promise<void>;
-  undrain?(ctx: StepContext): Promise<void>;
+  stopVms(ctx: StepContext): Promise<void>;
+  startVms(ctx: StepContext): Promise<void>;
+  drain(ctx: StepContext): Promise<void>;
+  undrain(ctx: StepContext): Promise<void>;
 }
 
 export class HostUnreachableError extends Error {

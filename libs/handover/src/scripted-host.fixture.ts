@@ -156,24 +156,6 @@ export class ScriptedHost implements HostDriver {
   }
 }
 
-/** A host whose driver knows only the Live Update's steps. */
-export function withoutVmSteps(host: ScriptedHost): HostDriver {
-  return {
-    identity: () => host.identity(),
-    topology: () => host.topology(),
-    kexecLoad: (c) => host.kexecLoad(c),
-    preserve: (c) => host.preserve(c),
-    freeze: (c) => host.freeze(c),
-    kexec: (c) => host.kexec(c),
-    incoming: () => host.incoming(),
-    retrieve: (c) => host.retrieve(c),
-    finish: (c) => host.finish(c),
-    thaw: (c) => host.thaw(c),
-    unpreserve: (c) => host.unpreserve(c),
-    kexecUnload: (c) => host.kexecUnload(c),
-  };
-}
-
 export function planFor(host: ScriptedHost, devices = [GPU_A, GPU_B], more: Partial<HandoverPlanInput> = {}): HandoverPlan {
   return buildHandoverPlan({
     hostId: 'hv-1',

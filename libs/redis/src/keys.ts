@@ -81,6 +81,14 @@ export class FleetKeys {
   results(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:results`;
   }
+  /** hostId -> its capacity, what runs there (reservations included) and failure domain (JSON), for evacuation targets. */
+  capacity(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:capacity`;
+  }
+  /** hostId -> the migrations reserved for its evacuation (JSON): a resent reservation finds them. */
+  migrations(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:migrations`;
+  }
   /** Idempotency-Key -> rollout id. */
   idempotency(key: string): string {
     return `${this.prefix}:idem:${key}`;
@@ -138,6 +146,18 @@ export class FleetKeys {
   }
   private simulatedHostHead(): string {
     return `${this.prefix}:sim:host:{`;
+  }
+  /**
+   * Where each simulated VM runs: VM -> host id. VMs are named `<host it was registered on>/<vm id>`
+   * (VM ids are unique per host only). Every VM key shares the tag `{vms}`, so one script moves a
+   * VM between two hosts atomically, on Redis Cluster too.
+   */
+  simulatedVmHosts(): string {
+    return `${this.prefix}:sim:{vms}:at`;
+  }
+  /** The VMs a simulated host runs, by the names of `simulatedVmHosts`. */
+  simulatedVmsOn(hostId: string): string {
+    return `${this.prefix}:sim:{vms}:on:${hostId}`;
   }
   bullPrefix(): string {
     // BullMQ keys share `{...}` so a queue's Lua scripts work on Redis Cluster.

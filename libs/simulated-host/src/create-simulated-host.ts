@@ -14,7 +14,7 @@ export interface SimulatedHostSpec {
   kernelRelease: string;
   luoEnabled?: boolean;
   faults?: FaultPlan;
-  /** The VMs it runs, as the inventory has them; the host keeps their ids. */
+  /** The VMs it runs, as the inventory has them; the host keeps their ids (SimulatedHostStore.vmsOn). */
   vms?: readonly Vm[];
 }
 
@@ -74,7 +74,8 @@ export async function createSimulatedHost(store: SimulatedHostStore, spec: Simul
     luoEnabled: spec.luoEnabled ?? true,
     hotplugged: [],
     vmsRunning: true,
-    vms: spec.vms?.map((vm) => vm.id) ?? [],
+    stoppedVms: [],
+    drained: false,
     vmsPaused: false,
     vmsLost: false,
     kexecLoaded: null,
@@ -91,7 +92,10 @@ export async function createSimulatedHost(store: SimulatedHostStore, spec: Simul
   // Not copied: the stores keep JSON, and a hot-plug builds a new topology rather than changing this one.
   let topology = spec.topology;
   if (faults.hotplugIntoGroupOf) topology = withHotplug({ state, topology }, faults.hotplugIntoGroupOf);
-  return (await store.create(state, topology)).state;
+  const created = (await store.create(state, topology)).state;
+  // After the record: a VM placed already (a host created twice, or a VM migrated away since) stays where it is.
+  if (spec.vms && spec.vms.length > 0) await store.placeVms(spec.hostId, spec.vms.map((vm) => vm.id));
+  return created;
 }
 
 /** The new topology; the added device is noted in the host's record. */

@@ -17,6 +17,8 @@ import { device, GPU_A, GPU_B, NIC_PF, topologyOf, twoGpuHost } from './test-top
 const PRESERVABLE = [GPU_A, GPU_B];
 
 function kindOf(plan: FaultPlan): string {
+  const vmStepKinds: Record<string, string> = { drain: 'pFailDrain', stop_vms: 'pFailStopVms', start_vms: 'pFailStartVms' };
+  if (plan.failStep && vmStepKinds[plan.failStep]) return vmStepKinds[plan.failStep];
   if (plan.failStep) return ['kexec_load', 'preserve', 'freeze'].includes(plan.failStep) ? 'pFailPreKexec' : 'pFailPostKexec';
   if (plan.hangStep) return 'pHang';
   if (plan.rebootReturnsError) return 'pRebootError';
@@ -48,7 +50,10 @@ describe('drawFaultPlan', () => {
       pPanicFallback: 0.05,
       pHotplug: 0.1,
       pRetrieveFails: 0.05,
-      pHang: 0.05,
+      pHang: 0.02,
+      pFailDrain: 0.01,
+      pFailStopVms: 0.01,
+      pFailStartVms: 0.01,
     };
     const n = 10_000;
     const counts: Record<string, number> = {};

@@ -1,22 +1,24 @@
 import { z } from 'zod';
 import type { Bdf, HostTopology } from '@luo-fleet/topology';
-import { HOST_STEPS, type HostStep } from '@luo-fleet/handover';
+import { HOST_STEPS, VM_STEPS, type HostStep, type VmStep } from '@luo-fleet/handover';
 import { seededRandom, type SeedPart } from './seeded-random';
 
 /** Steps `failStep` can make fail (kexec fails through `rebootReturnsError` instead). */
-export const FAILABLE_STEPS = HOST_STEPS.filter((s): s is Exclude<HostStep, 'kexec'> => s !== 'kexec');
-export type FailableStep = (typeof FAILABLE_STEPS)[number];
+export const FAILABLE_STEPS = [...HOST_STEPS.filter((s): s is Exclude<HostStep, 'kexec'> => s !== 'kexec'), ...VM_STEPS];
+export type FailableStep = Exclude<HostStep, 'kexec'> | VmStep;
 
 /** Steps `hangStep` can make hang: any mutating step. */
-export const HANGABLE_STEPS = HOST_STEPS;
+export const HANGABLE_STEPS = [...HOST_STEPS, ...VM_STEPS];
 export type HangableStep = (typeof HANGABLE_STEPS)[number];
 
 /**
  * What goes wrong on one simulated host. Each fault models a way a real Live Update fails:
  * - failStep: the step answers with an error, every time it is called. Pre-kexec steps fail after
  *   doing part of their work, as real ones do: kexec_load stages nothing; preserve preserves the
- *   first half of the devices; freeze pauses the vCPUs but does not finish freezing. Rollback steps
- *   and post-kexec steps fail without changing anything.
+ *   first half of the devices; freeze pauses the vCPUs but does not finish freezing; stop_vms
+ *   stops the first half of its VMs; drain migrates the first half of them (a migration that
+ *   breaks midway). Rollback steps and post-kexec steps (start_vms too) fail without changing
+ *   anything.
  * - hangStep: the call never answers (a stuck VMM hook); the orchestrator's step timeout must act.
  * - rebootReturnsError: reboot(LINUX_REBOOT_CMD_KEXEC) returns; nothing happened.
  * - neverReturns: kexec goes through and the host never answers again.
@@ -64,6 +66,12 @@ export interface FleetFaultProfile {
   pRetrieveFails: number;
   /** A pre-kexec step hangs: the step timeout fails it and the host is rolled back. */
   pHang: number;
+  /** `drain` fails after migrating half the VMs (only an evacuated host runs it): rolled back. */
+  pFailDrain: number;
+  /** `stop_vms` fails after stopping half (only a live-update-restart runs it): rolled back. */
+  pFailStopVms: number;
+  /** `start_vms` fails after the kexec (only a live-update-restart runs it): the host fails. */
+  pFailStartVms: number;
 }
 
 export const FLEET_FAULT_KINDS = [
@@ -75,6 +83,9 @@ export const FLEET_FAULT_KINDS = [
   'pHotplug',
   'pRetrieveFails',
   'pHang',
+  'pFailDrain',
+  'pFailStopVms',
+  'pFailStartVms',
 ] as const satisfies readonly (keyof FleetFaultProfile)[];
 
 export const NO_FAULTS: FleetFaultProfile = Object.freeze({
@@ -86,6 +97,9 @@ export const NO_FAULTS: FleetFaultProfile = Object.freeze({
   pHotplug: 0,
   pRetrieveFails: 0,
   pHang: 0,
+  pFailDrain: 0,
+  pFailStopVms: 0,
+  pFailStartVms: 0,
 });
 
 const probability = z.number().min(0, 'must be at least 0').max(1, 'must be at most 1');
@@ -166,6 +180,12 @@ export function drawFaultPlan(
       return { retrieveFails: true };
     case 'pHang':
       return { hangStep: pick(PRE_KEXEC_FAILS) };
+    case 'pFailDrain':
+      return { failStep: 'drain' };
+    case 'pFailStopVms':
+      return { failStep: 'stop_vms' };
+    case 'pFailStartVms':
+      return { failStep: 'start_vms' };
     case 'pHotplug': {
       const grouped = new Set(topology.devices.filter((d) => d.iommuGroup !== null).map((d) => d.bdf));
       const candidates = preservableBdfs.filter((b) => grouped.has(b));

@@ -33,6 +33,11 @@ export const DEFAULT_LATENCY: LatencyModel = Object.freeze({
     thaw: { medianMs: 300, p99Ms: 2_000 },
     unpreserve: { medianMs: 1_000, p99Ms: 5_000 },
     kexec_unload: { medianMs: 200, p99Ms: 1_000 },
+    // A clean guest shutdown or boot; a live migration of every VM dominates an evacuation.
+    stop_vms: { medianMs: 3_000, p99Ms: 20_000 },
+    start_vms: { medianMs: 5_000, p99Ms: 30_000 },
+    drain: { medianMs: 20_000, p99Ms: 120_000 },
+    undrain: { medianMs: 100, p99Ms: 500 },
   }),
   bootDelay: Object.freeze({ medianMs: 20_000, p99Ms: 60_000 }),
 });

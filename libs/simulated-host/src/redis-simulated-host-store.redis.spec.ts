@@ -191,4 +191,28 @@ describe('RedisSimulatedHostStore (real Redis)', () => {
     const s = (await new RedisSimulatedHostStore(b, PREFIX).load('hv-3'))!;
     expect(s).toMatchObject({ vmsRunning: true, finished: true, calls: { kexec: 1, finish: 1 } });
   });
+
+  it('moves VMs between hosts atomically: concurrent and resent moves leave each VM on exactly one host', async () => {
+    const store = new RedisSimulatedHostStore(a, PREFIX);
+    const other = new RedisSimulatedHostStore(b, PREFIX);
+    const vm = (id: string) => ({ id, devices: [], memory: { backing: 'memfd-shmem' as const, sizeMiB: 512 }, balloon: false, virtioMem: false, migratable: true });
+    const ids = Array.from({ length: 20 }, (_, i) => `vm-${i}`);
+    await createSimulatedHost(store, { ...spec('hv-m1'), vms: ids.map(vm) });
+    await createSimulatedHost(store, { ...spec('hv-m2'), vms: [vm('vm-0')] });
+    await createSimulatedHost(store, spec('hv-m3'));
+    // Two workers send every move, each to a different target, at once: one wins each VM.
+    const moves = ids.flatMap((id) => [store.migrateVm(`hv-m1/${id}`, 'hv-m1', 'hv-m2'), other.migrateVm(`hv-m1/${id}`, 'hv-m1', 'hv-m3')]);
+    const results = await Promise.all(moves);
+    expect(results.filter((r) => r === 'moved')).toHaveLength(20);
+    expect(results.filter((r) => r === 'elsewhere')).toHaveLength(20);
+    expect(await store.migrateVm('hv-m1/vm-3', 'hv-m1', (await store.placements()).hostOf.get('hv-m1/vm-3')!)).toBe('already');
+    const { hostOf, lists } = await store.placements();
+    expect(lists.get('hv-m1')).toBeUndefined();
+    const listed = [...(lists.get('hv-m2') ?? []), ...(lists.get('hv-m3') ?? [])].sort();
+    expect(listed).toEqual([...ids.map((id) => `hv-m1/${id}`), 'hv-m2/vm-0'].sort());
+    for (const [name, host] of hostOf) if (name.startsWith('hv-m')) expect(lists.get(host)).toContain(name);
+    // A host created again (another worker registers it) does not bring its VMs back.
+    await createSimulatedHost(store, { ...spec('hv-m1'), vms: ids.map(vm) });
+    expect(await store.vmsOn('hv-m1')).toEqual([]);
+  });
 });

@@ -4,6 +4,9 @@ import type { HostTopology } from '@luo-fleet/topology';
 import { FleetKeys, LuaScript, scriptGroupOf, TurnBatch } from '@luo-fleet/redis';
 import type { SimulatedHostState } from './simulated-host-state';
 import {
+  vmName,
+  type MigrationResult,
+  type VmPlacements,
   parseHostRecord,
   parseHostTopology,
   SimulatedHostNotFoundError,
@@ -72,6 +75,31 @@ const CREATE = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HMGET', KEYS[1], 'version', 'state', 'topology') end
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'state', ARGV[2], 'topology', ARGV[3])
 return nil
+`);
+
+/** KEYS: 1 VM -> host hash, then each host's VM set. ARGV: host id, then the VM names. */
+const PLACE = new LuaScript(`
+for i = 2, #ARGV do
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[1]) == 1 then redis.call('SADD', KEYS[2], ARGV[i]) end
+end
+return 1
+`);
+
+/**
+ * One VM's migration, atomic: both hosts' lists and the VM's host change together or not at all,
+ * so a worker killed at any moment leaves the VM on exactly one host. Resent (the VM is on the
+ * target already) it answers 0 and changes nothing.
+ * KEYS: 1 VM -> host hash, 2 source's set, 3 target's set. ARGV: VM name, source, target.
+ * Returns 1 moved, 0 already on the target, -1 on neither.
+ */
+const MIGRATE = new LuaScript(`
+local at = redis.call('HGET', KEYS[1], ARGV[1])
+if at == ARGV[3] then return 0 end
+if at ~= ARGV[2] then return -1 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
 `);
 
 const MAX_ATTEMPTS = 200;
@@ -287,6 +315,32 @@ export class RedisSimulatedHostStore implements SimulatedHostStore {
       } while (cursor !== '0');
     }
     return [...new Set(ids)].sort();
+  }
+
+  async placeVms(hostId: string, vmIds: readonly string[]): Promise<void> {
+    if (vmIds.length === 0) return;
+    await PLACE.run(this.redis, [this.keys.simulatedVmHosts(), this.keys.simulatedVmsOn(hostId)], [hostId, ...vmIds.map((id) => vmName(hostId, id))]);
+  }
+
+  async vmsOn(hostId: string): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.simulatedVmsOn(hostId))).sort();
+  }
+
+  async migrateVm(name: string, from: string, to: string): Promise<MigrationResult> {
+    const keys = [this.keys.simulatedVmHosts(), this.keys.simulatedVmsOn(from), this.keys.simulatedVmsOn(to)];
+    const result = (await MIGRATE.run(this.redis, keys, [name, from, to])) as number;
+    return result === 1 ? 'moved' : result === 0 ? 'already' : 'elsewhere';
+  }
+
+  async placements(): Promise<VmPlacements> {
+    const hostOf = new Map(Object.entries(await this.redis.hgetall(this.keys.simulatedVmHosts())));
+    const lists = new Map<string, string[]>();
+    const hosts = [...new Set([...hostOf.values(), ...(await this.list())])];
+    const vms = await Promise.all(hosts.map((host) => this.vmsOn(host)));
+    hosts.forEach((host, i) => {
+      if (vms[i].length > 0) lists.set(host, vms[i]);
+    });
+    return { hostOf, lists };
   }
 
   private async keyspaceNodes(): Promise<Redis[]> {

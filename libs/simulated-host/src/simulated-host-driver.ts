@@ -18,7 +18,7 @@ import {
   type SimulatedHostState,
   type SimulatedStep,
 } from './simulated-host-state';
-import { SimulatedHostNotFoundError, type SimulatedHostSnapshot, type SimulatedHostStore } from './simulated-host-store';
+import { SimulatedHostNotFoundError, vmName, type SimulatedHostSnapshot, type SimulatedHostStore } from './simulated-host-store';
 
 export interface SimulatedHostDriverOptions {
   latency?: LatencyModel;
@@ -108,10 +108,16 @@ export class SimulatedHostDriver implements HostDriver {
 
   // ---- the point of no return ---------------------------------------------------------------
 
-  kexec(_ctx: StepContext): Promise<void> {
+  async kexec(ctx: StepContext): Promise<void> {
+    // An evacuation reboots an empty host: any VM still here would be lost, so the host refuses.
+    const evacuated = ctx.strategy === 'evacuate';
+    const left = evacuated ? await this.store.vmsOn(this.hostId) : [];
     return this.mutate('kexec', (s, now) => {
       if (s.kexecLoaded === null) return { result: 'refused', error: new StepFailedError('kexec: no kernel image is loaded') };
-      if (!s.frozen) return { result: 'refused', error: new StepFailedError('kexec: VMs are not frozen') };
+      if (evacuated && (!s.drained || left.length > 0)) {
+        return { result: 'refused', error: new StepFailedError(`kexec: host not drained (${left.length} VMs still here)`) };
+      }
+      if (!evacuated && !s.frozen) return { result: 'refused', error: new StepFailedError('kexec: VMs are not frozen') };
       if (s.faults.rebootReturnsError) {
         return { result: 'returned', error: new KexecReturnedError('reboot(LINUX_REBOOT_CMD_KEXEC) returned -EBUSY') };
       }
@@ -132,9 +138,10 @@ export class SimulatedHostDriver implements HostDriver {
           s.kernelRelease = target;
         }
         s.incoming = preserved;
-        // Guests wait in preserved memory until finish resumes them.
-        s.vmsRunning = false;
-        s.vmsPaused = true;
+        // Guests wait in preserved memory until finish resumes them; an emptied host has none,
+        // and VMs moved to it later run at once.
+        s.vmsRunning = evacuated;
+        s.vmsPaused = !evacuated;
       }
       if (s.faults.neverReturns) {
         s.vmsRunning = false;
@@ -170,6 +177,72 @@ export class SimulatedHostDriver implements HostDriver {
       s.vmsRunning = true;
       s.vmsPaused = false;
       s.finished = true;
+      return OK;
+    });
+  }
+
+  // ---- VM steps (design 4.6) ------------------------------------------------------------------
+
+  /** Stops `ctx.restartVms` cleanly (those that run here); with its fault, the first half only. */
+  stopVms(ctx: StepContext): Promise<void> {
+    return this.mutate('stop_vms', (s) => {
+      const wanted = ctx.restartVms ?? [];
+      if (s.faults.failStep === 'stop_vms') {
+        const half = wanted.slice(0, Math.ceil(wanted.length / 2));
+        s.stoppedVms = union(s.stoppedVms ?? [], half);
+        return failed(`stop_vms: guest shutdown timed out after stopping ${half.length} of ${wanted.length} VMs`);
+      }
+      s.stoppedVms = union(s.stoppedVms ?? [], wanted);
+      return OK;
+    });
+  }
+
+  /** Starts `ctx.restartVms` again; one already running is left alone. */
+  startVms(ctx: StepContext): Promise<void> {
+    return this.mutate('start_vms', (s) => {
+      if (s.faults.failStep === 'start_vms') return failed('start_vms: VMM could not start the stopped VMs');
+      const started = new Set(ctx.restartVms ?? []);
+      s.stoppedVms = (s.stoppedVms ?? []).filter((id) => !started.has(id));
+      return OK;
+    });
+  }
+
+  /**
+   * Takes the host out of service and live-migrates every VM of `ctx.migrations` to its target,
+   * one atomic move each (SimulatedHostStore.migrateVm): a worker killed between two moves leaves
+   * each VM on exactly one host, and the resent step moves the rest. With its fault, the first
+   * half move and the step fails.
+   */
+  async drain(ctx: StepContext): Promise<void> {
+    const migrations = ctx.migrations ?? [];
+    const before = await this.peekOrUnreachable();
+    if (isDown(before, this.clock())) throw new HostUnreachableError(`simulated host ${this.hostId} does not answer`);
+    const failing = before.faults.failStep === 'drain';
+    const moving = failing ? migrations.slice(0, Math.floor(migrations.length / 2)) : migrations;
+    const problems: string[] = [];
+    if (before.faults.hangStep !== 'drain') {
+      for (const m of moving) {
+        if (m.targetHostId === this.hostId || (await this.store.peek(m.targetHostId)) === null) {
+          problems.push(`${m.vmId}: no host ${m.targetHostId} to migrate to`);
+          continue;
+        }
+        const result = await this.store.migrateVm(vmName(this.hostId, m.vmId), this.hostId, m.targetHostId);
+        if (result === 'elsewhere') problems.push(`${m.vmId} runs neither here nor on ${m.targetHostId}`);
+      }
+    }
+    return this.mutate('drain', (s) => {
+      s.drained = true;
+      if (failing) return failed(`drain: live migration broke after moving ${moving.length} of ${migrations.length} VMs`);
+      if (problems.length > 0) return failed(`drain: ${problems.join('; ')}`);
+      return OK;
+    });
+  }
+
+  /** Returns the host to service; VMs already migrated stay where they went. */
+  undrain(_ctx: StepContext): Promise<void> {
+    return this.mutate('undrain', (s) => {
+      if (s.faults.failStep === 'undrain') return failed('undrain: could not return the host to service');
+      s.drained = false;
       return OK;
     });
   }

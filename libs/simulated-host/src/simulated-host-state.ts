@@ -1,14 +1,14 @@
 import type { Bdf } from '@luo-fleet/topology';
-import { HOST_STEPS } from '@luo-fleet/handover';
+import { HOST_STEPS, VM_STEPS } from '@luo-fleet/handover';
 import type { FaultPlan } from './fault-plan';
 import { seededUuid, type SeedPart } from './seeded-random';
 
 /** Every driver call the simulated host answers; the mutating ones are counted in `calls`. */
-export const SIMULATED_STEPS = ['identity', 'topology', 'incoming', ...HOST_STEPS] as const;
+export const SIMULATED_STEPS = ['identity', 'topology', 'incoming', ...HOST_STEPS, ...VM_STEPS] as const;
 export type SimulatedStep = (typeof SIMULATED_STEPS)[number];
 
 /** Steps that change the host. Reads (identity, topology, incoming) are not recorded, so polling a booting host costs no writes. */
-export const MUTATING_STEPS = HOST_STEPS;
+export const MUTATING_STEPS = [...HOST_STEPS, ...VM_STEPS] as const;
 export type MutatingStep = (typeof MUTATING_STEPS)[number];
 
 export interface SimulatedHistoryEntry {
@@ -38,8 +38,14 @@ export interface SimulatedHostState {
   luoEnabled: boolean;
   /** Devices hot-plugged into the host (fault injection), already part of its topology. */
   hotplugged: Bdf[];
-  /** Ids of the VMs it runs (absent in records made before hosts had VMs). */
-  vms?: string[];
+  /**
+   * VMs here that `stop_vms` stopped and `start_vms` has not started again, by id. Where VMs run
+   * is kept apart from the record (SimulatedHostStore.vmsOn), so that a migration moves a VM
+   * between two hosts in one atomic write.
+   */
+  stoppedVms?: string[];
+  /** Out of service (`drain`) until `undrain`. */
+  drained?: boolean;
   /** The VMs' processes exist and their vCPUs may run (false while preserved across kexec, or lost). */
   vmsRunning: boolean;
   /** vCPUs paused (freeze), or guests held in preserved memory across kexec. */

@@ -36,6 +36,34 @@ export interface SimulatedHostStore {
   update(hostId: string, fn: (state: SimulatedHostState) => SimulatedHostState): Promise<void>;
   /** Ids of every host in the store. */
   list(): Promise<string[]>;
+  /**
+   * Places VMs (their ids on `hostId`) on the host, each unless it is placed already: a VM runs on
+   * one host, and one migrated away stays where it went.
+   */
+  placeVms(hostId: string, vmIds: readonly string[]): Promise<void>;
+  /** The VMs running on the host, by fleet-wide name (`vmName`), sorted. */
+  vmsOn(hostId: string): Promise<string[]>;
+  /**
+   * Moves one VM from `from` to `to` in one atomic write: `moved`; `already` when it is on `to`
+   * (a resent move, after a crash); `elsewhere` when it is on neither (nothing changes).
+   */
+  migrateVm(vmName: string, from: string, to: string): Promise<MigrationResult>;
+  /** Every VM and the host it runs on, and every host's own list: a VM in two lists, or in a list that is not its host's, is a duplicate. */
+  placements(): Promise<VmPlacements>;
+}
+
+export type MigrationResult = 'moved' | 'already' | 'elsewhere';
+
+export interface VmPlacements {
+  /** VM name -> the host it runs on. */
+  hostOf: Map<string, string>;
+  /** Host id -> the VMs its own list names. */
+  lists: Map<string, string[]>;
+}
+
+/** A VM's name fleet-wide: VM ids are unique per host only, so it is qualified by the host it was registered on. */
+export function vmName(homeHostId: string, vmId: string): string {
+  return `${homeHostId}/${vmId}`;
 }
 
 export class SimulatedHostNotFoundError extends Error {
@@ -85,6 +113,7 @@ export function parseHostTopology(where: string, text: string): HostTopology {
 /** Store for tests and single-process runs; records are kept as JSON so callers never share objects with it. */
 export class InMemorySimulatedHostStore implements SimulatedHostStore {
   private readonly records = new Map<string, { state: string; topology: string }>();
+  private readonly hostOfVm = new Map<string, string>();
 
   async load(hostId: string): Promise<SimulatedHostState | null> {
     const r = this.records.get(hostId);
@@ -123,5 +152,27 @@ export class InMemorySimulatedHostStore implements SimulatedHostStore {
 
   async list(): Promise<string[]> {
     return [...this.records.keys()].sort();
+  }
+
+  async placeVms(hostId: string, vmIds: readonly string[]): Promise<void> {
+    for (const id of vmIds) if (!this.hostOfVm.has(vmName(hostId, id))) this.hostOfVm.set(vmName(hostId, id), hostId);
+  }
+
+  async vmsOn(hostId: string): Promise<string[]> {
+    return [...this.hostOfVm].filter(([, host]) => host === hostId).map(([vm]) => vm).sort();
+  }
+
+  async migrateVm(name: string, from: string, to: string): Promise<MigrationResult> {
+    const at = this.hostOfVm.get(name);
+    if (at === to) return 'already';
+    if (at !== from) return 'elsewhere';
+    this.hostOfVm.set(name, to);
+    return 'moved';
+  }
+
+  async placements(): Promise<VmPlacements> {
+    const lists = new Map<string, string[]>();
+    for (const [vm, host] of this.hostOfVm) lists.set(host, [...(lists.get(host) ?? []), vm]);
+    return { hostOf: new Map(this.hostOfVm), lists };
   }
 }

@@ -9,3 +9,4 @@ export * from './rollout/outcome-record';
 export * from './inventory/inventory-host';
 export * from './inventory/inventory-selector';
 export * from './inventory/inventory-store';
+export * from './capacity/evacuation-capacity';

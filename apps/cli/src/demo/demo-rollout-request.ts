@@ -17,6 +17,9 @@ export const DEMO_SIMULATED_FAULTS: FleetFaultProfile = {
   pHotplug: 0.01,
   pRetrieveFails: 0.005,
   pHang: 0, // a hang waits for the step timeout: minutes, too long for a demo
+  pFailDrain: 0.01,
+  pFailStopVms: 0.01,
+  pFailStartVms: 0,
 };
 
 /** The body of POST /v1/rollouts for the demo's maintenance window over the whole simulated fleet. */

@@ -15,7 +15,11 @@ export interface SimulatedHostBody {
   driver: { kind: 'simulated' };
   topology: HostTopology;
   vms: Vm[];
+  capacity: { slots: number };
 }
+
+/** VM slots of every demo host: room for what it runs and a few evacuated VMs beside it. */
+const DEMO_SLOTS_SPARE = 4;
 
 /**
  * The demo's simulated fleet: the topology library's deterministic generator (GPU hosts behind
@@ -30,6 +34,7 @@ export function* simulatedFleet(count: number, seed: number): Generator<Simulate
       driver: { kind: 'simulated' },
       topology: host.topology,
       vms: host.vms,
+      capacity: { slots: host.vms.length + DEMO_SLOTS_SPARE },
     };
   }
 }

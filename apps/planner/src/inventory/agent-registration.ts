@@ -33,7 +33,7 @@ export async function withAgentTopologies(
   hosts: readonly HostInputBody[],
   fieldOf: (index: number) => string,
 ): Promise<InventoryHostInput[]> {
-  const resolved: InventoryHostInput[] = hosts.map((h) => ({ id: h.id, labels: h.labels, driver: h.driver, topology: h.topology ?? null, vms: h.vms }));
+  const resolved: InventoryHostInput[] = hosts.map((h) => ({ id: h.id, labels: h.labels, driver: h.driver, topology: h.topology ?? null, vms: h.vms, ...(h.capacity ? { capacity: h.capacity } : {}) }));
   const wanted = hosts.flatMap((h, i) => (h.driver.kind === 'agent' && h.topology === undefined ? [{ i, url: h.driver.url }] : []));
   const problems: Array<{ i: number; problem: AgentTopologyProblem }> = [];
   let next = 0;

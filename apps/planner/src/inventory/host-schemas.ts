@@ -68,12 +68,25 @@ const topologySchema = z
     }
   });
 
+/** What a host can run, for evacuations (design 4.6): VM slots, or vCPUs and memory. */
+const capacitySchema = z
+  .union([
+    z.strictObject({ slots: z.number().int('must be a whole number').min(0).max(100_000) }),
+    z.strictObject({
+      vcpus: z.number().int('must be a whole number').min(0).max(1_000_000),
+      memoryMiB: z.number().int('must be a whole number').min(0).max(2 ** 40),
+    }),
+  ], { error: 'must be {"slots": n} or {"vcpus": n, "memoryMiB": n}' })
+  .optional()
+  .describe('what the host can run when VMs are evacuated to it: VM slots, or vCPUs and memory; without it the host takes no VMs');
+
 export const hostInputSchema = z.strictObject({
   id: hostIdSchema,
   labels: labelsSchema,
   driver: driverSchema.default({ kind: 'simulated' }),
   topology: topologySchema,
   vms: hostVmsSchema,
+  capacity: capacitySchema,
 });
 export type HostInputBody = z.output<typeof hostInputSchema>;
 

@@ -16,7 +16,8 @@ import type { InventoryHost } from '@luo-fleet/store';
 import { labelValue, parseSelector } from '@luo-fleet/store';
 import type { InventoryStore } from '@luo-fleet/store';
 import type { FleetKeys } from '@luo-fleet/redis';
-import type { DeviceValidationCount, RolloutHostInput, RolloutStore, VmValidationCount } from '@luo-fleet/store';
+import { EvacuationCapacity, type CapacityRecord, type DeviceValidationCount, type RolloutHostInput, type RolloutStore, type VmValidationCount } from '@luo-fleet/store';
+import { planStrategies, usesStrategies, type StrategyCandidateHost, type StrategyForecast } from './strategy-planning';
 
 /** A rollout request that is well-formed but cannot be carried out as asked; names the field. */
 export class RolloutInputError extends Error {
@@ -64,6 +65,8 @@ export interface RolloutPlanSummary {
   vms: VmCounts;
   limits: ResolvedLimits;
   schedule: PredictedSchedule;
+  /** Only when the rollout allows more than `live-update`: hosts and VMs per strategy, the forecast disruption, why strategies were passed over. */
+  strategies?: StrategyForecast;
 }
 
 export interface RolloutCreation {
@@ -98,6 +101,9 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
   const vms = emptyVmCounts();
   const skippedByReason: Record<string, number> = {};
   const planned = new Map<HostRegistrationStep, PlannedHost[]>();
+  const strategic = usesStrategies(spec);
+  const candidates: StrategyCandidateHost[] = [];
+  const plannedOf = new Map<string, PlannedHost>();
   for await (const chunk of deps.inventory.scan(selector)) {
     for (const host of chunk) {
       const domain = labelValue(host.labels, domainKey) ?? '(none)';
@@ -110,6 +116,11 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
       for (const d of set.devices) countValidation(validations, d);
       for (const vm of set.vms ?? []) countValidation(vmValidations, vm);
       addVmCounts(vms, set.summary.vms ?? emptyVmCounts());
+      if (strategic) {
+        candidates.push({ host: { ...host, topology: host.topology }, domain, set });
+        plannedOf.set(host.id, { host, topology: host.topology, set });
+        continue;
+      }
       if (!set.summary.eligible) {
         const reasons = [...new Set(set.devices.flatMap((d) => d.reasons.slice(0, 1)))];
         skippedByReason[reasons[0]] = (skippedByReason[reasons[0]] ?? 0) + 1;
@@ -139,11 +150,31 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
       }
     }
   }
+  let forecast: StrategyForecast | undefined;
+  let capacity = new Map<string, CapacityRecord>();
+  if (strategic) {
+    const chosen = planStrategies(spec, id, candidates);
+    forecast = chosen.forecast;
+    capacity = chosen.capacity;
+    for (const h of chosen.hosts) {
+      hosts.push(h);
+      if ('skip' in h) skippedByReason[h.skip.reasons[0] ?? 'NONE'] = (skippedByReason[h.skip.reasons[0] ?? 'NONE'] ?? 0) + 1;
+      // An evacuation's VMs go to hosts that ended, skipped ones too: those must exist for a driver that registers hosts.
+      if (!('job' in h) && !capacity.has(h.hostId)) continue;
+      const p = plannedOf.get(h.hostId)!;
+      const step = deps.hostRegistration[p.host.driver.kind];
+      if (step) {
+        if (!planned.has(step)) planned.set(step, []);
+        planned.get(step)!.push(p);
+      }
+    }
+  }
   if (hosts.length === 0) throw new RolloutInputError('selector', `matches no host in the inventory (${JSON.stringify(spec.selector)})`);
 
   const eligible = hosts.filter((h) => 'job' in h);
   const limits = resolveLimits(spec, eligible.length);
-  const ordered = [...spreadAcrossDomains(eligible, (h) => h.domain), ...hosts.filter((h) => 'skip' in h)];
+  // Strategy plans come in admission order already (evacuations last).
+  const ordered = strategic ? hosts : [...spreadAcrossDomains(eligible, (h) => h.domain), ...hosts.filter((h) => 'skip' in h)];
   const domains = new Set(eligible.map((h) => h.domain)).size;
   const schedule = predictSchedule(limits, {
     handoverSeconds: opts.expectedHandoverSeconds ?? 60,
@@ -159,6 +190,7 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
     vms,
     limits,
     schedule,
+    ...(forecast ? { strategies: forecast } : {}),
   };
   const rollout: Rollout = {
     id,
@@ -177,6 +209,7 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
   await Promise.all([
     ...[...planned].map(([step, stepHosts]) => step(rollout, stepHosts, opts)),
     deps.rollouts.create(rollout, ordered, [...validations.values()], [...vmValidations.values()]),
+    new EvacuationCapacity(deps.redis, deps.keys).record(id, capacity),
   ]);
   await deps.enqueueCoordinator(id, Math.max(0, spec.window.startAt - now));
   return { rollout, plan: planSummary };

@@ -1,4 +1,4 @@
-import { KERNEL_RELEASE, KERNEL_RELEASE_RULE } from '@luo-fleet/handover';
+import { KERNEL_RELEASE, KERNEL_RELEASE_RULE, STRATEGIES } from '@luo-fleet/handover';
 import { DEFAULT_PROFILE, listRuleProfiles } from '@luo-fleet/preservation';
 import { FaultProfileError, FLEET_FAULT_KINDS, parseFleetFaultProfile } from '@luo-fleet/simulated-host';
 import { LABEL_KEY, LABEL_MAX, parseSelector, SelectorError } from '@luo-fleet/store';
@@ -136,6 +136,14 @@ export function rolloutRequestSchema(now: () => number = Date.now) {
         limit: z.number().int('must be a whole number').min(1, 'must be at least 1'),
       })
       .optional(),
+    strategies: z
+      .array(z.enum(STRATEGIES))
+      .min(1, 'needs at least 1 strategy')
+      .refine((list) => new Set(list).size === list.length, 'lists a strategy twice')
+      .optional()
+      .describe(`the strategies a host may be updated by, in order of preference (${STRATEGIES.join(', ')}); default ["live-update"]`),
+    maxVmRestarts: quantitySchema(0).optional().describe('VM restarts live-update-restart may make over the rollout: a count, or a percentage of its VMs; default all'),
+    evacuation: z.strictObject({ sameDomain: z.boolean().default(false) }).optional().describe('evacuate: targets only in the host\'s failure domain'),
     dryRun: z.boolean().default(false),
     simulatedFaults: simulatedFaultsSchema.optional(),
     seed: z.number().int('must be a whole number').min(0, 'must not be negative').max(2 ** 32 - 1, 'must fit 32 bits').optional(),
@@ -156,6 +164,9 @@ export function specOf(req: RolloutRequest): RolloutSpec {
     maxFailures: req.maxFailures,
     canary: req.canary,
     ...(req.maxPerFailureDomain ? { maxPerFailureDomain: req.maxPerFailureDomain } : {}),
+    ...(req.strategies ? { strategies: req.strategies } : {}),
+    ...(req.maxVmRestarts !== undefined ? { maxVmRestarts: req.maxVmRestarts } : {}),
+    ...(req.evacuation ? { evacuation: req.evacuation } : {}),
     dryRun: req.dryRun,
     ...(req.simulatedFaults !== undefined ? { simulatedFaults: req.simulatedFaults } : {}),
   };

@@ -1,7 +1,7 @@
 import type { RedisClient } from '@luo-fleet/redis';
 import { runHandover, type HandoverMachineOptions, type HostDriver, type OutcomeEntry } from '@luo-fleet/handover';
 import { type FleetKeys } from '@luo-fleet/redis';
-import { HostLease, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type OutcomeCount } from '@luo-fleet/store';
+import { EvacuationCapacity, HostLease, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type OutcomeCount } from '@luo-fleet/store';
 import { type HandoverJobData } from '@luo-fleet/jobs';
 
 export interface HandoverRunnerSettings {
@@ -86,6 +86,8 @@ export class HandoverRunner {
         },
         abortRequested: () => this.abortRequested(plan.rolloutId),
       });
+      // An evacuated host runs nothing now: its room is free for the evacuations after it.
+      if (plan.strategy === 'evacuate' && outcome.outcome === 'updated') await new EvacuationCapacity(this.redis, this.keys).emptied(plan.rolloutId, plan.hostId);
       return { outcome, counted: journal.outcomeCount };
     } finally {
       clearInterval(renewal);

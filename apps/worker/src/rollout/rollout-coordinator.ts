@@ -3,6 +3,9 @@ import { TERMINAL_ROLLOUT_STATUSES, type RolloutStatus } from '@luo-fleet/rollou
 import { compactFinishedRollout, RedisHandoverJournal, type RolloutStore } from '@luo-fleet/store';
 import type { HandoverJobState, HandoverJobs } from '@luo-fleet/jobs';
 import type { FleetKeys, RedisClient } from '@luo-fleet/redis';
+import type { HandoverOrder } from '@luo-fleet/handover';
+import type { Rollout } from '@luo-fleet/rollout';
+import type { EvacuationPlacement } from './evacuation-placement';
 
 export interface CoordinatorSettings {
   /** How often the loop looks at the rollout when no handover finished in between. */
@@ -33,7 +36,48 @@ export class RolloutCoordinator {
     private readonly store: RolloutStore,
     private readonly handovers: HandoverJobs,
     private readonly settings: CoordinatorSettings,
+    private readonly placement?: EvacuationPlacement,
   ) {}
+
+  /** What evacuations need from the rollout's spec; null when it allows none (nothing more is read or done). */
+  private readonly evacuations = new Map<string, { sameDomain: boolean; cutoffAt: number } | null>();
+
+  private async evacuationsOf(rolloutId: string): Promise<{ sameDomain: boolean; cutoffAt: number } | null> {
+    if (!this.placement) return null;
+    if (!this.evacuations.has(rolloutId)) {
+      const raw = await this.redis.get(this.keys.rollout(rolloutId));
+      const spec = raw === null ? undefined : (JSON.parse(raw) as Rollout).spec;
+      const allows = spec?.strategies?.includes('evacuate') === true;
+      this.evacuations.set(rolloutId, allows ? { sameDomain: spec!.evacuation?.sameDomain === true, cutoffAt: spec!.window.cutoffAt } : null);
+    }
+    return this.evacuations.get(rolloutId)!;
+  }
+
+  /** Jobs ready to run: evacuations get their targets first, or wait for room. */
+  private async placed(rolloutId: string, jobs: HandoverOrder[]): Promise<HandoverOrder[]> {
+    const evac = await this.evacuationsOf(rolloutId);
+    return evac && this.placement ? this.placement.place(rolloutId, jobs, evac.sameDomain) : jobs;
+  }
+
+  /**
+   * Hosts waiting for room: tried again while the rollout runs; at the cutoff, or once it halted
+   * or was aborted, they end `skipped` with NO_CAPACITY.
+   */
+  private async retryWaiting(rolloutId: string, status: RolloutStatus): Promise<void> {
+    const evac = await this.evacuationsOf(rolloutId);
+    if (!evac) return;
+    const waiting = await this.store.waiting(rolloutId);
+    if (waiting.length === 0) return;
+    if (Date.now() >= evac.cutoffAt || TERMINAL_ROLLOUT_STATUSES.includes(status)) {
+      const error = Date.now() >= evac.cutoffAt ? 'cutoff passed with no room elsewhere for its VMs' : `rollout ${status} while its VMs had no room elsewhere`;
+      await this.store.endUnstarted(rolloutId, waiting, { outcome: 'skipped', reasons: ['NO_CAPACITY'], error, strategy: 'evacuate' });
+      return;
+    }
+    if (status !== 'running') return;
+    const ready = await this.placed(rolloutId, await this.store.jobsOf(rolloutId, waiting));
+    await this.store.markUnstarted(rolloutId, 'queued', ready.map((j) => j.plan.hostId));
+    await this.handovers.enqueue(ready);
+  }
 
   /** Runs until the rollout is finished; safe to run again (or in another process) after a crash. */
   async drive(rolloutId: string, stillOwner: () => boolean = () => true): Promise<RolloutStatus | 'missing'> {
@@ -49,6 +93,7 @@ export class RolloutCoordinator {
         return status;
       }
       if (status === 'running') await this.admit(rolloutId);
+      await this.retryWaiting(rolloutId, status);
       if (Date.now() - lastReconcile >= this.settings.reconcileEveryMs) {
         await this.reconcile(rolloutId);
         lastReconcile = Date.now();
@@ -60,7 +105,7 @@ export class RolloutCoordinator {
 
   async admit(rolloutId: string): Promise<number> {
     const jobs = await this.store.admit(rolloutId);
-    await this.handovers.enqueue(jobs);
+    await this.handovers.enqueue(await this.placed(rolloutId, jobs));
     return jobs.length;
   }
 
@@ -82,7 +127,7 @@ export class RolloutCoordinator {
       }
       if (state !== 'missing') await this.handovers.remove(handoverId).catch(() => undefined);
       const [data] = await this.store.jobsOf(rolloutId, [hostId]);
-      if (data) await this.handovers.enqueue([data]);
+      if (data) await this.handovers.enqueue(await this.placed(rolloutId, [data]));
     }
   }
 }

@@ -8,12 +8,13 @@
  *                                            the request JSON arrives on stdin)
  * To set up:   sim-step.mjs init <stateDir> <kernelRelease>
  * To reboot:    sim-step.mjs boot <stateDir>    (run by the supervisor between killing and starting the agent)
+ * To migrate:   sim-step.mjs migrate <vmId> <targetHost>   (one VM; what the drain hook does for each)
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const STEPS = ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload', 'incoming', 'vms'];
+const STEPS = ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload', 'incoming', 'vms', 'stop_vms', 'start_vms', 'drain', 'undrain'];
 
 function simDir(stateDir) {
   return path.join(stateDir, 'sim');
@@ -64,6 +65,20 @@ function boot(stateDir) {
   fs.appendFileSync(at('hook-log'), `boot - ${kernel}\n`);
 }
 
+/**
+ * Live-migrates one VM away: it leaves vms.json and is noted in migrated.json with its target, in
+ * that order, each file replaced atomically. Resent (it is gone already) it does nothing.
+ */
+function migrate(dir, vmId, target) {
+  if (!vmId || !target) fail('usage: sim-step.mjs migrate <vmId> <targetHost>');
+  const at = (name) => path.join(dir, name);
+  const vms = readJson(at('vms.json'), []);
+  const migrated = readJson(at('migrated.json'), []);
+  if (!migrated.some((m) => m.vmId === vmId)) writeAtomic(at('migrated.json'), JSON.stringify([...migrated, { vmId, targetHostId: target }]));
+  if (vms.some((vm) => vm.id === vmId)) writeAtomic(at('vms.json'), JSON.stringify(vms.filter((vm) => vm.id !== vmId)));
+  fs.appendFileSync(at('hook-log'), `migrate ${vmId} ${target}\n`);
+}
+
 function readStdin() {
   try {
     const text = fs.readFileSync(0, 'utf8');
@@ -81,6 +96,10 @@ function main() {
   const [step, ...rest] = process.argv.slice(2);
   if (step === 'init') return init(rest[0], rest[1]);
   if (step === 'boot') return boot(rest[0]);
+  if (step === 'migrate') {
+    if (!process.env.LUO_AGENT_STATE_DIR) fail('LUO_AGENT_STATE_DIR is not set');
+    return migrate(simDir(process.env.LUO_AGENT_STATE_DIR), rest[0], rest[1]);
+  }
   if (!STEPS.includes(step)) fail(`unknown step ${step}; one of ${STEPS.join(', ')}`);
   const stateDir = process.env.LUO_AGENT_STATE_DIR;
   if (!stateDir) fail('LUO_AGENT_STATE_DIR is not set (the agent sets it for every hook)');
@@ -148,6 +167,27 @@ function main() {
     case 'kexec_unload':
       fs.rmSync(at('staged-kernel'), { force: true });
       console.log('kexec image unloaded');
+      break;
+    case 'stop_vms': {
+      const stopped = new Set([...readJson(at('stopped.json'), []), ...(request.restartVms ?? [])]);
+      writeAtomic(at('stopped.json'), JSON.stringify([...stopped]));
+      console.log(`stopped ${(request.restartVms ?? []).join(' ') || 'no VMs'}`);
+      break;
+    }
+    case 'start_vms': {
+      const starting = new Set(request.restartVms ?? []);
+      writeAtomic(at('stopped.json'), JSON.stringify(readJson(at('stopped.json'), []).filter((id) => !starting.has(id))));
+      console.log(`started ${[...starting].join(' ') || 'no VMs'}`);
+      break;
+    }
+    case 'drain':
+      writeAtomic(at('drained'), `${request.handoverId}\n`);
+      for (const m of request.migrations ?? []) migrate(dir, m.vmId, m.targetHostId);
+      console.log(`drained: ${(request.migrations ?? []).length} VMs migrated`);
+      break;
+    case 'undrain':
+      fs.rmSync(at('drained'), { force: true });
+      console.log('back in service');
       break;
     case 'incoming':
       process.stdout.write(`${JSON.stringify({ incoming: readJson(at('incoming.json'), []) })}\n`);

@@ -1,5 +1,6 @@
 import type { HostTopology, Vm } from '@luo-fleet/topology';
 import type { HostDriverSpec } from '@luo-fleet/handover';
+import type { HostCapacity } from '@luo-fleet/rollout';
 
 /** Host ids are DNS-ish so they can appear in Redis keys, URLs and job ids unescaped. */
 export const HOST_ID = /^[a-z0-9][a-z0-9.-]{0,62}$/;
@@ -26,6 +27,8 @@ export interface InventoryHostInput {
   topology: HostTopology | null;
   /** The host's VMs (design 4.5), already validated against its topology; absent or empty: none known. */
   vms?: Vm[];
+  /** What it can run when VMs are evacuated to it (design 4.6); absent: it takes none. */
+  capacity?: HostCapacity;
 }
 
 export interface InventoryHost extends InventoryHostInput {

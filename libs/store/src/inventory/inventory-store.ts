@@ -1,6 +1,7 @@
 import type { HostTopology, Vm } from '@luo-fleet/topology';
 import { FleetKeys, LuaScript, type RedisClient } from '@luo-fleet/redis';
 import type { HostDriverSpec } from '@luo-fleet/handover';
+import type { HostCapacity } from '@luo-fleet/rollout';
 import type { InventoryHost, InventoryHostInput, InventoryHostSummary } from './inventory-host';
 import { matchesSelector, requiredPairs, type LabelSelector } from './inventory-selector';
 import { decodeVms, encodeVms } from './vm-record';
@@ -24,6 +25,7 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'labels', ARGV[4], 'driver', ARGV[5], 'registeredAt', ARGV[6], 'devices', ARGV[7])
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'topology', ARGV[8]) end
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'vms', ARGV[9], 'vmCount', ARGV[10]) end
+if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'capacity', ARGV[11]) end
 return redis.call('ZADD', KEYS[2], 0, ARGV[1])
 `);
 
@@ -102,7 +104,7 @@ export class InventoryStore {
         const newKeys = Object.entries(host.labels).map(([k, v]) => this.labelKey(k, v));
         return {
           keys: [this.hostKey(host.id), this.idsKey, ...oldKeys, ...newKeys],
-          args: [host.id, oldLabels, oldKeys.length, fields.labels, fields.driver, fields.registeredAt, fields.devices, fields.topology, fields.vms, fields.vmCount],
+          args: [host.id, oldLabels, oldKeys.length, fields.labels, fields.driver, fields.registeredAt, fields.devices, fields.topology, fields.vms, fields.vmCount, fields.capacity],
         };
       });
       const results = await PUT.runMany(this.redis, puts);
@@ -122,9 +124,10 @@ export class InventoryStore {
   }
 
   async get(id: string): Promise<InventoryHost | null> {
-    const [labels, driver, registeredAt, topology, vms] = await this.redis.hmget(this.hostKey(id), 'labels', 'driver', 'registeredAt', 'topology', 'vms');
+    const [labels, driver, registeredAt, topology, vms, capacity] = await this.redis.hmget(this.hostKey(id), 'labels', 'driver', 'registeredAt', 'topology', 'vms', 'capacity');
     if (labels === null) return null;
     return {
+      ...(capacity ? { capacity: JSON.parse(capacity) as HostCapacity } : {}),
       id,
       labels: JSON.parse(labels) as Record<string, string>,
       driver: JSON.parse(driver ?? '{"kind":"simulated"}') as HostDriverSpec,
@@ -185,13 +188,13 @@ export class InventoryStore {
       const ids = await this.redis.zrangebylex(source, from, '+', 'LIMIT', 0, WALK_CHUNK);
       if (ids.length === 0) return;
       const reads = this.redis.pipeline();
-      const fields = ['labels', 'driver', 'registeredAt', 'devices', 'vmCount', ...(withTopology ? ['topology', 'vms'] : [])];
+      const fields = ['labels', 'driver', 'registeredAt', 'devices', 'vmCount', ...(withTopology ? ['topology', 'vms', 'capacity'] : [])];
       for (const id of ids) reads.hmget(this.hostKey(id), ...fields);
       const rows = (await reads.exec()) ?? [];
       const chunk: Array<InventoryHost & { devices: number | null; vmCount: number }> = [];
       rows.forEach(([err, row], i) => {
         if (err) throw err;
-        const [labels, driver, registeredAt, devices, vmCount, topology, vms] = row as Array<string | null>;
+        const [labels, driver, registeredAt, devices, vmCount, topology, vms, capacity] = row as Array<string | null>;
         // Removed between the index read and this one.
         if (labels === null) return;
         const parsedLabels = JSON.parse(labels) as Record<string, string>;
@@ -205,6 +208,7 @@ export class InventoryStore {
           topology: topology ? (JSON.parse(topology) as HostTopology) : null,
           vms: decodeVms(vms),
           vmCount: vmCount === null ? 0 : Number(vmCount),
+          ...(capacity ? { capacity: JSON.parse(capacity) as HostCapacity } : {}),
         });
       });
       if (chunk.length > 0) yield chunk;
@@ -236,6 +240,7 @@ function encode(host: InventoryHostInput, registeredAt: Date) {
     topology: host.topology === null ? '' : JSON.stringify(host.topology),
     vms: host.vms === undefined || host.vms.length === 0 ? '' : encodeVms(host.vms),
     vmCount: String(host.vms?.length ?? 0),
+    capacity: host.capacity === undefined ? '' : JSON.stringify(host.capacity),
   };
 }
 

@@ -77,6 +77,8 @@ export async function compactFinishedRollout(redis: RedisClient, keys: FleetKeys
     keys.domainInflight(rolloutId),
     keys.pending(rolloutId),
     keys.admitted(rolloutId),
+    keys.capacity(rolloutId),
+    keys.migrations(rolloutId),
     ...HOST_STATES.map((s) => keys.hostStateSet(rolloutId, s)),
   ]) {
     p.expire(key, ttl);

@@ -234,6 +234,31 @@ export class RolloutStore {
     return hosts.length;
   }
 
+  /**
+   * Moves admitted hosts that have not started between `waiting_capacity` (an evacuation whose VMs
+   * have nowhere to go yet, design 4.6) and `queued`.
+   */
+  async markUnstarted(id: string, state: 'waiting_capacity' | 'queued', hostIds: readonly string[]): Promise<void> {
+    if (hostIds.length === 0) return;
+    const k = this.keys;
+    await MOVE_HOSTS_TO_STATE.run(this.redis, [k.hostStates(id), k.stateCounts(id)], [k.hostStateSetPrefix(id), state, ...hostIds]);
+  }
+
+  async waiting(id: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.hostStateSet(id, 'waiting_capacity'));
+  }
+
+  /** Ends hosts that never started (admitted, waiting) with `outcome`; nothing ran on them, so their journals are empty. */
+  async endUnstarted(id: string, hostIds: readonly string[], outcome: Pick<OutcomeEntry, 'outcome' | 'reasons' | 'error' | 'strategy'>): Promise<void> {
+    const at = Date.now();
+    await Promise.all(
+      hostIds.map((hostId) => {
+        const journal = new RedisHandoverJournal(this.redis, this.keys, id, hostId, { countOutcomes: true, empty: true, groupCommit: this.groupCommit });
+        return journal.append(handoverIdOf(id, hostId), { type: 'outcome', at, ...outcome });
+      }),
+    );
+  }
+
   /** Hosts admitted before `before` that still have no outcome (for the coordinator's reconciliation). */
   async admittedBefore(id: string, before: number, max = 1000): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.admitted(id), 0, before, 'LIMIT', 0, max);
