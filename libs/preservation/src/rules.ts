@@ -74,11 +74,19 @@ const singletonGroup: PreservationRule = {
     if (d.iommuGroup === null) return null;
     const members = host.groupMembers(d.iommuGroup);
     if (members.length === 0 || (members.length === 1 && members[0] === d.bdf)) return null;
-    const others = members.filter((m) => m !== d.bdf);
-    if (others.length === 0) return null;
-    return { detail: `IOMMU group ${d.iommuGroup} also holds ${others.join(', ')}` };
+    const others = othersIn(members, d.bdf);
+    return others === null ? null : { detail: `IOMMU group ${d.iommuGroup} also holds ${others}` };
   },
 };
+
+/** The members other than `bdf`, comma-separated; null when there are none. */
+function othersIn(members: readonly Bdf[], bdf: Bdf): string | null {
+  let others: string | null = null;
+  for (let i = 0; i < members.length; i++) {
+    if (members[i] !== bdf) others = others === null ? members[i] : `${others}, ${members[i]}`;
+  }
+  return others;
+}
 
 const acsPath: PreservationRule = {
   id: 'acs-path',
