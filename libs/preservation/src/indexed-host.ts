@@ -3,9 +3,9 @@ import type { DeviceLookup } from './acs-path';
 import { emptyList } from './shared-empty';
 
 /**
- * One host's topology with its devices indexed by BDF. The index is built on first use, once per
- * host, and only when a lookup misses its guess: a plan that walks the devices in topology order
- * (the default request, or every device in order) never pays for it.
+ * One host's topology with its devices indexed by BDF. The index (a Map) is built on first use, once
+ * per host, and only when neither a guess nor a binary search over the sorted devices finds the BDF:
+ * hashing every BDF of a host costs more than the few lookups a plan makes.
  */
 export class IndexedHost implements DeviceLookup {
   private positions: Map<Bdf, number> | undefined;
@@ -14,12 +14,14 @@ export class IndexedHost implements DeviceLookup {
 
   /**
    * Where a device sits in `topology.devices`, -1 when the host has none such (a topology lists a
-   * BDF once: its readers refuse duplicates). `guess` is tried before the index, so a caller walking
-   * the devices in order finds each without it.
+   * BDF once: its readers refuse duplicates). `guess` is tried first, so a caller walking the
+   * devices in order finds each at once.
    */
   positionOf(bdf: Bdf, guess = -1): number {
     const devices = this.topology.devices;
     if (guess >= 0 && guess < devices.length && devices[guess].bdf === bdf) return guess;
+    const found = searchSorted(devices, bdf);
+    if (found >= 0) return found;
     let index = this.positions;
     if (index === undefined) {
       index = new Map();
@@ -39,4 +41,21 @@ export class IndexedHost implements DeviceLookup {
     // A numeric key reaches the same property as its decimal string, without building the string.
     return (this.topology.iommuGroups as Record<number, Bdf[] | undefined>)[group] ?? emptyList<Bdf>();
   }
+}
+
+/**
+ * Binary search by BDF text: topologies list their devices sorted by BDF, which is text order while
+ * domains have the same width. A miss (another order, or no such device) is for the index to settle.
+ */
+function searchSorted(devices: readonly PciDevice[], bdf: Bdf): number {
+  let low = 0;
+  let high = devices.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const at = devices[mid].bdf;
+    if (at === bdf) return mid;
+    if (at < bdf) low = mid + 1;
+    else high = mid - 1;
+  }
+  return -1;
 }

@@ -81,11 +81,9 @@ const singletonGroup: PreservationRule = {
 
 /** The members other than `bdf`, comma-separated; null when there are none. */
 function othersIn(members: readonly Bdf[], bdf: Bdf): string | null {
-  let others: string | null = null;
-  for (let i = 0; i < members.length; i++) {
-    if (members[i] !== bdf) others = others === null ? members[i] : `${others}, ${members[i]}`;
-  }
-  return others;
+  const others: Bdf[] = [];
+  for (let i = 0; i < members.length; i++) if (members[i] !== bdf) others.push(members[i]);
+  return others.length === 0 ? null : others.join(', ');
 }
 
 const acsPath: PreservationRule = {
