@@ -1,6 +1,7 @@
 import type { Bdf, PciDevice } from '@luo-fleet/topology';
 import { acsPathVerdict } from './acs-path';
 import { type AcsQuirk, acsQuirkFor, enableAcsQuirkFor } from './acs-quirks';
+import { commaList } from './comma-list';
 import type { IndexedHost } from './indexed-host';
 import { DEVICE_REASONS, type DeviceReason } from './reason';
 
@@ -74,17 +75,10 @@ const singletonGroup: PreservationRule = {
     if (d.iommuGroup === null) return null;
     const members = host.groupMembers(d.iommuGroup);
     if (members.length === 0 || (members.length === 1 && members[0] === d.bdf)) return null;
-    const others = othersIn(members, d.bdf);
-    return others === null ? null : { detail: `IOMMU group ${d.iommuGroup} also holds ${others}` };
+    const others = commaList(members, d.bdf);
+    return others === '' ? null : { detail: `IOMMU group ${d.iommuGroup} also holds ${others}` };
   },
 };
-
-/** The members other than `bdf`, comma-separated; null when there are none. */
-function othersIn(members: readonly Bdf[], bdf: Bdf): string | null {
-  const others: Bdf[] = [];
-  for (let i = 0; i < members.length; i++) if (members[i] !== bdf) others.push(members[i]);
-  return others.length === 0 ? null : others.join(', ');
-}
 
 const acsPath: PreservationRule = {
   id: 'acs-path',

@@ -1,4 +1,5 @@
 import type { Vm } from '@luo-fleet/topology';
+import { commaList } from './comma-list';
 import type { DeviceVerdict } from './preservation-set';
 import { VM_REASONS, type VmReason } from './reason';
 
@@ -31,7 +32,7 @@ export const VM_RULES: readonly VmRule[] = [
       for (let i = 0; i < devices.length; i++) {
         const d = devices[i];
         if (d.preservable) continue;
-        const line = `${d.bdf} ${d.reasons.join(', ')}`;
+        const line = `${d.bdf} ${commaList(d.reasons)}`;
         detail = detail === null ? line : `${detail}; ${line}`;
       }
       return detail;

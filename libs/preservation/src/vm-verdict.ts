@@ -49,6 +49,15 @@ function rejectedDevices(devices: readonly DeviceVerdict[]): VmVerdict['rejected
   return rejected ?? emptyList();
 }
 
+/** Summary lines by VM rule and count, each made once: hosts repeat the same few counts. */
+const CHANGE_LINES: string[][] = VM_RULES.map(() => []);
+const MAX_CACHED_COUNT = 1024;
+
+function changeLine(rule: number, count: number): string {
+  if (count > MAX_CACHED_COUNT) return VM_RULES[rule].change(count);
+  return (CHANGE_LINES[rule][count] ??= VM_RULES[rule].change(count));
+}
+
 /** Counts VMs by verdict and names, per reason, what would have to change. */
 export function summarizeVms(verdicts: readonly VmVerdict[]): VmSummary {
   const byReason: Partial<Record<VmReason, number>> = {};
@@ -61,7 +70,7 @@ export function summarizeVms(verdicts: readonly VmVerdict[]): VmSummary {
   const changes: string[] = [];
   for (let i = 0; i < VM_RULES.length; i++) {
     const count = byReason[VM_RULES[i].reason];
-    if (count !== undefined) changes.push(VM_RULES[i].change(count));
+    if (count !== undefined) changes.push(changeLine(i, count));
   }
   return { total: verdicts.length, preservable, rejected: verdicts.length - preservable, byReason, changes };
 }
