@@ -4,8 +4,9 @@ import { emptyList } from './shared-empty';
 
 /**
  * One host's topology with its devices indexed by BDF. The index (a Map) is built on first use, once
- * per host, and only when neither a guess nor a binary search over the sorted devices finds the BDF:
- * hashing every BDF of a host costs more than the few lookups a plan makes.
+ * per host. A plan's own lookups (requested and VM-held devices) try a guess and a binary search over
+ * the sorted devices first, so a plan that makes only those never hashes every BDF of the host; the
+ * rules' lookups (the bridges above every device judged) go to the index, where that pays off.
  */
 export class IndexedHost implements DeviceLookup {
   private positions: Map<Bdf, number> | undefined;
@@ -20,20 +21,27 @@ export class IndexedHost implements DeviceLookup {
   positionOf(bdf: Bdf, guess = -1): number {
     const devices = this.topology.devices;
     if (guess >= 0 && guess < devices.length && devices[guess].bdf === bdf) return guess;
-    const found = searchSorted(devices, bdf);
-    if (found >= 0) return found;
-    let index = this.positions;
-    if (index === undefined) {
-      index = new Map();
-      for (let i = 0; i < devices.length; i++) index.set(devices[i].bdf, i);
-      this.positions = index;
+    if (this.positions === undefined) {
+      const found = searchSorted(devices, bdf);
+      if (found >= 0) return found;
     }
-    return index.get(bdf) ?? -1;
+    return this.index().get(bdf) ?? -1;
   }
 
   device(bdf: Bdf): PciDevice | undefined {
-    const at = this.positionOf(bdf);
-    return at < 0 ? undefined : this.topology.devices[at];
+    const at = this.index().get(bdf);
+    return at === undefined ? undefined : this.topology.devices[at];
+  }
+
+  private index(): Map<Bdf, number> {
+    let index = this.positions;
+    if (index === undefined) {
+      index = new Map();
+      const devices = this.topology.devices;
+      for (let i = 0; i < devices.length; i++) index.set(devices[i].bdf, i);
+      this.positions = index;
+    }
+    return index;
   }
 
   /** Members of an IOMMU group as `kernel/iommu_groups` lists them (the topology's own array). */
