@@ -1,6 +1,7 @@
 import type { Bdf, PciDevice } from '@luo-fleet/topology';
 import { acsPathVerdict } from './acs-path';
 import { type AcsQuirk, acsQuirkFor, enableAcsQuirkFor } from './acs-quirks';
+import { commaList } from './comma-list';
 import type { IndexedHost } from './indexed-host';
 import { DEVICE_REASONS, type DeviceReason } from './reason';
 
@@ -74,9 +75,8 @@ const singletonGroup: PreservationRule = {
     if (d.iommuGroup === null) return null;
     const members = host.groupMembers(d.iommuGroup);
     if (members.length === 0 || (members.length === 1 && members[0] === d.bdf)) return null;
-    const others = members.filter((m) => m !== d.bdf);
-    if (others.length === 0) return null;
-    return { detail: `IOMMU group ${d.iommuGroup} also holds ${others.join(', ')}` };
+    const others = commaList(members, d.bdf);
+    return others === '' ? null : { detail: `IOMMU group ${d.iommuGroup} also holds ${others}` };
   },
 };
 

@@ -1,4 +1,5 @@
 import type { Vm } from '@luo-fleet/topology';
+import { commaList } from './comma-list';
 import type { DeviceVerdict } from './preservation-set';
 import { VM_REASONS, type VmReason } from './reason';
 
@@ -27,8 +28,14 @@ export const VM_RULES: readonly VmRule[] = [
     why: 'Assigned devices keep doing DMA into the guest through kexec; one the kernel will not preserve takes the VM with it.',
     change: (n) => vms(n, 'holds a device', 'hold devices') + ' the kernel will not preserve',
     check: (_vm, devices) => {
-      const rejected = devices.filter((d) => !d.preservable);
-      return rejected.length === 0 ? null : rejected.map((d) => `${d.bdf} ${d.reasons.join(', ')}`).join('; ');
+      let detail: string | null = null;
+      for (let i = 0; i < devices.length; i++) {
+        const d = devices[i];
+        if (d.preservable) continue;
+        const line = `${d.bdf} ${commaList(d.reasons)}`;
+        detail = detail === null ? line : `${detail}; ${line}`;
+      }
+      return detail;
     },
   },
   {
@@ -55,8 +62,8 @@ export const VM_RULES: readonly VmRule[] = [
     change: (n) => vms(n, 'has', 'have') + ' assigned devices and a balloon or virtio-mem device',
     check: (vm) => {
       if (vm.devices.length === 0 || (!vm.balloon && !vm.virtioMem)) return null;
-      const resizers = [vm.balloon ? 'a balloon' : '', vm.virtioMem ? 'a virtio-mem device' : ''].filter((s) => s !== '');
-      return `${resizers.join(' and ')} beside ${vm.devices.length} assigned device${vm.devices.length === 1 ? '' : 's'}`;
+      const resizers = vm.balloon && vm.virtioMem ? 'a balloon and a virtio-mem device' : vm.balloon ? 'a balloon' : 'a virtio-mem device';
+      return `${resizers} beside ${vm.devices.length} assigned device${vm.devices.length === 1 ? '' : 's'}`;
     },
   },
 ];

@@ -1,6 +1,7 @@
 import type { Bdf, Vm } from '@luo-fleet/topology';
 import type { DeviceVerdict, VmCounts, VmSummary, VmVerdict } from './preservation-set';
 import { VM_REASONS, type VmReason } from './reason';
+import { emptyList, emptyRecord } from './shared-empty';
 import { VM_RULES } from './vm-rules';
 
 /**
@@ -12,34 +13,65 @@ export function judgeVms(vms: readonly Vm[], deviceVerdict: (bdf: Bdf) => Device
   return vms.map((vm) => judgeVm(vm, vm.devices.map(deviceVerdict)));
 }
 
-function judgeVm(vm: Vm, devices: readonly DeviceVerdict[]): VmVerdict {
-  const reasons: VmReason[] = [];
-  const details: Partial<Record<VmReason, string>> = {};
-  for (const rule of VM_RULES) {
+/** One VM's verdict from the verdicts of its devices, given in the VM's order. */
+export function judgeVm(vm: Vm, devices: readonly DeviceVerdict[]): VmVerdict {
+  // Reasons and details are built on the first failed rule: a preservable VM shares the empty ones.
+  let reasons: VmReason[] | undefined;
+  let details: Partial<Record<VmReason, string>> | undefined;
+  for (let i = 0; i < VM_RULES.length; i++) {
+    const rule = VM_RULES[i];
     const detail = rule.check(vm, devices);
     if (detail === null) continue;
-    reasons.push(rule.reason);
+    if (reasons === undefined || details === undefined) {
+      reasons = [rule.reason];
+      details = {};
+    } else {
+      reasons.push(rule.reason);
+    }
     details[rule.reason] = detail;
   }
   return {
     id: vm.id,
-    preservable: reasons.length === 0,
-    reasons,
+    preservable: reasons === undefined,
+    reasons: reasons ?? emptyList(),
     devices: vm.devices,
-    rejectedDevices: devices.filter((d) => !d.preservable).map((d) => ({ bdf: d.bdf, reasons: d.reasons })),
-    details,
+    rejectedDevices: rejectedDevices(devices),
+    details: details ?? emptyRecord(),
   };
+}
+
+function rejectedDevices(devices: readonly DeviceVerdict[]): VmVerdict['rejectedDevices'] {
+  let rejected: VmVerdict['rejectedDevices'] | undefined;
+  for (let i = 0; i < devices.length; i++) {
+    const d = devices[i];
+    if (!d.preservable) (rejected ??= []).push({ bdf: d.bdf, reasons: d.reasons });
+  }
+  return rejected ?? emptyList();
+}
+
+/** Summary lines by VM rule and count, each made once: hosts repeat the same few counts. */
+const CHANGE_LINES: string[][] = VM_RULES.map(() => []);
+const MAX_CACHED_COUNT = 1024;
+
+function changeLine(rule: number, count: number): string {
+  if (count > MAX_CACHED_COUNT) return VM_RULES[rule].change(count);
+  return (CHANGE_LINES[rule][count] ??= VM_RULES[rule].change(count));
 }
 
 /** Counts VMs by verdict and names, per reason, what would have to change. */
 export function summarizeVms(verdicts: readonly VmVerdict[]): VmSummary {
   const byReason: Partial<Record<VmReason, number>> = {};
   let preservable = 0;
-  for (const v of verdicts) {
+  for (let i = 0; i < verdicts.length; i++) {
+    const v = verdicts[i];
     if (v.preservable) preservable++;
-    for (const r of v.reasons) byReason[r] = (byReason[r] ?? 0) + 1;
+    for (let j = 0; j < v.reasons.length; j++) byReason[v.reasons[j]] = (byReason[v.reasons[j]] ?? 0) + 1;
   }
-  const changes = VM_RULES.filter((rule) => byReason[rule.reason] !== undefined).map((rule) => rule.change(byReason[rule.reason] ?? 0));
+  const changes: string[] = [];
+  for (let i = 0; i < VM_RULES.length; i++) {
+    const count = byReason[VM_RULES[i].reason];
+    if (count !== undefined) changes.push(changeLine(i, count));
+  }
   return { total: verdicts.length, preservable, rejected: verdicts.length - preservable, byReason, changes };
 }
 
