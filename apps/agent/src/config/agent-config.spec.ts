@@ -1,14 +1,32 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOOK_NAMES, parseAgentConfig } from './agent-config';
+import { HOOK_NAMES, LIVEUPDATE_DRIVER_STEPS, parseAgentConfig } from './agent-config';
 
 const example = () => JSON.parse(readFileSync(join(__dirname, '../../../../deploy/agent/agent.example.json'), 'utf8'));
+
+const errorOf = (input: unknown) => {
+  try {
+    parseAgentConfig(input, 'agent.json');
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return '';
+};
+
+/** The example without its Live Update driver: every step is a hook. */
+const hookOnly = () => {
+  const { liveupdate: _l, ...config } = example();
+  config.hooks = Object.fromEntries(HOOK_NAMES.map((name) => [name, { command: `/usr/libexec/site/${name}`, args: [], timeoutMs: 60_000 }]));
+  return config;
+};
 
 describe('agent config', () => {
   it('accepts the shipped example and fills defaults', () => {
     const config = parseAgentConfig(example());
-    expect(Object.keys(config.hooks).sort()).toEqual([...HOOK_NAMES].sort());
+    const vmmSteps = HOOK_NAMES.filter((name) => !(LIVEUPDATE_DRIVER_STEPS as readonly string[]).includes(name));
+    expect(Object.keys(config.hooks).sort()).toEqual([...vmmSteps].sort());
+    expect(config.liveupdate).toMatchObject({ kexecCommand: '/usr/sbin/kexec', kernelDir: '/boot' });
     const { sysfsRoot: _s, listen: _l, ...rest } = example();
     const defaults = parseAgentConfig(rest);
     expect(defaults.sysfsRoot).toBe('/sys');
@@ -18,22 +36,25 @@ describe('agent config', () => {
 
   it('names each wrong field', () => {
     const config = example();
-    config.hooks.preserve.command = 'luoctl';
+    config.hooks.freeze.command = 'vmmctl';
     delete config.hooks.thaw;
-    config.hooks.freeze.shell = true;
+    config.liveupdate.vmm.restore.shell = true;
     config.listen.port = 70000;
-    const error = (() => {
-      try {
-        parseAgentConfig(config, 'agent.json');
-      } catch (err) {
-        return (err as Error).message;
-      }
-      return '';
-    })();
+    const error = errorOf(config);
     expect(error).toMatch(/^agent\.json: /);
-    expect(error).toContain('hooks.preserve.command: must be an absolute path');
+    expect(error).toContain('hooks.freeze.command: must be an absolute path');
     expect(error).toContain('hooks.thaw:');
-    expect(error).toContain('hooks.freeze.shell: unknown field');
+    expect(error).toContain('liveupdate.vmm.restore.shell: unknown field');
     expect(error).toContain('listen.port:');
+  });
+
+  it('needs every hook without the Live Update driver, and no hook for a step the driver does', () => {
+    expect(Object.keys(parseAgentConfig(hookOnly()).hooks).sort()).toEqual([...HOOK_NAMES].sort());
+    const missing = hookOnly();
+    delete missing.hooks.preserve;
+    expect(errorOf(missing)).toBe('agent.json: hooks.preserve: required');
+    const both = example();
+    both.hooks.preserve = { command: '/usr/libexec/site/preserve', args: [], timeoutMs: 1000 };
+    expect(errorOf(both)).toContain('hooks.preserve: the agent does this step itself when liveupdate is configured');
   });
 });
