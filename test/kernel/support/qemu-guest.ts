@@ -261,8 +261,10 @@ export class QemuGuest {
     await this.exited;
   }
 
+  /** Also keeps the serial log when LUO_KERNEL_KEEP_SERIAL=1 (to look at a run that passed). */
   async dispose(): Promise<void> {
     await this.stop();
+    if (process.env.LUO_KERNEL_KEEP_SERIAL === '1') process.stderr.write(`serial log kept at ${this.keepSerialLog()}\n`);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
