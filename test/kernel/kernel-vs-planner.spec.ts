@@ -38,7 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => guest?.dispose());
 
-const isBridge = (d: PciDevice) => d.class >> 16 === 0x06;
+const PCIE_ENDPOINTS = ['endpoint', 'legacy_endpoint', 'rc_integrated_endpoint'];
 
 describe(`the planner's reading of a real kernel's IOMMU groups (${Object.values(TOPOLOGIES).map((t) => t.name).join(', ')})`, () => {
   it('has exactly the groups the kernel formed', () => {
@@ -52,8 +52,8 @@ describe(`the planner's reading of a real kernel's IOMMU groups (${Object.values
     }
   });
 
-  it('reports ACS_PATH_NOT_ENABLED in strict mode for a single-function endpoint exactly when the kernel grouped it with others', () => {
-    const endpoints = topology.devices.filter((d) => !isBridge(d) && !d.multifunction && d.iommuGroup !== null);
+  it('reports ACS_PATH_NOT_ENABLED in strict mode for a single-function PCIe endpoint exactly when the kernel grouped it with others', () => {
+    const endpoints = topology.devices.filter((d) => PCIE_ENDPOINTS.includes(d.pcieType) && !d.multifunction && d.iommuGroup !== null);
     // Each kind is there: alone below an ACS root port, sharing below a switch or a PCI bridge.
     const shared = (d: PciDevice) => (kernelGroups.get(d.iommuGroup!) ?? []).length > 1;
     expect(endpoints.some(shared)).toBe(true);
@@ -65,6 +65,14 @@ describe(`the planner's reading of a real kernel's IOMMU groups (${Object.values
       expect(verdict.reasons.includes('ACS_PATH_NOT_ENABLED'), `${device.bdf}: ${verdict.reasons.join(',')}; group ${kernelGroups.get(device.iommuGroup!)}`).toBe(shared(device));
       expect(verdict.reasons.includes('GROUP_NOT_SINGLETON'), device.bdf).toBe(shared(device));
     }
+  });
+
+  it('reports ACS_PATH_NOT_ENABLED in strict mode for every conventional PCI device, grouped or not (the kernel never counts ACS on one)', () => {
+    const conventional = topology.devices.filter((d) => d.pcieType === 'conventional');
+    // The virtio devices on the root bus and the two behind the PCI bridge.
+    expect(conventional.length).toBeGreaterThanOrEqual(4);
+    const strict = buildPreservationSet(topology, conventional.map((d) => d.bdf), { strictAcs: true });
+    for (const verdict of strict.devices) expect(verdict.reasons, verdict.bdf).toContain('ACS_PATH_NOT_ENABLED');
   });
 
   it('selects the devices bound to vfio-pci by default', () => {
