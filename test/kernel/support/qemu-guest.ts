@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentHostDriver, type HostIdentity } from '@luo-fleet/handover';
+import { AgentHostDriver, signRequest, type HostIdentity } from '@luo-fleet/handover';
 import { freePort } from '../../agent/support/agent-host';
 import { writeInitramfs } from './initramfs';
 import { GUEST_DIR, REPO_ROOT } from './repo-paths';
@@ -87,6 +87,13 @@ export class QemuGuest {
   /** The guest's agent, as the orchestrator would reach it. */
   driver(overrides: Partial<ConstructorParameters<typeof AgentHostDriver>[0]> = {}): AgentHostDriver {
     return new AgentHostDriver({ url: this.url, hostId: this.hostId, secret: this.secret, timeoutMs: 3_000, stepTimeoutMs: 120_000, retries: 2, retryDelayMs: 500, ...overrides });
+  }
+
+  /** A signed GET to the guest's agent, answered as JSON (what the driver reads, unfiltered). */
+  async signedGet(path: string): Promise<unknown> {
+    const headers = signRequest(this.secret, { method: 'GET', path, body: '' });
+    const res = await fetch(`${this.url}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+    return res.json();
   }
 
   async start(): Promise<void> {
