@@ -1,15 +1,17 @@
-import koffi from 'koffi';
+import type Koffi from 'koffi';
 import { constants } from 'node:os';
 
 /**
  * The few system calls Node has no binding for, through libc (koffi): ioctl on /dev/liveupdate and
- * its session fds, and pidfd_getfd to take a copy of a VMM's guest-memory fd. Loaded on first use,
- * so an agent without a Live Update driver never touches native code.
+ * its session fds, and pidfd_getfd to take a copy of a VMM's guest-memory fd. koffi itself is
+ * loaded on first use, not at start: it is a good part of the agent's start-up time, and the agent
+ * must answer as soon as it can after a kexec (retrieve comes after that).
  */
 interface Libc {
   ioctl(fd: number, request: number, arg: Buffer): number;
   syscall(nr: number, ...typedArgs: unknown[]): number;
   close(fd: number): number;
+  errno(): number;
 }
 
 /** Numbers shared by every architecture's table since 5.3 (the generic syscall numbering). */
@@ -20,11 +22,14 @@ let libc: Libc | undefined;
 
 function load(): Libc {
   if (libc) return libc;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const koffi = require('koffi') as typeof Koffi;
   const lib = koffi.load('libc.so.6');
   libc = {
     ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)') as Libc['ioctl'],
     syscall: lib.func('long syscall(long number, ...)') as Libc['syscall'],
     close: lib.func('int close(int fd)') as Libc['close'],
+    errno: () => koffi.errno(),
   };
   return libc;
 }
@@ -49,7 +54,7 @@ function errnoName(errno: number): string {
 }
 
 function check(call: string, result: number): number {
-  if (result < 0) throw new SystemCallError(call, koffi.errno());
+  if (result < 0) throw new SystemCallError(call, load().errno());
   return result;
 }
 
