@@ -25,7 +25,8 @@ export default defineConfig({
   },
   test: {
     // Fixture hosts are sysfs trees full of symlink cycles (as real /sys is): never crawl them.
-    exclude: [...configDefaults.exclude, 'test/fixtures/**'],
+    // test/kernel boots QEMU guests: its own tier, `npm run test:kernel` (vitest.kernel.config.ts).
+    exclude: [...configDefaults.exclude, 'test/fixtures/**', 'test/kernel/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // e2e suites spawn real processes against one Redis: keep files from starving each other on 2 cores.

@@ -52,7 +52,7 @@ export interface PciDevice {
   /** IOMMU group number, null when the device has none. */
   iommuGroup: number | null;
   pcieType: PcieType;
-  /** Header type bit 7. */
+  /** As the kernel's `pdev->multifunction`: header type bit 7, or any function but 0 of a slot. */
   multifunction: boolean;
   acs: AcsState;
 }

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { compareBdf, isBdf } from './bdf';
+import { compareBdf, isBdf, parseBdfParts } from './bdf';
 import { parseConfigSpace } from './config-space';
 import type { Bdf, HostTopology, PciDevice } from './model';
 import { fsProblem, SysfsError } from './sysfs-error';
@@ -116,7 +116,9 @@ function readDevice(tree: SysfsTree, entry: Dirent): DeviceRead {
     virtfns,
     iommuGroup: has('iommu_group') ? tree.linkedGroup(inDir('iommu_group'), named('iommu_group')) : null,
     pcieType: facts.pcieType,
-    multifunction: facts.multifunction,
+    // As the kernel's pci_scan_slot(): a function other than 0 found by a slot scan is part of a
+    // multifunction device even when its own header type lacks the bit (VFs are not slot-scanned).
+    multifunction: facts.multifunction || (physfn === null && parseBdfParts(name).fn > 0),
     acs: facts.acs,
   };
   return { device, dir, file };
@@ -290,3 +292,4 @@ class SysfsTree {
     return Number(text);
   }
 }
+

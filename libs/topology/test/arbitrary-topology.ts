@@ -61,7 +61,8 @@ export const topologyArb: fc.Arbitrary<HostTopology> = fc
         class: d.class,
         driver: d.driver,
         group: d.group,
-        multifunction: d.multifunction,
+        // The kernel counts every function but 0 of a slot as multifunction (pci_scan_slot).
+        multifunction: d.multifunction || d.fn > 0,
         pcieType: d.port.pcieType,
         acs: d.port.acs,
       };

@@ -16,6 +16,13 @@ function isVmStep(name: string): name is VmStep {
   return (VM_STEPS as readonly string[]).includes(name);
 }
 
+/**
+ * With `liveupdate` configured the agent holds /dev/liveupdate and does these itself (design 1:
+ * session fds must stay open in one process until the kexec reboot); only the VMM's steps stay hooks.
+ */
+export const LIVEUPDATE_DRIVER_STEPS = ['kexec_load', 'preserve', 'kexec', 'retrieve', 'finish', 'unpreserve', 'kexec_unload', 'incoming'] as const satisfies readonly HookName[];
+export type LiveUpdateDriverStep = (typeof LIVEUPDATE_DRIVER_STEPS)[number];
+
 const absolutePath = z.string().min(1).refine(isAbsolute, 'must be an absolute path');
 
 const hookSchema = z.strictObject({
@@ -26,14 +33,33 @@ const hookSchema = z.strictObject({
 });
 export type HookCommand = z.output<typeof hookSchema>;
 
+// Which hooks must be present depends on `liveupdate`; parseAgentConfig checks that (hooksRequired).
+// The VM steps' hooks and the `vms` query are optional in every mode.
 const hooksShape = {
-  ...(Object.fromEntries(HOOK_NAMES.map((name) => [name, isVmStep(name) ? hookSchema.optional() : hookSchema])) as Record<
-    Exclude<(typeof HOOK_NAMES)[number], VmStep>,
-    typeof hookSchema
-  > &
-    Record<VmStep, z.ZodOptional<typeof hookSchema>>),
+  ...(Object.fromEntries(HOOK_NAMES.map((name) => [name, hookSchema.optional()])) as Record<(typeof HOOK_NAMES)[number], z.ZodOptional<typeof hookSchema>>),
   vms: hookSchema.optional(),
 };
+
+/**
+ * The agent's own Live Update driver (apps/agent/src/liveupdate): it owns /dev/liveupdate, keeps
+ * one session per VM, stages the target kernel with kexec_file_load and reboots with the session
+ * fds held. The VMM's part stays behind hooks: `freeze`/`thaw` (pause, resume) and these two.
+ */
+const liveUpdateSchema = z.strictObject({
+  /** kexec-tools; `-s -l` stages (kexec_file_load), `-e` reboots, `-u` unloads. */
+  kexecCommand: absolutePath.default('/usr/sbin/kexec'),
+  /** Target kernel `<release>` is `vmlinuz-<release>` here, with `initrd.img-<release>` if present. */
+  kernelDir: absolutePath.default('/boot'),
+  /** How long `kexec -s -l` and `kexec -u` may take. */
+  kexecTimeoutMs: z.number().int().min(1).max(3_600_000).default(120_000),
+  vmm: z.strictObject({
+    /** Prints `{"vms":[{"id":"vm-a","pid":1234,"memory":[{"fd":7}]}]}`: every VM's guest-memory memfds, by process and fd. */
+    guestMemory: hookSchema,
+    /** New kernel: gets each VM's retrieved memfds as inherited fds (listed on stdin), restores and resumes the VMs. */
+    restore: hookSchema,
+  }),
+});
+export type LiveUpdateConfig = z.output<typeof liveUpdateSchema>;
 
 const ms = (max: number) => z.number().int().min(1).max(max);
 
@@ -85,6 +111,7 @@ export const agentConfigSchema = z.strictObject({
   /** After a hook's timeout: SIGTERM to its process group, then SIGKILL this much later. */
   killGraceMs: z.number().int().min(0).max(600_000).default(5_000),
   hooks: z.strictObject(hooksShape),
+  liveupdate: liveUpdateSchema.optional(),
   /** Mutual TLS: serve https with this certificate and accept only clients with a certificate signed by clientCaFile. */
   tls: z.strictObject({ certFile: absolutePath, keyFile: absolutePath, clientCaFile: absolutePath }).optional(),
   http: httpLimitsSchema.prefault({}),
@@ -99,12 +126,42 @@ export class AgentConfigError extends Error {
 /** `hooks.preserve.timeoutMs: expected number` style: the field named, as an operator would look for it. */
 export function parseAgentConfig(input: unknown, source = 'config'): AgentConfig {
   const parsed = agentConfigSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${[...issue.path, k].join('.')}: unknown field`).join('; ');
-    return `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`;
-  });
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${[...issue.path, k].join('.')}: unknown field`).join('; ');
+        return `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`;
+      });
+  problems.push(...hookPresenceProblems(input));
+  if (parsed.success && problems.length === 0) return parsed.data;
   throw new AgentConfigError(`${source}: ${problems.join('; ')}`);
+}
+
+/**
+ * Without `liveupdate` every hook is required; with it, exactly the VMM's (`freeze`, `thaw`), since
+ * a hook for a step the agent does itself would never run. Read from the raw input, so these are
+ * named alongside any other problem.
+ */
+function hookPresenceProblems(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null) return [];
+  const { hooks, liveupdate } = input as { hooks?: unknown; liveupdate?: unknown };
+  if (typeof hooks !== 'object' || hooks === null) return [];
+  const present = (name: HookName) => (hooks as Record<string, unknown>)[name] !== undefined;
+  const driverSteps: readonly HookName[] = LIVEUPDATE_DRIVER_STEPS;
+  const problems: string[] = [];
+  for (const name of HOOK_NAMES) {
+    const byDriver = liveupdate !== undefined && driverSteps.includes(name);
+    if (!byDriver && !present(name) && !isVmStep(name)) problems.push(`hooks.${name}: required`);
+    if (byDriver && present(name)) problems.push(`hooks.${name}: the agent does this step itself when liveupdate is configured; remove the hook`);
+  }
+  return problems;
+}
+
+/** The hook configured for `name`; parseAgentConfig guarantees it for every step the agent does not do itself. */
+export function hookFor(config: AgentConfig, name: HookName): HookCommand {
+  const hook = config.hooks[name];
+  if (!hook) throw new AgentConfigError(`hooks.${name} is not configured`);
+  return hook;
 }
 
 export function loadAgentConfig(file: string | undefined): AgentConfig {

@@ -38,6 +38,8 @@ export interface HookLaunch {
   outputName: string;
   /** Keep stdout apart (it is the hook's answer) instead of interleaving it with stderr. */
   captureStdout?: boolean;
+  /** Open fds the hook inherits as its fds 3, 4, ... (e.g. retrieved guest memory handed to the VMM). */
+  passFds?: number[];
 }
 
 /** The most of a hook's stdout read as its answer; a longer one is no answer. */
@@ -79,7 +81,7 @@ export function startHook(launch: HookLaunch): RunningHook {
       detached: true,
       cwd: launch.cwd,
       env: launch.env,
-      stdio: [stdinFd, stdoutFd, outputFd],
+      stdio: [stdinFd, stdoutFd, outputFd, ...(launch.passFds ?? [])],
     });
   } finally {
     // The child has its own copies now.

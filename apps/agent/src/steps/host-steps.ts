@@ -3,8 +3,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { incomingReportSchema, type AgentStep, type IncomingAnswer, type StepAnswer, type StepRequest, type VmsAnswer } from '@luo-fleet/handover';
 import { parseVms } from '@luo-fleet/topology';
-import type { AgentConfig, HookCommand, HookName } from '../config/agent-config';
+import { hookFor, type AgentConfig, type HookCommand, type HookName } from '../config/agent-config';
 import { groupAlive, signalGroup, startHook, STDOUT_CAP, type HookResult, type RunningHook } from '../hooks/hook-process';
+import { LiveUpdateSteps } from '../liveupdate/live-update-steps';
 import { KexecFence } from './kexec-fence';
 import { pruneStepFiles } from './state-retention';
 import { StepRecords, type StepRecord } from './step-records';
@@ -50,6 +51,8 @@ export class HostSteps {
   /** Steps an earlier agent process of this boot started, whose hooks may still run. */
   private orphans: Extract<StepRecord, { state: 'running' }>[];
   private prunedAt = 0;
+  /** With `liveupdate` configured, the agent's own driver does the steps that need /dev/liveupdate. */
+  private readonly liveUpdate: LiveUpdateSteps | undefined;
 
   constructor(
     private readonly config: AgentConfig,
@@ -57,6 +60,10 @@ export class HostSteps {
   ) {
     this.records = new StepRecords(config.stateDir);
     this.fence = new KexecFence(this.records.dir);
+    const { liveupdate } = config;
+    this.liveUpdate = liveupdate
+      ? new LiveUpdateSteps({ ...config, liveupdate }, (hook, step, stdin, outputName, options) => this.launchCommand(hook, step, stdin, outputName, options), () => this.bootId())
+      : undefined;
     const bootId = this.bootId();
     this.orphans = this.records.running().filter((r) => r.bootId === bootId && r.pgid !== undefined);
     this.prune();
@@ -84,7 +91,8 @@ export class HostSteps {
 
   /** The `incoming` query: a read, run on every call, nothing recorded. */
   async incoming(): Promise<IncomingAnswer> {
-    const { base, json, problem } = await this.query('incoming', this.config.hooks.incoming);
+    if (this.liveUpdate) return this.liveUpdate.incoming();
+    const { base, json, problem } = await this.query('incoming', hookFor(this.config, 'incoming'));
     if (problem !== undefined) return { ok: false, ...base, problem };
     const parsed = incomingReportSchema.safeParse(json);
     if (!parsed.success) {
@@ -226,8 +234,8 @@ export class HostSteps {
   private async outlive(record: Extract<StepRecord, { state: 'running' }>): Promise<void> {
     const pgid = record.pgid;
     if (pgid === undefined || record.bootId !== this.bootId()) return;
-    const hook = this.config.hooks[record.step];
-    const deadline = record.startedAt + (hook?.timeoutMs ?? 0);
+    const timeoutMs = this.config.hooks[record.step]?.timeoutMs ?? this.config.liveupdate?.kexecTimeoutMs ?? 0;
+    const deadline = record.startedAt + timeoutMs;
     while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
     if (!groupAlive(pgid)) return;
     signalGroup(pgid, 'SIGTERM');
@@ -255,7 +263,8 @@ export class HostSteps {
     this.records.write(running);
     let hook: RunningHook;
     try {
-      hook = this.launch(step, stdin, `${outputKey(request.requestId)}.${step}`);
+      const outputName = `${outputKey(request.requestId)}.${step}`;
+      hook = this.liveUpdate && LiveUpdateSteps.performs(step) ? this.liveUpdate.start(step, request, outputName) : this.launch(step, stdin, outputName);
     } catch (err) {
       this.records.remove(request.requestId);
       if (step === 'kexec') this.fence.lift();
@@ -290,12 +299,17 @@ export class HostSteps {
   private launch(name: HookName, stdin: string, outputName: string, captureStdout = false, hook: HookCommand | undefined = this.config.hooks[name]) {
     // Only the optional hooks (the VM steps', `vms`) may be missing: a host without them cannot stop, start, move or list VMs.
     if (hook === undefined) throw new StepRefusedError(`no ${name} hook is configured on this host`);
+    return this.launchCommand(hook, name, stdin, outputName, { captureStdout });
+  }
+
+  private launchCommand(hook: HookCommand, name: HookName, stdin: string, outputName: string, options: { captureStdout?: boolean; passFds?: number[] } = {}): RunningHook {
     return startHook({
       hook,
       stdin,
       outputDir: this.outputDir,
       outputName,
-      captureStdout,
+      captureStdout: options.captureStdout,
+      passFds: options.passFds,
       cwd: this.config.stateDir,
       killGraceMs: this.config.killGraceMs,
       // Only what the operator's config decides; nothing from the request reaches the environment.

@@ -1,0 +1,39 @@
+#!/bin/sh
+# PID 1 inside the chroot (the host's own userspace, read-only): records what the kernel is, starts
+# the stand-in VMs on the guest's first boot only (later boots get them back from the Live Update),
+# and runs the agent, starting it again whenever it exits. Everything goes to the serial console.
+G=/run/luo-guest
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp LANG=C.UTF-8
+. "$G/guest.env"
+echo "luo-guest: boot $(cat /proc/sys/kernel/random/boot_id) kernel $(uname -r) liveupdate=$( [ -e /dev/liveupdate ] && echo yes || echo no)"
+# The kernel's own IOMMU groups, read by the shell: what the planner's reading is checked against.
+for g in /sys/kernel/iommu_groups/*; do
+  [ -d "$g" ] && echo "$(basename "$g") $(ls "$g/devices" | tr '\n' ' ')"
+done > "$G/iommu-groups.$(cat /proc/sys/kernel/random/boot_id)"
+for bdf in $VFIO_BDFS; do
+  echo vfio-pci > "/sys/bus/pci/devices/$bdf/driver_override"
+  [ -e "/sys/bus/pci/devices/$bdf/driver" ] && echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind"
+  echo "$bdf" > /sys/bus/pci/drivers_probe
+done
+if [ ! -e "$G/vms/started" ]; then
+  mkdir -p "$G/vms"
+  for vm in $VMS; do
+    # id:sizeMiB:backing
+    IFS=: read -r id size backing <<VM
+$vm
+VM
+    setsid "$NODE" "$GUEST_DIR/vm.mjs" start "$id" "$size" "$backing" "$G/vms" </dev/null >>"$G/vms/$id.log" 2>&1 &
+  done
+  for vm in $VMS; do
+    id=${vm%%:*}
+    n=0; while [ ! -e "$G/vms/$id.json" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done
+  done
+  touch "$G/vms/started"
+  echo "luo-guest: VMs started: $VMS"
+fi
+while :; do
+  echo "luo-guest: starting agent at uptime $(cut -d' ' -f1 /proc/uptime)"
+  LUO_AGENT_CONFIG="$G/agent.json" "$NODE" "$AGENT_MAIN"
+  echo "luo-guest: agent exited ($?)"
+  sleep 1
+done
