@@ -40,8 +40,6 @@ export function demoRolloutRequest(seed: number) {
     canary: { batches: [1, 5, '20%'], requireApproval: false },
     maxPerFailureDomain: { key: 'rack', limit: 4 },
     strategies: [...DEMO_STRATEGIES],
-    // Restarts are bounded so that the hosts past the budget show evacuation.
-    maxVmRestarts: '25%',
     simulatedFaults: DEMO_SIMULATED_FAULTS,
     seed,
   };
