@@ -188,6 +188,11 @@ describe('rollouts with strategies', () => {
     // undo-ev-1 drained fully before kexec_load failed: its VMs all run elsewhere now.
     expect((await h.simulated.vmsOn('undo-ev-1')).filter((name) => name.startsWith('undo-ev-1/'))).toEqual([]);
     expect(await conservationProblems(vmsOf)).toEqual([]);
+    // ev-1's drain ended before its rollback: its own VMs' room is free again; ev-0's broken drain keeps its load.
+    const books = await ns.redis.hmget(h.keys.capacity(rollout.id), 'undo-ev-0', 'undo-ev-1');
+    const [broken, drained] = books.map((raw) => JSON.parse(raw!) as CapacityRecord);
+    expect(broken.used.vms).toBe(4);
+    expect(drained).toMatchObject({ emptied: true, used: { vms: 0 } });
     // Counted: lu-1's 2 VMs preserved; the restarts of both lur hosts (undone stop_vms); ev-1's finished drain.
     expect(view.vmDisruptions).toEqual({ preserved: 2, migrated: 4, restarted: 2, lost: 0 });
   });

@@ -16,8 +16,9 @@ export type VmDisruptions = Partial<Record<VmDisruptionKind, number>>;
  *   count as restarted. A `drain` that ended ok migrated every VM, and they stay where they went;
  *   one that broke midway counts none (which moved is the host's to say, not the journal's).
  * - failed after the kexec took effect: a VM that existed before and runs nowhere after is
- *   `lost`. For both Live Updates every VM of the host is then lost (those held in preserved
- *   memory were not resumed, the stopped ones not started); an evacuation's VMs were migrated
+ *   `lost`. For both Live Updates: before `finish` ended, every VM of the host (those held in
+ *   preserved memory were not resumed, the stopped ones not started); after it (`start_vms`
+ *   failed), the stopped ones, the others were preserved. An evacuation's VMs were migrated
  *   before the kexec and run elsewhere.
  * - failed in a rollback (before the kexec): the VMs are still on the host's old kernel, paused or
  *   stopped; not counted, the host waits for a person.
@@ -41,7 +42,10 @@ export function vmDisruptionsOf(
     case 'failed':
       // The kexec took effect: fenced, and not rolled back (a rollback means it did not).
       if (progress.fence === undefined || progress.rollback !== undefined) return {};
-      return strategy === 'evacuate' ? nonZero({ migrated: migrating }) : nonZero({ lost: riding + restarting });
+      if (strategy === 'evacuate') return nonZero({ migrated: migrating });
+      // Once finish ended the VMs that rode the update run again; only the stopped ones are lost.
+      if (progress.completed.includes('finish')) return nonZero({ preserved: riding, lost: restarting });
+      return nonZero({ lost: riding + restarting });
     default:
       return {};
   }
