@@ -44,6 +44,11 @@ export function hostTruth(host: FleetHost, rec: SimulatedHostState | null, strat
     if (kexecs !== 1) p.push(`kexec called ${kexecs} times`);
     if (isDown(rec, Date.now())) p.push('not answering');
     if (!rec.vmsRunning || rec.vmsPaused) p.push(`VMs not running (running=${rec.vmsRunning} paused=${rec.vmsPaused})`);
+    // Each step after the kexec last answered ok (a start_vms with no VM to start can still fail).
+    for (const step of STRATEGY_PHASES[strategy].afterKexec) {
+      const last = rec.history.findLast((e) => e.step === step);
+      if (last && last.result !== 'ok') p.push(`${step} ${last.result}: ${last.detail ?? ''}`);
+    }
     if (strategy === 'evacuate') {
       // Nothing was preserved: the empty host booted and went back into service.
       if (rec.drained) p.push('not back in service (still drained)');
