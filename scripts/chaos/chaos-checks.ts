@@ -1,5 +1,5 @@
-import { HOST_OUTCOMES, type JournalEntry } from '@luo-fleet/handover';
-import { type SimulatedHostState } from '@luo-fleet/simulated-host';
+import { HOST_OUTCOMES, type JournalEntry, type Strategy } from '@luo-fleet/handover';
+import { isDown, type SimulatedHostState, type VmPlacements } from '@luo-fleet/simulated-host';
 import type { FleetHost } from './chaos-fleet';
 import { agrees, hostTruth, outcomeOfFaults, type HostTruth } from './host-truth';
 
@@ -17,6 +17,10 @@ export interface Evidence {
   plannerView: { status: string; finished: number };
   /** luo_fleet_handovers_total by outcome, scraped from the metrics app. */
   metricsByOutcome: Record<string, number>;
+  /** luo_fleet_vm_disruptions_total by kind, scraped from the metrics app. */
+  vmsByKind: Record<string, number>;
+  /** Where the simulated fleet's VMs run: VM -> host, and each host's own list. */
+  placements: VmPlacements;
   maxInFlight: number;
   samples: number;
   /** Disruptions that must have happened (CI), and those done. */
@@ -96,7 +100,8 @@ export function runChecks(ev: Evidence): { checks: CheckResult[]; truths: Record
     const state = ev.states[id];
     const entries = ev.journals.get(id) ?? [];
     const outcomes = entries.filter((e): e is Extract<JournalEntry, { type: 'outcome' }> => e.type === 'outcome');
-    const result = ev.results[id] ? (JSON.parse(ev.results[id]) as { outcome?: string }) : undefined;
+    const result = ev.results[id] ? (JSON.parse(ev.results[id]) as { outcome?: string; strategy?: Strategy }) : undefined;
+    const strategy = outcomes.at(-1)?.strategy ?? result?.strategy ?? 'live-update';
     if (state === undefined) complete.push(`${id}: not in the rollout (lost)`);
     else if (!OUTCOMES.has(state)) complete.push(`${id}: stuck in ${state}`);
     else if (outcomes.length !== 1) complete.push(`${id}: ${outcomes.length} outcome entries in its journal`);
@@ -130,21 +135,22 @@ export function runChecks(ev: Evidence): { checks: CheckResult[]; truths: Record
       }
     }
 
-    const verdict = hostTruth(host, rec);
+    const verdict = hostTruth(host, rec, strategy);
     truths[verdict.truth]++;
-    const truthOutcome = verdict.truth === 'untouched' ? 'cancelled' : verdict.truth;
+    // An untouched host ended without a step: cancelled, or skipped (a record made for evacuated VMs).
+    const truthOutcome = verdict.truth === 'untouched' ? (state === 'skipped' ? 'skipped' : 'cancelled') : verdict.truth;
     hostCounts[truthOutcome] = (hostCounts[truthOutcome] ?? 0) + 1;
     if (verdict.truth === 'failed' || verdict.truth === 'rolled_back') hostFailures++;
     if (state === 'rolled_back' && verdict.truth !== 'rolled_back' && verdict.truth !== 'untouched') rolledBack.push(`${id}: ${verdict.problems.join('; ') || verdict.truth}`);
     if (state === 'updated' && verdict.truth !== 'updated') updated.push(`${id}: ${verdict.problems.join('; ') || verdict.truth}`);
     if (state !== undefined && !agrees(state, verdict.truth, outcome?.phase)) {
       agreement.push(`${id}: orchestrator says ${state}, host says ${verdict.truth}${verdict.problems.length ? ` (${verdict.problems.join('; ')})` : ''}`);
-    } else if (rec && verdict.truth !== 'untouched' && outcomeOfFaults(rec) !== verdict.truth) {
+    } else if (rec && verdict.truth !== 'untouched' && outcomeOfFaults(rec, strategy) !== verdict.truth) {
       // A worker that died after the kexec fence but before the call reached the host: the next one
       // finds the old boot id and rolls back (by design: once fenced, kexec is never sent again).
       const kexecNeverArrived = verdict.truth === 'rolled_back' && (rec.calls.kexec ?? 0) === 0 && (compacted || kexecInterrupted(entries));
       if (kexecNeverArrived) rolledBackAtFence++;
-      else agreement.push(`${id}: fault plan ${JSON.stringify(rec.faults)} should end ${outcomeOfFaults(rec)}, host is ${verdict.truth}`);
+      else agreement.push(`${id}: fault plan ${JSON.stringify(rec.faults)} should end ${outcomeOfFaults(rec, strategy)} under ${strategy}, host is ${verdict.truth}`);
     }
   }
   if (!ev.fleet.some((h) => h.eligible)) complete.push('no eligible host in the fleet');
@@ -189,7 +195,54 @@ export function runChecks(ev: Evidence): { checks: CheckResult[]; truths: Record
   if (ev.plannerView.finished !== ev.fleet.length) api.push(`planner counts ${ev.plannerView.finished} finished of ${ev.fleet.length}`);
   checks.push(check('planner API agrees after its restart', api, `status ${ev.plannerView.status}`));
 
+  checks.push(vmConservation(ev));
+
   const missing = ev.requiredDisruptions.filter((d) => (ev.disruptions[d] ?? 0) === 0).map((d) => `${d} did not happen before the rollout finished`);
   checks.push(check('every planned disruption happened', missing, JSON.stringify(ev.disruptions)));
   return { checks, truths };
+}
+
+/**
+ * Every VM that existed before runs exactly once after: on one host, named by that host's list
+ * only, and running there. The only VMs allowed not to run are those the rollout counts `lost`
+ * (docs/metrics.md): the VMs of a host whose Live Update failed after its kexec; and the exported
+ * `lost` must be exactly their number.
+ */
+function vmConservation(ev: Evidence): CheckResult {
+  const bad: string[] = [];
+  const { hostOf, lists } = ev.placements;
+  const listedOn = new Map<string, string[]>();
+  for (const [host, names] of lists) for (const name of names) listedOn.set(name, [...(listedOn.get(name) ?? []), host]);
+  const now = Date.now();
+  let vms = 0;
+  let moved = 0;
+  let notRunning = 0;
+  for (const host of ev.fleet) {
+    const home = ev.records.get(host.id) ?? null;
+    for (const name of host.vms) {
+      vms++;
+      const at = hostOf.get(name);
+      // A host never simulated (skipped, no record) never placed its VMs: they run at home, untouched.
+      if (at === undefined) {
+        if (home !== null) bad.push(`${name}: on no host`);
+        continue;
+      }
+      if (JSON.stringify(listedOn.get(name)) !== JSON.stringify([at])) {
+        bad.push(`${name}: runs on ${at}, listed on ${listedOn.get(name)?.join(',') ?? 'none'}`);
+        continue;
+      }
+      if (at !== host.id) moved++;
+      const rec = ev.records.get(at) ?? null;
+      const vmId = name.slice(host.id.length + 1);
+      const runs = rec !== null && !isDown(rec, now) && (at !== host.id || (rec.vmsRunning && !rec.vmsLost && !(rec.stoppedVms ?? []).includes(vmId)));
+      if (runs) continue;
+      notRunning++;
+      const state = ev.states[host.id];
+      const fenced = (ev.journals.get(host.id) ?? []).some((e) => e.type === 'kexec_fence');
+      if (at !== host.id || state !== 'failed' || !fenced) bad.push(`${name}: not running on ${at} (home ${host.id} ${state ?? 'unknown'})`);
+    }
+  }
+  const lost = ev.vmsByKind.lost ?? 0;
+  if (lost !== notRunning) bad.push(`luo_fleet_vm_disruptions_total{kind="lost"} ${lost}, VMs not running ${notRunning}`);
+  return check('every VM runs exactly once (or is counted lost)', bad, `${vms} VMs, ${moved} migrated, ${notRunning} lost on hosts failed after kexec; exported ${JSON.stringify(ev.vmsByKind)}`);
 }

@@ -1,20 +1,31 @@
 import { buildPreservationSet } from '@luo-fleet/preservation';
 import { generateFleet, type HostTopology } from '@luo-fleet/topology';
-import type { FleetFaultProfile } from '@luo-fleet/simulated-host';
+import { vmName, type FleetFaultProfile } from '@luo-fleet/simulated-host';
 import type { PlannerApi } from './planner-api';
 
 export const RUNNING_KERNEL = '6.12.0-lts';
 export const TARGET_KERNEL = '6.18.0-luo';
 export const SELECTOR = 'fleet=chaos';
 
-/** ~5% fail before kexec, ~1% after, and a few never answer (or come back on the old kernel). */
+/**
+ * ~5% fail before kexec, ~1% after, and a few never answer (or come back on the old kernel); VM
+ * steps fail too: a drain that breaks midway, VMs that do not stop, or do not start again.
+ */
 export const CHAOS_FAULTS: Partial<FleetFaultProfile> = {
   pFailPreKexec: 0.05,
   pFailPostKexec: 0.01,
   pNeverReturns: 0.004,
   pPanicFallback: 0.003,
   pRebootError: 0.003,
+  pFailDrain: 0.01,
+  pFailStopVms: 0.01,
+  pFailStartVms: 0.003,
 };
+
+/** Every strategy, in order of preference: each host gets the first that applies. */
+export const CHAOS_STRATEGIES = ['live-update', 'live-update-restart', 'evacuate'] as const;
+/** VM slots each host has beyond its own VMs: room for evacuated ones. */
+const SPARE_SLOTS = 4;
 
 /** What the run itself knows about a host it registered (not what the orchestrator says). */
 export interface FleetHost {
@@ -23,6 +34,8 @@ export interface FleetHost {
   /** Devices the default profile preserves; empty when the host is not eligible. */
   preservable: string[];
   eligible: boolean;
+  /** Its VMs by fleet-wide name (vmName): each must run exactly once after the rollout. */
+  vms: string[];
 }
 
 /** Registers a generated fleet through POST /v1/hosts:batch. */
@@ -36,8 +49,16 @@ export async function registerFleet(api: PlannerApi, count: number, seed: number
       topology: host.topology,
       preservable: set.devices.filter((d) => d.preservable).map((d) => d.bdf),
       eligible: set.summary.eligible,
+      vms: host.vms.map((vm) => vmName(host.hostname, vm.id)),
     });
-    batch.push({ id: host.hostname, labels: { ...host.labels, kernel: RUNNING_KERNEL, fleet: 'chaos' }, driver: { kind: 'simulated' }, topology: host.topology });
+    batch.push({
+      id: host.hostname,
+      labels: { ...host.labels, kernel: RUNNING_KERNEL, fleet: 'chaos' },
+      driver: { kind: 'simulated' },
+      topology: host.topology,
+      vms: host.vms,
+      capacity: { slots: host.vms.length + SPARE_SLOTS },
+    });
     if (batch.length === 100) {
       await api.call('POST', '/v1/hosts:batch', { hosts: batch });
       batch = [];
@@ -61,6 +82,7 @@ export function createChaosRollout(api: PlannerApi, opts: { seed: number; maxCon
     maxFailures: opts.maxFailures,
     // A small canary first, then everything: exercises a batch boundary without waiting for approval.
     canary: { batches: [5], requireApproval: false },
+    strategies: [...CHAOS_STRATEGIES],
     simulatedFaults: CHAOS_FAULTS,
     seed: opts.seed,
   });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectRedis, FleetKeys, freePort } from '@luo-fleet/redis';
+import { RedisSimulatedHostStore } from '@luo-fleet/simulated-host';
 import { ChaosProcesses } from './chaos-processes';
 import { ChaosRedis } from './chaos-redis';
 import { createChaosRollout, registerFleet, type FleetHost } from './chaos-fleet';
@@ -81,8 +82,8 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
 
     const fleet: FleetHost[] = await registerFleet(apps.api, options.hosts, options.seed);
     const eligible = fleet.filter((h) => h.eligible).length;
-    // Normal run: a budget the injected faults (~7%) stay well under; budget test: a few hosts.
-    const maxFailures = options.budgetTest ? 3 : Math.ceil(eligible * 0.2);
+    // Normal run: a budget the injected faults (~9% of the hosts handed over) stay well under; budget test: a few hosts.
+    const maxFailures = options.budgetTest ? 3 : Math.ceil(fleet.length * 0.2);
     const startedAt = Date.now();
     const created = await createChaosRollout(apps.api, { seed: options.seed, maxConcurrent: options.maxConcurrent, maxFailures });
     const id = created.rollout.id;
@@ -113,12 +114,13 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     log(`rollout finished after ${(makespanMs / 1000).toFixed(1)} s; checking`);
 
     const adm = await watcher.hgetall(keys.admission(id));
-    const [states, results, hosts, plannerView, metricsByOutcome] = await Promise.all([
+    const [states, results, hosts, plannerView, scraped, placements] = await Promise.all([
       watcher.hgetall(keys.hostStates(id)),
       watcher.hgetall(keys.results(id)),
       readHosts(watcher, keys, id, fleet),
       apps.api.call<{ status: string; finished: number }>('GET', `/v1/rollouts/${id}`),
       scrapeHandovers(apps.metricsUrl),
+      new RedisSimulatedHostStore(watcher, prefix).placements(),
     ]);
     watcher.disconnect();
     // Journals as copied before compaction; a host finished in the last moments may have been cut already.
@@ -137,7 +139,9 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
         finished: Number(adm.finished),
       },
       plannerView,
-      metricsByOutcome,
+      metricsByOutcome: scraped.byOutcome,
+      vmsByKind: scraped.vmsByKind,
+      placements,
       maxInFlight: sampler.max,
       samples: sampler.samples,
       requiredDisruptions: options.ci && !options.budgetTest ? ['worker-sigkill', 'coordinator-sigkill', 'planner-restart', 'redis-restart'] : [],

@@ -36,16 +36,24 @@ export async function readHosts(
   return { journals, records };
 }
 
-/** luo_fleet_handovers_total by outcome (summed over any other label) from the exporter. */
-export async function scrapeHandovers(metricsUrl: string): Promise<Record<string, number>> {
+/**
+ * From the exporter: luo_fleet_handovers_total by outcome and luo_fleet_vm_disruptions_total by
+ * kind (each summed over any other label).
+ */
+export async function scrapeHandovers(metricsUrl: string): Promise<{ byOutcome: Record<string, number>; vmsByKind: Record<string, number> }> {
   const res = await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(30_000) });
   if (!res.ok) throw new Error(`GET ${metricsUrl}/metrics: HTTP ${res.status}`);
-  const byOutcome: Record<string, number> = {};
-  for (const line of (await res.text()).split('\n')) {
-    const m = /^luo_fleet_handovers_total\{([^}]*)\}\s+(\S+)$/.exec(line);
+  const text = await res.text();
+  return { byOutcome: sumByLabel(text, 'luo_fleet_handovers_total', 'outcome'), vmsByKind: sumByLabel(text, 'luo_fleet_vm_disruptions_total', 'kind') };
+}
+
+function sumByLabel(exposition: string, metric: string, label: string): Record<string, number> {
+  const by: Record<string, number> = {};
+  for (const line of exposition.split('\n')) {
+    const m = new RegExp(`^${metric}\\{([^}]*)\\}\\s+(\\S+)$`).exec(line);
     if (!m) continue;
-    const outcome = /(?:^|,)outcome="([^"]*)"/.exec(m[1])?.[1];
-    if (outcome !== undefined) byOutcome[outcome] = (byOutcome[outcome] ?? 0) + Number(m[2]);
+    const value = new RegExp(`(?:^|,)${label}="([^"]*)"`).exec(m[1])?.[1];
+    if (value !== undefined) by[value] = (by[value] ?? 0) + Number(m[2]);
   }
-  return byOutcome;
+  return by;
 }

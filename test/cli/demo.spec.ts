@@ -19,6 +19,8 @@ interface Summary {
   hostIdsByOutcome: Record<(typeof OUTCOMES)[number], string[]>;
   skippedByReason: Record<string, number>;
   vms: { total: number; preservable: number; rejected: number; byFirstReason: Record<string, number> };
+  vmDisruptions: { preserved: number; migrated: number; restarted: number; lost: number };
+  hostsByStrategy: Record<string, Record<string, number>>;
   makespanSeconds: number;
   docsUrl: string;
   metricsUrl: string;
@@ -61,6 +63,14 @@ describe('luo-fleet demo (whole fleet on this machine)', () => {
     expect(summary.vms.preservable + summary.vms.rejected).toBe(vms);
     expect(Object.values(summary.vms.byFirstReason).reduce((a, b) => a + b, 0)).toBe(summary.vms.rejected);
     expect(r.stderr).toContain(`VMs ${vms}: ${summary.vms.preservable} can ride the Live Update, ${summary.vms.rejected} cannot`);
+    // All three strategies are allowed: every host has one (or skip), and no VM is lost.
+    const byStrategy = Object.values(summary.hostsByStrategy).flatMap((states) => Object.values(states));
+    expect(byStrategy.reduce((a, b) => a + b, 0)).toBe(40);
+    const d = summary.vmDisruptions;
+    expect(d.lost).toBe(0);
+    expect(d.preserved + d.migrated + d.restarted).toBeLessThanOrEqual(vms);
+    expect(r.stderr).toContain(`VMs preserved ${d.preserved}, migrated ${d.migrated}, restarted ${d.restarted}, lost 0`);
+    expect(r.stderr).toContain(`${summary.outcomes.updated} of 40 hosts on `);
 
     // Human output went to stderr, and everything the demo started is gone.
     expect(r.stderr).toMatch(/simulated/);

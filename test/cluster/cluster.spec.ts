@@ -244,7 +244,7 @@ describe.skipIf(skip)('Redis Cluster: one rollout end to end on three masters', 
       async () => {
         const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => null);
         const body = res?.ok ? await res.text() : '';
-        return body.includes(`luo_fleet_handovers_total{outcome="updated"} ${HOSTS}`) ? body : undefined;
+        return body.includes(`luo_fleet_handovers_total{outcome="updated",strategy="live-update"} ${HOSTS}`) ? body : undefined;
       },
       60_000,
       200,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Vm } from '@luo-fleet/topology';
-import { vmName } from '@luo-fleet/simulated-host';
+import { createSimulatedHost, vmName, type FaultPlan } from '@luo-fleet/simulated-host';
 import type { CapacityRecord } from '@luo-fleet/store';
 import { redisNamespace, type RedisNamespace } from '../support/redis-namespace';
 import { eligibleGpuHostTopology } from '../support/eligible-host';
@@ -35,7 +35,7 @@ describe('rollouts with strategies', () => {
    * Hosts of three kinds: `lu` (every VM preservable), `lur` (one hugetlb VM: restarted) and `ev`
    * (four hugetlb VMs: more restarts than the whole budget, so evacuated). `slots` VM slots each.
    */
-  async function mixedFleet(fleet: string, counts: { lu: number; lur: number; ev: number }, slots: (vms: number) => number) {
+  async function mixedFleet(fleet: string, counts: { lu: number; lur: number; ev: number }, slots: (vms: number) => number, faults: Record<string, FaultPlan> = {}) {
     const hosts = [];
     const vmsOf = new Map<string, Vm[]>();
     let n = 0;
@@ -44,7 +44,9 @@ describe('rollouts with strategies', () => {
         const id = `${fleet}-${kind}-${i}`;
         const vms = kind === 'lu' ? [vm('vm-0'), vm('vm-1')] : kind === 'lur' ? [vm('vm-0'), vm('vm-1', 'memfd-hugetlb')] : ['vm-0', 'vm-1', 'vm-2', 'vm-3'].map((id) => vm(id, 'memfd-hugetlb'));
         vmsOf.set(id, vms);
-        hosts.push({ id, labels: { fleet, rack: `rack-${n % 2}`, zone: 'zone-1' }, driver: { kind: 'simulated' as const }, topology: eligibleGpuHostTopology(), vms, capacity: { slots: slots(vms.length) } });
+        const topology = eligibleGpuHostTopology();
+        hosts.push({ id, labels: { fleet, rack: `rack-${n % 2}`, zone: 'zone-1' }, driver: { kind: 'simulated' as const }, topology, vms, capacity: { slots: slots(vms.length) } });
+        if (faults[id]) await createSimulatedHost(h.simulated, { hostId: id, seed: 1, topology, kernelRelease: '6.12.0-lts', faults: faults[id], vms });
       }
     }
     await h.inventory.putMany(hosts);
@@ -141,4 +143,102 @@ describe('rollouts with strategies', () => {
     expect((await h.view(rollout.id)).hostsByState).toEqual({ updated: 2, skipped: 1 });
     expect(await conservationProblems(vmsOf)).toEqual([]);
   });
+
+  it('rolls back a pre-kexec failure of each strategy with exactly its undo steps; VMs stay where they run', async () => {
+    // Each failing step does half its work first (fault-plan.ts): a drain moves half the VMs.
+    const faults: Record<string, FaultPlan> = {
+      'undo-lu-0': { failStep: 'freeze' },
+      'undo-lur-0': { failStep: 'stop_vms' },
+      'undo-lur-1': { failStep: 'preserve' },
+      'undo-ev-0': { failStep: 'drain' },
+      'undo-ev-1': { failStep: 'kexec_load' },
+    };
+    const undo: Record<string, { phase: string; steps: string[] }> = {
+      'undo-lu-0': { phase: 'freeze', steps: ['thaw', 'unpreserve', 'kexec_unload'] },
+      'undo-lur-0': { phase: 'stop_vms', steps: ['start_vms', 'kexec_unload'] },
+      'undo-lur-1': { phase: 'preserve', steps: ['unpreserve', 'start_vms', 'kexec_unload'] },
+      'undo-ev-0': { phase: 'drain', steps: ['undrain'] },
+      'undo-ev-1': { phase: 'kexec_load', steps: ['kexec_unload', 'undrain'] },
+    };
+    const vmsOf = await mixedFleet('undo', { lu: 2, lur: 2, ev: 2 }, (vms) => vms + 4, faults);
+    const { rollout, plan } = await h.create({ selector: 'fleet=undo', strategies: ['live-update', 'live-update-restart', 'evacuate'], maxVmRestarts: 2, maxConcurrent: 6 });
+    expect(plan.strategies?.byStrategy).toMatchObject({ 'live-update': { hosts: 2 }, 'live-update-restart': { hosts: 2 }, evacuate: { hosts: 2 } });
+    const view = await h.finished(rollout.id);
+    expect(view.hostsByState).toEqual({ updated: 1, rolled_back: 5 });
+    expect(view.hostsByStrategy).toEqual({
+      'live-update': { updated: 1, rolled_back: 1 },
+      'live-update-restart': { rolled_back: 2 },
+      evacuate: { rolled_back: 2 },
+    });
+    const results = new Map((await h.rollouts.hosts(rollout.id, { state: 'rolled_back' })).hosts.map((r) => [r.hostId, r]));
+    for (const [host, expected] of Object.entries(undo)) {
+      expect(results.get(host), host).toMatchObject({ outcome: 'rolled_back', phase: expected.phase });
+      const rec = (await h.simulated.load(host))!;
+      // What the host saw after its failing step: exactly the undo steps, in order, each ok.
+      const failedAt = rec.history.findIndex((e) => e.step === expected.phase && e.result === 'failed');
+      expect(failedAt, host).toBeGreaterThanOrEqual(0);
+      expect(rec.history.slice(failedAt + 1).map((e) => `${e.step}:${e.result}`), host).toEqual(expected.steps.map((st) => `${st}:ok`));
+      expect(rec.kernelRelease, host).toBe('6.12.0-lts');
+      expect(rec.drained ?? false, host).toBe(false);
+      expect(rec.stoppedVms ?? [], host).toEqual([]);
+    }
+    // The broken drain moved half of its VMs (they stay where they went, running); the other half never left.
+    const home = (await h.simulated.vmsOn('undo-ev-0')).filter((name) => name.startsWith('undo-ev-0/'));
+    expect(home).toHaveLength(2);
+    // undo-ev-1 drained fully before kexec_load failed: its VMs all run elsewhere now.
+    expect((await h.simulated.vmsOn('undo-ev-1')).filter((name) => name.startsWith('undo-ev-1/'))).toEqual([]);
+    expect(await conservationProblems(vmsOf)).toEqual([]);
+    // ev-1's drain ended before its rollback: its own VMs' room is free again; ev-0's broken drain keeps its load.
+    const books = await ns.redis.hmget(h.keys.capacity(rollout.id), 'undo-ev-0', 'undo-ev-1');
+    const [broken, drained] = books.map((raw) => JSON.parse(raw!) as CapacityRecord);
+    expect(broken.used.vms).toBe(4);
+    expect(drained).toMatchObject({ emptied: true, used: { vms: 0 } });
+    // Counted: lu-1's 2 VMs preserved; the restarts of both lur hosts (undone stop_vms); ev-1's finished drain.
+    expect(view.vmDisruptions).toEqual({ preserved: 2, migrated: 4, restarted: 2, lost: 0 });
+  });
+
+  it('maxVmRestarts halts restarts at the limit: the hosts past it fall back to evacuation, or are skipped', async () => {
+    const vmsOf = await mixedFleet('budget', { lu: 2, lur: 4, ev: 0 }, (vms) => vms + 4);
+    const restartOnly = await h.create({ selector: 'fleet=budget', strategies: ['live-update', 'live-update-restart'], maxVmRestarts: 2, dryRun: true });
+    expect(restartOnly.plan.strategies?.byStrategy).toMatchObject({ 'live-update': { hosts: 2 }, 'live-update-restart': { hosts: 2 }, skip: { hosts: 2 } });
+    expect(restartOnly.plan.strategies?.passedOver['live-update-restart']).toEqual({ RESTART_BUDGET: 2 });
+
+    const { rollout } = await h.create({ selector: 'fleet=budget', strategies: ['live-update', 'live-update-restart', 'evacuate'], maxVmRestarts: 2, maxConcurrent: 3 });
+    const view = await h.finished(rollout.id);
+    expect(view.hostsByState).toEqual({ updated: 6 });
+    expect(view.hostsByStrategy).toEqual({ 'live-update': { updated: 2 }, 'live-update-restart': { updated: 2 }, evacuate: { updated: 2 } });
+    // Exactly two VMs were stopped fleet-wide, on the two hosts within the budget.
+    let stopped = 0;
+    for (const host of vmsOf.keys()) stopped += (await h.simulated.load(host))!.calls.stop_vms ?? 0;
+    expect(stopped).toBe(2);
+    expect(view.vmDisruptions).toEqual({ preserved: 6, restarted: 2, migrated: 4, lost: 0 });
+    expect(await conservationProblems(vmsOf)).toEqual([]);
+  });
+
+  it('conserves every VM when every worker is SIGKILLed while hosts drain', async () => {
+    const vmsOf = await mixedFleet('kill', { lu: 4, lur: 0, ev: 4 }, (vms) => vms + 6);
+    // One host at a time: a kill then lands only on the draining host (a kill between another host's
+    // kexec fence and its kexec call would roll it back, by design, which is not this test's point).
+    const { rollout } = await h.create({ selector: 'fleet=kill', strategies: ['live-update', 'evacuate'], maxConcurrent: 1 });
+    let kills = 0;
+    const seen = new Set<string>();
+    while (kills < 2) {
+      const states = await h.states(rollout.id);
+      const draining = Object.entries(states).find(([host, st]) => st === 'drain' && !seen.has(host));
+      if (draining) {
+        seen.add(draining[0]);
+        await h.killWorkers();
+        h.startWorkers(2);
+        kills++;
+      }
+      if ((await h.view(rollout.id)).finishedAt !== undefined) break;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const view = await h.finished(rollout.id, 90_000);
+    expect(kills).toBeGreaterThan(0);
+    expect(view.hostsByState).toEqual({ updated: 8 });
+    for (const host of vmsOf.keys()) expect((await h.simulated.load(host))!.calls.kexec, host).toBe(1);
+    expect(await conservationProblems(vmsOf)).toEqual([]);
+    expect(view.vmDisruptions).toEqual({ preserved: 8, migrated: 16, restarted: 0, lost: 0 });
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import { OUTCOMES, progressLine, progressOf, type RolloutView } from './commands/rollout-output';
+import { OUTCOMES, progressLine, progressOf, strategyLines, type RolloutView } from './commands/rollout-output';
 
 /** Live view of a running rollout, fed every poll of GET /v1/rollouts/:id. */
 export interface RolloutProgress {
@@ -32,7 +32,7 @@ function progressBars(out: NodeJS.WriteStream, opts: RolloutProgressOptions): Ro
     Presets.shades_classic,
   );
   const labels = [...OUTCOMES, 'in flight'];
-  let bars: { header: SingleBar; counts: SingleBar[] } | null = null;
+  let bars: { header: SingleBar; counts: SingleBar[]; strategies: SingleBar[] } | null = null;
   let stopped = false;
   return {
     show(view) {
@@ -41,7 +41,10 @@ function progressBars(out: NodeJS.WriteStream, opts: RolloutProgressOptions): Ro
       bars ??= {
         header: multi.create(0, 0, { label: '' }, { format: '{label}' }),
         counts: labels.map((label) => multi.create(p.total, 0, { label: label.padEnd(11) })),
+        strategies: strategyLines(view).map(() => multi.create(0, 0, { label: '' }, { format: '{label}' })),
       };
+      // Hosts by strategy and state, under the bars (the plan fixes which strategies there are).
+      strategyLines(view).forEach((line, i) => bars!.strategies[i]?.update(0, { label: `  ${line}` }));
       const status = `rollout ${view.id}: ${view.status}${view.statusReason ? ` (${view.statusReason})` : ''}`;
       bars.header.update(0, { label: withDetail(status, view, opts, ', ') });
       const values = [...OUTCOMES.map((o) => p.byOutcome[o]), p.inflight];

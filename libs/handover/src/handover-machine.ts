@@ -31,6 +31,7 @@ import {
   type Strategy,
   type StrategyPhases,
 } from './phases';
+import { vmDisruptionsOf } from './vm-disruptions';
 
 export interface HandoverMachineOptions {
   clock?: () => number;
@@ -499,6 +500,8 @@ class HandoverRun {
 
   private async finishWith(outcome: OutcomeEntry): Promise<OutcomeEntry> {
     if (this.strategy !== DEFAULT_STRATEGY) outcome.strategy = this.strategy;
+    const vms = vmDisruptionsOf(this.plan, outcome, this.progress);
+    if (Object.keys(vms).length > 0) outcome.vms = vms;
     await this.append(outcome);
     this.progress.outcome = outcome;
     return outcome;

@@ -4,6 +4,7 @@ export * from './host-driver';
 export * from './handover-plan';
 export * from './drift';
 export * from './journal';
+export * from './vm-disruptions';
 export * from './handover-machine';
 export * from './agent';
 export * from './handover-order';

@@ -1,4 +1,5 @@
 import type { DeviceReason, HostReason, ValidationStage, VmReason } from '@luo-fleet/preservation';
+import type { VmDisruptions } from './vm-disruptions';
 import { DEFAULT_STRATEGY, type HandoverStep, type HostOutcome, type HostStrategy, type Strategy, type StrategyReason } from './phases';
 
 export type HandoverReason = DeviceReason | HostReason | VmReason | StrategyReason;
@@ -37,6 +38,8 @@ export type JournalEntry =
       blackoutMs?: number;
       kernelRelease?: string;
       bootId?: string;
+      /** The host's VMs by what the handover did to them (vmDisruptionsOf); absent when none. */
+      vms?: VmDisruptions;
     } & OutcomeSummary);
 
 export type OutcomeEntry = Extract<JournalEntry, { type: 'outcome' }>;

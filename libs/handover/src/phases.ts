@@ -40,6 +40,7 @@ export type Strategy = (typeof STRATEGIES)[number];
 export const DEFAULT_STRATEGY: Strategy = 'live-update';
 /** What the plan gives a host: a strategy, or `skip` (no phases) when none applies. */
 export type HostStrategy = Strategy | 'skip';
+export const HOST_STRATEGIES = [...STRATEGIES, 'skip'] as const satisfies readonly HostStrategy[];
 
 export interface StrategyPhases {
   /** Up to the kexec, in order; a failure rolls back, in reverse, every one that started. */

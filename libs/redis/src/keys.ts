@@ -49,6 +49,10 @@ export class FleetKeys {
   hostStateSetPrefix(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:state:`;
   }
+  /** The hosts the plan gave one strategy (`skip` included); written at creation of a rollout that allows strategies. */
+  hostStrategySet(rolloutId: string, strategy: string): string {
+    return `${this.tagged(rolloutId)}:strategy:${strategy}`;
+  }
   /** Admission bookkeeping of a rollout (see rollout-scripts.ts). */
   admission(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:adm`;

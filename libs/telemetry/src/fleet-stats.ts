@@ -4,7 +4,9 @@ import { BLACKOUT_BUCKETS_SECONDS, PHASE_BUCKETS_SECONDS } from './metric-names'
  * Fleet-wide counters live in Redis hashes (one per rollout), incremented by workers in the same
  * atomic step that appends the journal entry they describe: so a count exists exactly when its fact
  * does, whatever worker wrote it, and the metrics app only has to read and add. Field names:
- *   h|<outcome>                         handovers by outcome
+ *   h|<outcome>  h|<outcome>|<strategy> handovers by outcome, and by strategy when the plan named
+ *                                       one (none: a Live Update's, as before strategies existed)
+ *   d|<kind>                            VMs by what an update did to them (preserved, migrated, ...)
  *   v|<stage>|<result>|<reason>         device validations
  *   m|<stage>|<result>|<reason>         VM validations
  *   p|<phase>|<le or +Inf>  p|<phase>|sum  p|<phase>|count   phase durations (non-cumulative buckets)
@@ -12,8 +14,13 @@ import { BLACKOUT_BUCKETS_SECONDS, PHASE_BUCKETS_SECONDS } from './metric-names'
  */
 export type StatIncrement = [field: string, by: number];
 
-export function outcomeStat(outcome: string): StatIncrement[] {
-  return [[`h|${outcome}`, 1]];
+/** `strategy` only when the plan named one: a Live Update's outcome keeps the field it always had. */
+export function outcomeStat(outcome: string, strategy?: string): StatIncrement[] {
+  return [[strategy === undefined ? `h|${outcome}` : `h|${outcome}|${strategy}`, 1]];
+}
+
+export function vmDisruptionStat(kind: string, count: number): StatIncrement[] {
+  return [[`d|${kind}`, count]];
 }
 
 export function validationStat(stage: string, result: string, reason: string, count: number): StatIncrement[] {
@@ -50,10 +57,20 @@ export interface ValidationCount {
   count: number;
 }
 
+/** Hosts finished with one outcome under one plan strategy (absent: the plan named none). */
+export interface HandoverCount {
+  outcome: string;
+  strategy?: string;
+  count: number;
+}
+
 export interface FleetStats {
-  handovers: Map<string, number>;
+  /** By `outcome` or `outcome|strategy`, as stored. */
+  handovers: Map<string, HandoverCount>;
   validations: Map<string, ValidationCount>;
   vmValidations: Map<string, ValidationCount>;
+  /** VMs by disruption kind. */
+  vmDisruptions: Map<string, number>;
   phases: Map<string, Histogram>;
   blackout: Histogram;
 }
@@ -66,7 +83,7 @@ export interface Histogram {
 }
 
 export function emptyFleetStats(): FleetStats {
-  return { handovers: new Map(), validations: new Map(), vmValidations: new Map(), phases: new Map(), blackout: emptyHistogram() };
+  return { handovers: new Map(), validations: new Map(), vmValidations: new Map(), vmDisruptions: new Map(), phases: new Map(), blackout: emptyHistogram() };
 }
 
 function emptyHistogram(): Histogram {
@@ -80,8 +97,15 @@ export function addFleetStats(into: FleetStats, hash: Record<string, string>): F
     if (!Number.isFinite(n)) continue;
     const parts = field.split('|');
     switch (parts[0]) {
-      case 'h':
-        into.handovers.set(parts[1], (into.handovers.get(parts[1]) ?? 0) + n);
+      case 'h': {
+        const key = parts.slice(1).join('|');
+        const h = into.handovers.get(key) ?? { outcome: parts[1], ...(parts[2] === undefined ? {} : { strategy: parts[2] }), count: 0 };
+        h.count += n;
+        into.handovers.set(key, h);
+        break;
+      }
+      case 'd':
+        into.vmDisruptions.set(parts[1], (into.vmDisruptions.get(parts[1]) ?? 0) + n);
         break;
       case 'v':
         addValidation(into.validations, parts, n);

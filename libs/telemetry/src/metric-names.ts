@@ -3,6 +3,7 @@ export const METRICS = {
   handoversTotal: 'luo_fleet_handovers_total',
   deviceValidationsTotal: 'luo_fleet_device_validations_total',
   vmValidationsTotal: 'luo_fleet_vm_validations_total',
+  vmDisruptionsTotal: 'luo_fleet_vm_disruptions_total',
   phaseDurationSeconds: 'luo_fleet_phase_duration_seconds',
   blackoutSeconds: 'luo_fleet_blackout_seconds',
   hostsInFlight: 'luo_fleet_hosts_in_flight',

@@ -32,6 +32,11 @@ export function vmLine(vms: { total: number; preservable: number; rejected: numb
   return `VMs ${vms.total}: ${vms.preservable} can ride the Live Update, ${vms.rejected} cannot${why}`;
 }
 
+/** `VMs so far: preserved 40, migrated 12, restarted 3, lost 0`. */
+export function disruptionLine(d: RolloutView['vmDisruptions']): string {
+  return `VMs so far: preserved ${d.preserved}, migrated ${d.migrated}, restarted ${d.restarted}, lost ${d.lost}`;
+}
+
 function limitsLine(r: Pick<Rollout, 'limits' | 'spec'>): string {
   const l = r.limits;
   const domain = r.spec.maxPerFailureDomain ? `, at most ${r.spec.maxPerFailureDomain.limit} per ${r.spec.maxPerFailureDomain.key}` : '';
@@ -65,15 +70,36 @@ export function creationSummary(answer: { dryRun: boolean; rollout: Rollout; pla
   return lines.join('\n');
 }
 
-/** `rollout status`: status, hosts by state, limits. */
+/** Strategies in the order the CLI shows them (the rollout's preference, then skip). */
+const STRATEGY_ORDER = ['live-update', 'live-update-restart', 'evacuate', 'skip'] as const;
+
+/**
+ * One line per strategy the plan gave hosts: `evacuate 30: updated 12, drain 2, waiting_capacity 16`.
+ * None for a rollout that allows only the Live Update.
+ */
+export function strategyLines(v: Pick<RolloutView, 'hostsByStrategy'>): string[] {
+  const by = v.hostsByStrategy;
+  if (!by) return [];
+  const width = Math.max(...STRATEGY_ORDER.filter((s) => by[s]).map((s) => s.length));
+  return STRATEGY_ORDER.filter((s) => by[s]).map((s) => {
+    const states = by[s]!;
+    const total = Object.values(states).reduce((a, b) => a + b, 0);
+    return `${s.padEnd(width)} ${String(total).padStart(5)}: ${counts(states)}`;
+  });
+}
+
+/** `rollout status`: status, hosts by state (and by strategy), limits. */
 export function statusSummary(v: RolloutView): string {
   const reason = v.statusReason ? ` (${v.statusReason})` : '';
+  const byStrategy = strategyLines(v);
   return [
     `rollout ${v.id} ${v.status}${reason}`,
     `  kernel ${v.spec.targetKernel}, profile ${v.spec.profile}, selector ${v.spec.selector}; created ${iso(v.createdAt)} by ${v.createdBy}`,
     `  hosts ${v.hostCount}: ${counts(v.hostsByState)}`,
+    ...(byStrategy.length ? ['  by strategy:', ...byStrategy.map((l) => `    ${l}`)] : []),
     `  finished ${v.finished}/${v.hostCount}, in flight ${v.inflight}, failures ${v.failures}/${v.limits.maxFailures}, batch ${Math.min(v.batch + 1, v.limits.batches.length)} of ${v.limits.batches.length}`,
     `  ${vmLine(v.vms, v.vms.byFirstReason, true)}`,
+    `  ${disruptionLine(v.vmDisruptions)}`,
     `  ${limitsLine(v)}`,
     `  ${windowLine(v)}${v.finishedAt ? `; finished ${iso(v.finishedAt)}` : ''}`,
   ].join('\n');
@@ -111,5 +137,6 @@ export function progressOf(v: RolloutView): Progress {
 
 export function progressLine(v: RolloutView): string {
   const p = progressOf(v);
-  return `${v.status}: ${OUTCOMES.map((o) => `${o} ${p.byOutcome[o]}`).join(', ')}, in flight ${p.inflight} (of ${p.total})`;
+  const byStrategy = strategyLines(v).map((l) => l.replace(/\s+/g, ' '));
+  return `${v.status}: ${OUTCOMES.map((o) => `${o} ${p.byOutcome[o]}`).join(', ')}, in flight ${p.inflight} (of ${p.total})${byStrategy.length ? `; ${byStrategy.join('; ')}` : ''}`;
 }

@@ -1,5 +1,5 @@
 import type { ApiClient } from '../api-client';
-import { OUTCOMES, vmLine, type HostResult, type Outcome, type RolloutView, type RolloutVmCounts } from '../commands/rollout-output';
+import { OUTCOMES, strategyLines, vmLine, type HostResult, type Outcome, type RolloutView, type RolloutVmCounts } from '../commands/rollout-output';
 
 const EXAMPLES = 4;
 
@@ -22,6 +22,13 @@ export interface DemoSummary {
   hostIdsByOutcome: Record<Outcome, string[]>;
   /** Skipped hosts grouped by their first reason. */
   skippedByReason: Record<string, number>;
+  /** Rolled-back and failed hosts grouped by the phase they ended at (their named reason). */
+  byPhase: { rolled_back: Record<string, number>; failed: Record<string, number> };
+  targetKernel: string;
+  /** Hosts by the strategy the plan gave them, then by state (a rollout that allows strategies). */
+  hostsByStrategy?: RolloutView['hostsByStrategy'];
+  /** VMs by what the update did to them; `lost` must be 0. */
+  vmDisruptions: RolloutView['vmDisruptions'];
   /** The hosts' VMs by verdict as planned, rejected ones by first reason (design 4.5). */
   vms: RolloutVmCounts;
   /** From the POST /v1/rollouts call to the rollout's finish. */
@@ -56,11 +63,17 @@ export async function collectOutcomes(client: ApiClient, view: RolloutView) {
     const reason = h.reasons?.[0] ?? 'NO_REASON';
     skippedByReason[reason] = (skippedByReason[reason] ?? 0) + 1;
   }
+  const byPhase = (o: 'rolled_back' | 'failed') => {
+    const counts: Record<string, number> = {};
+    for (const h of byOutcome[o]) counts[h.phase ?? 'unknown'] = (counts[h.phase ?? 'unknown'] ?? 0) + 1;
+    return counts;
+  };
   const pick = (o: Outcome) => varied([...byOutcome[o]].sort((a, b) => a.hostId.localeCompare(b.hostId))).map(example);
   return {
     outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, byOutcome[o].length])) as Record<Outcome, number>,
     hostIdsByOutcome: Object.fromEntries(OUTCOMES.map((o) => [o, byOutcome[o].map((h) => h.hostId).sort()])) as Record<Outcome, string[]>,
     skippedByReason,
+    byPhase: { rolled_back: byPhase('rolled_back'), failed: byPhase('failed') },
     examples: { failed: pick('failed'), rolled_back: pick('rolled_back') },
   };
 }
@@ -86,13 +99,22 @@ export function summaryText(s: DemoSummary, keepRunning: boolean): string {
     '',
     `Rollout ${s.rolloutId} ${s.status}${s.statusReason ? ` (${s.statusReason})` : ''} after ${s.makespanSeconds.toFixed(1)} s (API call to finish), ${s.hosts} simulated hosts:`,
   ];
+  const others = s.hosts - s.outcomes.updated;
+  lines.push(`  ${s.outcomes.updated} of ${s.hosts} hosts on ${s.targetKernel}; ${others === 0 ? 'no other' : `the other ${others}, each with its reason:`}`);
+  const sub = (counts: Record<string, number>, prefix: string) =>
+    Object.entries(counts)
+      .sort((a, b) => b[1] - a[1])
+      .forEach(([why, n]) => lines.push(`  ${''.padEnd(width)}  ${String(n).padStart(5)}  ${prefix}${why}`));
   for (const o of OUTCOMES) {
     lines.push(`  ${OUTCOME_LABEL[o].padEnd(width)}  ${String(s.outcomes[o]).padStart(5)}`);
-    if (o === 'skipped') {
-      for (const [reason, n] of Object.entries(s.skippedByReason).sort((a, b) => b[1] - a[1])) lines.push(`  ${''.padEnd(width)}  ${String(n).padStart(5)}  ${reason}`);
-    }
+    if (o === 'skipped') sub(s.skippedByReason, '');
+    if (o === 'rolled_back' || o === 'failed') sub(s.byPhase[o], 'at ');
   }
+  const byStrategy = strategyLines(s);
+  if (byStrategy.length > 0) lines.push('  hosts by strategy:', ...byStrategy.map((l) => `    ${l}`));
   lines.push(`  ${vmLine(s.vms, s.vms.byFirstReason, true)}`);
+  const d = s.vmDisruptions;
+  lines.push(`  VMs preserved ${d.preserved}, migrated ${d.migrated}, restarted ${d.restarted}, lost ${d.lost}`);
   if (s.examples.failed.length > 0) lines.push('  failed, for example (after kexec: waiting for a person):', ...s.examples.failed.map(exampleLine));
   if (s.examples.rolled_back.length > 0) lines.push('  rolled back, for example (before kexec: back on the old kernel, VMs resumed):', ...s.examples.rolled_back.map(exampleLine));
   lines.push(

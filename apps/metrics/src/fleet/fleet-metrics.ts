@@ -1,5 +1,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { HANDOVER_PHASES, HOST_OUTCOMES, ROLLBACK_STEPS } from '@luo-fleet/handover';
+import {
+  HANDOVER_PHASES,
+  HOST_OUTCOMES,
+  ROLLBACK_STEPS,
+  strategyLabelOf,
+  VM_DISRUPTION_KINDS,
+  type HostOutcome,
+  type Strategy,
+} from '@luo-fleet/handover';
 import {
   BLACKOUT_BUCKETS_SECONDS,
   EXPORTER_METRICS as X,
@@ -22,13 +30,14 @@ const EMPTY: Histogram = { buckets: new Map(), sumSeconds: 0, count: 0 };
 export class FleetMetrics {
   readonly registry = new Registry();
 
-  private readonly handovers = this.counter(METRICS.handoversTotal, 'Hosts finished, by outcome', ['outcome']);
+  private readonly handovers = this.counter(METRICS.handoversTotal, 'Hosts finished, by outcome and strategy', ['outcome', 'strategy']);
   private readonly validations = this.counter(METRICS.deviceValidationsTotal, 'Device verdicts by stage, result and first reason', [
     'stage',
     'result',
     'reason',
   ]);
   private readonly vmValidations = this.counter(METRICS.vmValidationsTotal, 'VM verdicts by stage, result and first reason', ['stage', 'result', 'reason']);
+  private readonly vmDisruptions = this.counter(METRICS.vmDisruptionsTotal, 'VMs by what an update did to them (lost: ran before, runs nowhere after)', ['kind']);
   private readonly phaseDuration = new SnapshotHistogram({
     name: METRICS.phaseDurationSeconds,
     help: 'Duration of each handover phase and rollback step',
@@ -61,7 +70,7 @@ export class FleetMetrics {
 
   /** Sets every fleet metric from `snapshot`, or clears them when Redis could not be read. */
   apply(snapshot: FleetSnapshot | undefined): void {
-    for (const m of [this.handovers, this.validations, this.vmValidations, this.inFlight, this.queueJobs, this.rolloutHosts]) m.reset();
+    for (const m of [this.handovers, this.validations, this.vmValidations, this.vmDisruptions, this.inFlight, this.queueJobs, this.rolloutHosts]) m.reset();
     for (const m of [this.maxConcurrent, this.maxFailures, this.failures, this.workers, this.oldestStepAge]) m.reset();
     this.redisUp.set(snapshot ? 1 : 0);
     if (!snapshot) {
@@ -71,8 +80,14 @@ export class FleetMetrics {
     }
     const { stats, active, queues } = snapshot;
 
-    for (const outcome of new Set<string>([...HOST_OUTCOMES, ...stats.handovers.keys()])) {
-      this.handovers.inc({ outcome }, stats.handovers.get(outcome) ?? 0);
+    // Every outcome shows under its default strategy label even at 0, so that rates and alerts have a series.
+    for (const outcome of HOST_OUTCOMES) this.handovers.inc({ outcome, strategy: strategyLabelOf({ outcome, reasons: [] }) }, 0);
+    for (const h of stats.handovers.values()) {
+      const strategy = strategyLabelOf({ outcome: h.outcome as HostOutcome, reasons: [], strategy: h.strategy as Strategy | undefined });
+      this.handovers.inc({ outcome: h.outcome, strategy }, h.count);
+    }
+    for (const kind of new Set<string>([...VM_DISRUPTION_KINDS, ...stats.vmDisruptions.keys()])) {
+      this.vmDisruptions.inc({ kind }, stats.vmDisruptions.get(kind) ?? 0);
     }
     for (const v of stats.validations.values()) {
       this.validations.inc({ stage: v.stage, result: v.result, reason: v.reason }, v.count);

@@ -86,8 +86,8 @@ export class HandoverRunner {
         },
         abortRequested: () => this.abortRequested(plan.rolloutId),
       });
-      // An evacuated host runs nothing now: its room is free for the evacuations after it.
-      if (plan.strategy === 'evacuate' && outcome.outcome === 'updated') await new EvacuationCapacity(this.redis, this.keys).emptied(plan.rolloutId, plan.hostId);
+      // The room an evacuation took or freed is free for the evacuations after it.
+      if (plan.strategy === 'evacuate') await new EvacuationCapacity(this.redis, this.keys).settle(plan.rolloutId, plan.hostId, outcome);
       return { outcome, counted: journal.outcomeCount };
     } finally {
       clearInterval(renewal);

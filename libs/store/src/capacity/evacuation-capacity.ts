@@ -1,5 +1,5 @@
 import { LuaScript, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
-import type { VmMigration } from '@luo-fleet/handover';
+import type { OutcomeEntry, VmMigration } from '@luo-fleet/handover';
 import type { EvacuatedVm, HostCapacity, TargetHost, VmSize } from '@luo-fleet/rollout';
 
 /** A host of a rollout as evacuations see it, recorded at creation: room it has, VMs it sends away. */
@@ -11,6 +11,8 @@ export interface CapacityRecord {
   domain: string;
   /** A host the plan evacuates: its VMs and their sizes. */
   evacuees?: EvacuatedVm[];
+  /** Its evacuees left: their room was given back (EMPTIED). */
+  emptied?: boolean;
 }
 
 /** Host states whose hosts may take VMs: they ended, healthy (on the target kernel or their own). */
@@ -56,21 +58,63 @@ return ARGV[2]
 `);
 
 /*
- * An evacuated host runs no VMs any more: its room is free for others. KEYS: 1 capacity. ARGV: host.
+ * An evacuated host runs none of its own VMs any more: their room is free for others. Only its own
+ * VMs (its evacuees) leave its load: once its outcome is written it is a target, and a reservation
+ * made on it in between stays. Marked, so that a second call does nothing.
+ * KEYS: 1 capacity. ARGV: host. Returns 1 freed, 0 not recorded or freed already.
  */
 const EMPTIED = new LuaScript(`
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local r = cjson.decode(raw)
-r.used = {vms = 0, vcpus = 0, memoryMiB = 0}
+if r.emptied then return 0 end
+if type(r.evacuees) == 'table' then
+  for _, vm in ipairs(r.evacuees) do
+    r.used.vms = r.used.vms - 1
+    r.used.vcpus = r.used.vcpus - vm.vcpus
+    r.used.memoryMiB = r.used.memoryMiB - vm.memoryMiB
+  end
+end
+r.emptied = true
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(r))
+return 1
+`);
+
+/*
+ * An evacuation that moved no VM gives its reservations back: each target's load drops by the VMs
+ * it was to take (sizes from the source's evacuees, as RESERVE counted them), and the source's
+ * migrations are dropped, so a second call does nothing.
+ * KEYS: 1 capacity, 2 migrations. ARGV: source host. Returns 1 given back, 0 none held.
+ */
+const RELEASE = new LuaScript(`
+local raw = redis.call('HGET', KEYS[2], ARGV[1])
+if not raw then return 0 end
+local sizes = {}
+local src = redis.call('HGET', KEYS[1], ARGV[1])
+if src then
+  local r = cjson.decode(src)
+  if type(r.evacuees) == 'table' then for _, vm in ipairs(r.evacuees) do sizes[vm.id] = vm end end
+end
+for _, m in ipairs(cjson.decode(raw)) do
+  local t = redis.call('HGET', KEYS[1], m.targetHostId)
+  if t then
+    local r = cjson.decode(t)
+    local size = sizes[m.vmId]
+    r.used.vms = r.used.vms - 1
+    r.used.vcpus = r.used.vcpus - (size and size.vcpus or 1)
+    r.used.memoryMiB = r.used.memoryMiB - (size and size.memoryMiB or 0)
+    redis.call('HSET', KEYS[1], m.targetHostId, cjson.encode(r))
+  end
+end
+redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 `);
 
 /**
  * The room evacuations may use in one rollout, in Redis under the rollout's hash tag: recorded at
  * creation for every host with a known capacity, taken by reservations (RESERVE, atomic, so two
- * hosts draining at once never overbook a target), given back when an evacuated host is empty.
+ * hosts draining at once never overbook a target), given back when an evacuated host is empty or
+ * an evacuation ends before its drain (settle).
  * A reservation stays as load on its target: the VM runs there once migrated, and a drain that
  * stopped half-way may have moved it (counting it keeps every target within its capacity).
  */
@@ -136,5 +180,22 @@ export class EvacuationCapacity {
   /** The host was evacuated and runs nothing now. */
   async emptied(rolloutId: string, hostId: string): Promise<void> {
     await EMPTIED.run(this.redis, [this.keys.capacity(rolloutId)], [hostId]);
+  }
+
+  /** The evacuation moved no VM: its reservations are given back to their targets. */
+  async released(rolloutId: string, hostId: string): Promise<void> {
+    await RELEASE.run(this.redis, [this.keys.capacity(rolloutId), this.keys.migrations(rolloutId)], [hostId]);
+  }
+
+  /**
+   * Settles the room of an evacuation that ended, from its outcome: a host whose drain ended ok
+   * (updated, or rolled back after it: `vms.migrated`) runs none of its VMs, so its own room is
+   * free; one that never drained (cancelled, or rolled back at precheck) gives its reservations
+   * back. A drain that broke midway keeps both: which VMs moved is not known here, and counting
+   * them on both sides never overbooks a target. Safe to call again.
+   */
+  async settle(rolloutId: string, hostId: string, outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'vms'>): Promise<void> {
+    if (outcome.outcome === 'updated' || (outcome.outcome === 'rolled_back' && (outcome.vms?.migrated ?? 0) > 0)) return this.emptied(rolloutId, hostId);
+    if (outcome.outcome === 'cancelled' || (outcome.outcome === 'rolled_back' && outcome.phase === 'precheck')) return this.released(rolloutId, hostId);
   }
 }

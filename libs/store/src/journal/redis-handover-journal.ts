@@ -5,6 +5,7 @@ import {
   outcomeStat,
   phaseDurationStat,
   validationStat,
+  vmDisruptionStat,
   type StatIncrement,
 } from '@luo-fleet/telemetry';
 import type { FleetKeys } from '@luo-fleet/redis';
@@ -156,7 +157,11 @@ export function statIncrementsFor(entry: JournalEntry): StatIncrement[] {
     case 'validation':
       return entry.counts.flatMap((c) => validationStat(entry.stage, c.result, c.reason, c.count));
     case 'outcome':
-      return [...outcomeStat(entry.outcome), ...(entry.blackoutMs === undefined ? [] : blackoutStat(entry.blackoutMs / 1000))];
+      return [
+        ...outcomeStat(entry.outcome, entry.strategy),
+        ...(entry.blackoutMs === undefined ? [] : blackoutStat(entry.blackoutMs / 1000)),
+        ...Object.entries(entry.vms ?? {}).flatMap(([kind, count]) => vmDisruptionStat(kind, count)),
+      ];
     default:
       return [];
   }

@@ -1,7 +1,7 @@
 import { fieldsOf, type RedisClient } from '@luo-fleet/redis';
-import { handoverIdOf, type HandoverReason, type OutcomeEntry, type OutcomeSummary } from '@luo-fleet/handover';
+import { DEFAULT_STRATEGY, handoverIdOf, HOST_STRATEGIES, type HandoverReason, type HostStrategy, type OutcomeEntry, type OutcomeSummary, VM_DISRUPTION_KINDS, type VmDisruptionKind } from '@luo-fleet/handover';
 import { VM_REASONS, type VmReason } from '@luo-fleet/preservation';
-import { validationStat, vmValidationStat } from '@luo-fleet/telemetry';
+import { validationStat, vmDisruptionStat, vmValidationStat } from '@luo-fleet/telemetry';
 import type { Rollout, RolloutAction, RolloutStatus } from '@luo-fleet/rollout';
 import type { HandoverOrder } from '@luo-fleet/handover';
 import type { FleetKeys } from '@luo-fleet/redis';
@@ -40,12 +40,18 @@ export interface RolloutView extends Rollout {
   failures: number;
   finished: number;
   hostsByState: Record<string, number>;
+  /** Only for a rollout that allows strategies: hosts by the strategy the plan gave them, then by state. */
+  hostsByStrategy?: Partial<Record<HostStrategy, Record<string, number>>>;
   vms: RolloutVmCounts;
+  /** The VMs of finished hosts by what the update did to them (design 4.4 kinds, `lost` must stay 0). */
+  vmDisruptions: Record<VmDisruptionKind, number>;
 }
 
 // The plan-stage VM counts are the metric's own fields (luo_fleet_vm_validations_total), read back.
 const [PLAN_VMS_PRESERVABLE] = vmValidationStat('plan', 'preservable', 'none', 0).map(([f]) => f);
 const PLAN_VMS_REJECTED = VM_REASONS.map((r) => vmValidationStat('plan', 'rejected', r, 0)[0][0]);
+// So are the VM disruption counts (luo_fleet_vm_disruptions_total), written with each outcome.
+const VM_DISRUPTION_FIELDS = VM_DISRUPTION_KINDS.map((kind) => vmDisruptionStat(kind, 0)[0][0]);
 
 /** A host of a rollout: its state, and once it has one, its outcome's summary. */
 export type HostResult = { hostId: string; state: string } & Partial<OutcomeSummary>;
@@ -86,6 +92,18 @@ export class RolloutStore {
         p.exec(),
         MOVE_HOSTS_TO_STATE.run(this.redis, [k.hostStates(id), k.stateCounts(id)], [k.hostStateSetPrefix(id), 'pending', ...chunk.map((h) => h.hostId)]),
       ]);
+    }
+    if (rollout.spec.strategies !== undefined) {
+      for (let i = 0; i < hosts.length; i += CHUNK) {
+        const byStrategy = new Map<HostStrategy, string[]>();
+        for (const h of hosts.slice(i, i + CHUNK)) {
+          const strategy: HostStrategy = 'skip' in h ? 'skip' : (h.job.plan.strategy ?? DEFAULT_STRATEGY);
+          byStrategy.set(strategy, [...(byStrategy.get(strategy) ?? []), h.hostId]);
+        }
+        const p = this.redis.pipeline();
+        for (const [strategy, ids] of byStrategy) p.sadd(k.hostStrategySet(id, strategy), ...ids);
+        await p.exec();
+      }
     }
     const stats = this.redis.pipeline();
     for (const v of planValidations) for (const [field, by] of validationStat('plan', v.result, v.reason, v.count)) stats.hincrby(k.stats(id), field, by);
@@ -133,9 +151,11 @@ export class RolloutStore {
   }
 
   async get(id: string): Promise<RolloutView | null> {
-    const [[raw, admFlat, countsFlat], vmFields] = await Promise.all([
-      ROLLOUT_VIEW.run(this.redis, [this.keys.rollout(id), this.keys.admission(id), this.keys.stateCounts(id)]) as Promise<[string | false | null, string[], string[]]>,
-      this.redis.hmget(this.keys.stats(id), PLAN_VMS_PRESERVABLE, ...PLAN_VMS_REJECTED),
+    const k = this.keys;
+    const viewKeys = [k.rollout(id), k.admission(id), k.stateCounts(id), ...HOST_STRATEGIES.map((s) => k.hostStrategySet(id, s))];
+    const [[raw, admFlat, countsFlat, byStrategyFlat], vmFields] = await Promise.all([
+      ROLLOUT_VIEW.run(this.redis, viewKeys, [k.hostStateSetPrefix(id)]) as Promise<[string | false | null, string[], string[], Array<string | number>]>,
+      this.redis.hmget(this.keys.stats(id), ...VM_DISRUPTION_FIELDS, PLAN_VMS_PRESERVABLE, ...PLAN_VMS_REJECTED),
     ]);
     const adm = Object.fromEntries(fieldsOf(admFlat));
     const counts = fieldsOf(countsFlat);
@@ -153,7 +173,9 @@ export class RolloutStore {
       failures: Number(adm.failures),
       finished: Number(adm.finished),
       hostsByState,
-      vms: vmCountsOf(vmFields),
+      ...(byStrategyFlat.length > 0 ? { hostsByStrategy: hostsByStrategyOf(byStrategyFlat) } : {}),
+      vms: vmCountsOf(vmFields.slice(VM_DISRUPTION_FIELDS.length)),
+      vmDisruptions: Object.fromEntries(VM_DISRUPTION_KINDS.map((kind, i) => [kind, Number(vmFields[i] ?? 0)])) as Record<VmDisruptionKind, number>,
     };
   }
 
@@ -293,13 +315,39 @@ export class RolloutStore {
 }
 
 /**
- * A rollout's record, admission hash and state counts at one moment. A script rather than MULTI:
- * the status is polled by every watching client, and a script call costs the planner less than
- * building ioredis's transaction object.
+ * A rollout's record, admission hash and state counts at one moment; for a rollout that allows
+ * strategies, also hosts by strategy and state (each strategy's set intersected with each state's,
+ * triples of strategy number, state and count). A script rather than MULTI: the status is polled by
+ * every watching client, and a script call costs the planner less than building ioredis's
+ * transaction object.
+ * KEYS: 1 rollout, 2 admission, 3 state counts, 4.. the strategy sets in HOST_STRATEGIES order.
+ * ARGV: 1 the state sets' prefix.
  */
 const ROLLOUT_VIEW = new LuaScript(`
-return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
+local counts = redis.call('HGETALL', KEYS[3])
+local by = {}
+for s = 4, #KEYS do
+  if redis.call('EXISTS', KEYS[s]) == 1 then
+    for i = 1, #counts, 2 do
+      if tonumber(counts[i + 1]) > 0 then
+        local n = redis.call('SINTERCARD', 2, ARGV[1] .. counts[i], KEYS[s])
+        if n > 0 then
+          by[#by + 1] = s - 4
+          by[#by + 1] = counts[i]
+          by[#by + 1] = n
+        end
+      end
+    end
+  end
+end
+return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), counts, by}
 `);
+
+function hostsByStrategyOf(flat: Array<string | number>): NonNullable<RolloutView['hostsByStrategy']> {
+  const by: NonNullable<RolloutView['hostsByStrategy']> = {};
+  for (let i = 0; i + 2 < flat.length; i += 3) (by[HOST_STRATEGIES[Number(flat[i])]] ??= {})[String(flat[i + 1])] = Number(flat[i + 2]);
+  return by;
+}
 
 function vmCountsOf([preservable, ...rejected]: Array<string | null>): RolloutVmCounts {
   const counts: RolloutVmCounts = { total: 0, preservable: Number(preservable ?? 0), rejected: 0, byFirstReason: {} };
