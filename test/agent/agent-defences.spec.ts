@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_STEPS, signRequest, type StepAnswer } from '@luo-fleet/handover';
 import { createAgentApp, type AgentApp } from '../../apps/agent/src/agent-app';
 import { parseAgentConfig } from '../../apps/agent/src/config/agent-config';
+import { agentPathsIn } from './support/agent-paths';
 
 /*
  * The agent defends its host by itself (issue 16): whatever a client with the secret sends, and
@@ -33,13 +34,7 @@ async function startAgent(dir: string, hooks: Record<string, string>, extra: Rec
   const config = parseAgentConfig({
     hostId: HOST,
     listen: { host: '127.0.0.1', port: 0 },
-    sysfsRoot: join(dir, 'sys'),
-    bootIdPath: join(dir, 'boot_id'),
-    kernelReleasePath: join(dir, 'osrelease'),
-    cmdlinePath: join(dir, 'cmdline'),
-    liveupdateDevicePath: join(dir, 'liveupdate'),
-    secretFile: join(dir, 'secret'),
-    stateDir: join(dir, 'state'),
+    ...agentPathsIn(dir),
     kexecReturnWindowMs: 500,
     killGraceMs: 200,
     hooks: Object.fromEntries(

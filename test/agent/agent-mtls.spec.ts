@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_STEPS, AgentHostDriver, HostUnreachableError } from '@luo-fleet/handover';
 import { createAgentApp, type AgentApp } from '../../apps/agent/src/agent-app';
 import { parseAgentConfig } from '../../apps/agent/src/config/agent-config';
+import { agentPathsIn } from './support/agent-paths';
 
 /*
  * Mutual TLS between the worker's AgentHostDriver and an agent, on loopback, with certificates made
@@ -49,13 +50,7 @@ describe('mutual TLS between driver and agent', () => {
     const config = parseAgentConfig({
       hostId: HOST,
       listen: { host: '127.0.0.1', port: 0 },
-      sysfsRoot: join(dir, 'sys'),
-      bootIdPath: join(dir, 'boot_id'),
-      kernelReleasePath: join(dir, 'osrelease'),
-      cmdlinePath: join(dir, 'cmdline'),
-      liveupdateDevicePath: join(dir, 'liveupdate'),
-      secretFile: join(dir, 'secret'),
-      stateDir: join(dir, 'state'),
+      ...agentPathsIn(dir),
       tls: { certFile: join(dir, 'agent.crt'), keyFile: join(dir, 'agent.key'), clientCaFile: join(dir, 'workers-ca.crt') },
       hooks: Object.fromEntries([...AGENT_STEPS, 'incoming'].map((s) => [s, { command: '/bin/true', args: [], timeoutMs: 5_000 }])),
     });

@@ -14,6 +14,7 @@ import { parseAgentConfig } from '../../apps/agent/src/config/agent-config';
 import { host, physfnHost, singletonHost } from './host-topologies';
 import { bodyText, dirSnapshot, malformed, privateRedis, redisSnapshot, type Mutated } from './fuzz-support';
 import { requestFrom } from './raw-http';
+import { agentPathsIn } from '../agent/support/agent-paths';
 
 /*
  * Thousands of malformed bodies (mutations of valid ones) against the planner and the agent: none
@@ -155,13 +156,7 @@ describe('agent step API under malformed bodies with a valid signature', () => {
     const config = parseAgentConfig({
       hostId: HOST,
       listen: { host: '127.0.0.1', port: 0 },
-      sysfsRoot: join(dir, 'sys'),
-      bootIdPath: join(dir, 'boot_id'),
-      kernelReleasePath: join(dir, 'osrelease'),
-      cmdlinePath: join(dir, 'cmdline'),
-      liveupdateDevicePath: join(dir, 'liveupdate'),
-      secretFile: join(dir, 'secret'),
-      stateDir: join(dir, 'state'),
+      ...agentPathsIn(dir),
       hooks: Object.fromEntries([...AGENT_STEPS, 'incoming'].map((s) => [s, hook])),
     });
     agent = await createAgentApp(config, secret, ['error']);
