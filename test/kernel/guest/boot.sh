@@ -3,7 +3,7 @@
 # the stand-in VMs on the guest's first boot only (later boots get them back from the Live Update),
 # and runs the agent, starting it again whenever it exits. Everything goes to the serial console.
 G=/run/luo-guest
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp LANG=C.UTF-8
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run/tmp TMPDIR=/run/tmp LANG=C.UTF-8
 . "$G/guest.env"
 echo "luo-guest: boot $(cat /proc/sys/kernel/random/boot_id) kernel $(uname -r) liveupdate=$( [ -e /dev/liveupdate ] && echo yes || echo no)"
 # The kernel's own IOMMU groups, read by the shell: what the planner's reading is checked against.

@@ -14,8 +14,10 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /newroot |
 mount -t proc proc /newroot/proc || fail "mount proc"
 mount -t sysfs sys /newroot/sys || fail "mount sys"
 mount -t devtmpfs dev /newroot/dev || fail "mount dev"
-mount -t tmpfs -o mode=1777 tmp /newroot/tmp || fail "mount tmp"
+# No tmpfs over /tmp: the repository the agent runs from may itself live under the host's /tmp (a
+# fresh clone in CI); scratch space is /run/tmp instead.
 mount -t tmpfs -o mode=755 run /newroot/run || fail "mount run"
+mkdir -p -m 1777 /newroot/run/tmp
 mkdir -p /newroot/run/luo-guest
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 guest /newroot/run/luo-guest || fail "mount guest share"
 ip link set lo up
