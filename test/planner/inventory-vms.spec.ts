@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { host, physfnHost } from './host-topologies';
 import { everyReasonVms, vm } from './host-vms';
-import { startPlanner, type PlannerUnderTest } from './planner-harness';
+import { startPlanner, type PlannerUnderTest, inventorySnapshot, issueFields } from './planner-harness';
 
 let p: PlannerUnderTest;
 beforeAll(async () => {
@@ -11,18 +11,7 @@ afterAll(async () => p?.close());
 
 const LABELS = { rack: 'r1', zone: 'z1' };
 const withVms = (id: string, vms: unknown) => ({ ...host(id, LABELS, physfnHost()), vms });
-const fields = (body: { issues?: Array<{ field: string }> }) => (body.issues ?? []).map((i) => i.field).sort();
 
-/** Every stored key and value under the test prefix: a refused request must leave it unchanged. */
-async function snapshot(): Promise<string> {
-  const keys = (await p.redis.keys(`${p.prefix}:{inventory}:*`)).sort();
-  const parts: string[] = [];
-  for (const key of keys) {
-    const type = await p.redis.type(key);
-    parts.push(key, type === 'hash' ? JSON.stringify(await p.redis.hgetall(key)) : JSON.stringify(await p.redis.zrange(key, 0, -1)));
-  }
-  return parts.join('\n');
-}
 
 describe('VMs in the inventory', () => {
   it('stores a host with its VMs, gives them back in the inventory form and counts them in the list', async () => {
@@ -83,11 +72,11 @@ describe('VMs in the inventory', () => {
   ];
   for (const c of bad) {
     it(`answers 400 naming the field for ${c.name}, and stores nothing`, async () => {
-      const before = await snapshot();
+      const before = await inventorySnapshot(p);
       const res = await p.call('POST', c.path, { body: c.body });
       expect(res.status, JSON.stringify(res.body)).toBe(400);
-      expect(fields(res.body)).toEqual(c.fields);
-      expect(await snapshot()).toBe(before);
+      expect(issueFields(res.body)).toEqual(c.fields);
+      expect(await inventorySnapshot(p)).toBe(before);
     });
   }
 });

@@ -67,3 +67,17 @@ export async function startPlanner(env: Record<string, string> = {}, options: Pi
     },
   };
 }
+
+/** The fields a 400 names, sorted. */
+export const issueFields = (body: { issues?: Array<{ field: string }> }) => (body.issues ?? []).map((i) => i.field).sort();
+
+/** Every inventory key and value under the planner's prefix: a refused request must leave it unchanged. */
+export async function inventorySnapshot(p: PlannerUnderTest): Promise<string> {
+  const keys = (await p.redis.keys(`${p.prefix}:{inventory}:*`)).sort();
+  const parts: string[] = [];
+  for (const key of keys) {
+    const type = await p.redis.type(key);
+    parts.push(key, type === 'hash' ? JSON.stringify(await p.redis.hgetall(key)) : JSON.stringify(await p.redis.zrange(key, 0, -1)));
+  }
+  return parts.join('\n');
+}

@@ -1,7 +1,7 @@
 import { generateHost } from '@luo-fleet/topology';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { host, singletonHost } from './host-topologies';
-import { startPlanner, type PlannerUnderTest } from './planner-harness';
+import { startPlanner, type PlannerUnderTest, inventorySnapshot, issueFields } from './planner-harness';
 
 let p: PlannerUnderTest;
 beforeAll(async () => {
@@ -10,18 +10,7 @@ beforeAll(async () => {
 });
 afterAll(async () => p?.close());
 
-const fields = (body: { issues?: Array<{ field: string }> }) => (body.issues ?? []).map((i) => i.field).sort();
 
-/** Every stored key and value under the test prefix: a refused request must leave it unchanged. */
-async function snapshot(): Promise<string> {
-  const keys = (await p.redis.keys(`${p.prefix}:{inventory}:*`)).sort();
-  const parts: string[] = [];
-  for (const key of keys) {
-    const type = await p.redis.type(key);
-    parts.push(key, type === 'hash' ? JSON.stringify(await p.redis.hgetall(key)) : JSON.stringify(await p.redis.zrange(key, 0, -1)));
-  }
-  return parts.join('\n');
-}
 
 const topology = singletonHost();
 const badDeep = { ...topology, devices: topology.devices.map((d, i) => (i === 1 ? { ...d, acs: { state: 'present', capability: 70000, control: 0 } } : d)) };
@@ -49,15 +38,15 @@ const badBodies: Array<{ name: string; method: string; path: string; body?: unkn
 describe('bad input gets a 400 naming each wrong field and changes nothing', () => {
   for (const c of badBodies) {
     it(c.name, async () => {
-      const before = await snapshot();
+      const before = await inventorySnapshot(p);
       const res = await p.call(c.method, c.path, { body: c.body, raw: c.raw });
       expect(res.status, JSON.stringify(res.body)).toBe(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       expect(typeof res.body.message).toBe('string');
-      expect(fields(res.body)).toEqual(c.fields);
+      expect(issueFields(res.body)).toEqual(c.fields);
       for (const issue of res.body.issues) expect(issue.problem).toEqual(expect.any(String));
       expect(JSON.stringify(res.body)).not.toMatch(/\bat .*\.(ts|js):\d+/);
-      expect(await snapshot()).toBe(before);
+      expect(await inventorySnapshot(p)).toBe(before);
     });
   }
 
