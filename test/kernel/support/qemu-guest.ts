@@ -165,6 +165,7 @@ export class QemuGuest {
       GUEST_DIR,
       VMS: (o.vms ?? []).map((vm) => `${vm.id}:${vm.sizeMiB}:${vm.backing}`).join(' '),
       VFIO_BDFS: (o.vfioBdfs ?? []).join(' '),
+      SRIOV_NUMVFS: String(o.topology?.numVfs ?? 0),
     };
     writeFileSync(join(this.share, 'guest.env'), Object.entries(env).map(([k, v]) => `${k}='${v}'\n`).join(''));
     const g = '/run/luo-guest';
