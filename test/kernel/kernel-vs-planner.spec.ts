@@ -10,12 +10,15 @@ import { ALL_TOPOLOGIES, TOPOLOGIES } from './support/topologies';
  * bridge with two devices; a two-function device; an SR-IOV NVMe controller with two VFs). The
  * planner reads the guest's sysfs through the agent's GET /v1/topology; the kernel's groups are
  * what the guest's shell listed under /sys/kernel/iommu_groups at boot, its VFs what each PF's
- * virtfn links named once the shell had enabled them. The first endpoint is bound to vfio-pci at boot.
+ * virtfn links named once the shell had enabled them. The first endpoint and the first VF are
+ * bound to vfio-pci at boot.
  */
 
 const kernel = inject('luoKernel');
 /** The endpoint below the first root port: bus 1 is the first bridge the kernel numbers. */
 const VFIO_BDF = '0000:01:00.0';
+/** The first VF of the SR-IOV PF below the fifth root port (bus 9), handed to vfio-pci as a VM would get it. */
+const VFIO_VF = '0000:09:00.1';
 let guest: QemuGuest;
 let topology: HostTopology;
 let kernelGroups: Map<number, string[]>;
@@ -23,9 +26,10 @@ let kernelGroups: Map<number, string[]>;
 let kernelVfs: Map<string, string[]>;
 
 beforeAll(async () => {
-  guest = new QemuGuest({ name: 'kernel-vs-planner', hostId: 'guest-topo', kernel, topology: ALL_TOPOLOGIES, vfioBdfs: [VFIO_BDF] });
+  guest = new QemuGuest({ name: 'kernel-vs-planner', hostId: 'guest-topo', kernel, topology: ALL_TOPOLOGIES, vfioBdfs: [VFIO_BDF, VFIO_VF] });
   await guest.start();
-  const identity = await guest.waitForAgent(120_000);
+  // The agent (Node over 9p under TCG) takes about 90 s to start alone, twice that beside other guests.
+  const identity = await guest.waitForAgent(240_000);
   topology = await guest.driver().topology();
   kernelGroups = new Map([...listedRows(`iommu-groups.${identity.bootId}`)].map(([group, members]) => [Number(group), members.sort()]));
   kernelVfs = listedRows(`sriov.${identity.bootId}`);
@@ -84,11 +88,15 @@ describe(`the planner's reading of a real kernel's IOMMU groups (${Object.values
     for (const verdict of strict.devices) expect(verdict.reasons, verdict.bdf).toContain('ACS_PATH_NOT_ENABLED');
   });
 
-  it('selects the devices bound to vfio-pci by default', () => {
+  it('selects the devices bound to vfio-pci by default: the endpoint preservable, the VF refused as one', () => {
     const bound = topology.devices.filter((d) => d.driver === 'vfio-pci').map((d) => d.bdf);
-    expect(bound).toEqual([VFIO_BDF]);
+    expect(bound).toEqual([VFIO_BDF, VFIO_VF]);
     const set = buildPreservationSet(topology, undefined);
-    expect(set.devices).toEqual([expect.objectContaining({ bdf: VFIO_BDF, preservable: true, reasons: [] })]);
+    expect(set.devices).toEqual([
+      expect.objectContaining({ bdf: VFIO_BDF, preservable: true, reasons: [] }),
+      expect.objectContaining({ bdf: VFIO_VF, preservable: false, reasons: expect.arrayContaining(['IS_VIRTFN']) }),
+    ]);
+    expect(set.devices[1].reasons[0]).toBe('IS_VIRTFN');
   });
 });
 
@@ -102,7 +110,7 @@ describe(`SR-IOV on a real kernel (${TOPOLOGIES.sriov.name}: ${TOPOLOGIES.sriov.
     for (const [pf, vfs] of kernelVfs) {
       expect(deviceAt(pf)).toMatchObject({ isPhysfn: true, isVirtfn: false, physfn: null, sriovTotalVfs: 2, driver: 'nvme' });
       expect([...deviceAt(pf)!.virtfns].sort()).toEqual([...vfs].sort());
-      for (const vf of vfs) expect(deviceAt(vf), vf).toMatchObject({ isVirtfn: true, isPhysfn: false, physfn: pf, driver: null });
+      for (const vf of vfs) expect(deviceAt(vf), vf).toMatchObject({ isVirtfn: true, isPhysfn: false, physfn: pf, driver: vf === VFIO_VF ? 'vfio-pci' : null });
     }
     expect(topology.devices.filter((d) => d.isPhysfn).map((d) => d.bdf)).toEqual([...kernelVfs.keys()]);
     expect(topology.devices.filter((d) => d.isVirtfn).map((d) => d.bdf).sort()).toEqual([...kernelVfs.values()].flat().sort());
