@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { buildPreservationSet } from '@luo-fleet/preservation';
 import type { HostTopology, PciDevice } from '@luo-fleet/topology';
-import { QemuGuest } from './support/qemu-guest';
+import { AGENT_START_MS, QemuGuest } from './support/qemu-guest';
 import { ALL_TOPOLOGIES, TOPOLOGIES } from './support/topologies';
 
 /*
@@ -28,8 +28,7 @@ let kernelVfs: Map<string, string[]>;
 beforeAll(async () => {
   guest = new QemuGuest({ name: 'kernel-vs-planner', hostId: 'guest-topo', kernel, topology: ALL_TOPOLOGIES, vfioBdfs: [VFIO_BDF, VFIO_VF] });
   await guest.start();
-  // The agent (Node over 9p under TCG) takes about 90 s to start alone, twice that beside other guests.
-  const identity = await guest.waitForAgent(240_000);
+  const identity = await guest.waitForAgent(AGENT_START_MS);
   topology = await guest.driver().topology();
   kernelGroups = new Map([...listedRows(`iommu-groups.${identity.bootId}`)].map(([group, members]) => [Number(group), members.sort()]));
   kernelVfs = listedRows(`sriov.${identity.bootId}`);

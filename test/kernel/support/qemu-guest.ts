@@ -15,6 +15,11 @@ const DIST = process.env.LUO_FLEET_DIST ?? join(REPO_ROOT, 'dist');
 export const ARTIFACTS_DIR = process.env.LUO_KERNEL_ARTIFACTS ?? join(REPO_ROOT, 'artifacts/kernel');
 /** The agent's port inside the guest; the host reaches it through one hostfwd on 127.0.0.1. */
 const GUEST_AGENT_PORT = 7450;
+/**
+ * How long a fresh guest may take until its agent answers: the agent (Node and Nest, read over 9p,
+ * under TCG) starts in about 90 s on an idle 2-core machine and in twice that beside other guests.
+ */
+export const AGENT_START_MS = 240_000;
 
 export interface StandInVm {
   id: string;
