@@ -74,6 +74,26 @@ describe('rollouts with strategies', () => {
     return problems;
   }
 
+  /**
+   * The inventory lists every VM on the host it runs on (by the simulated fleet), exactly once: a
+   * migrated one under its fleet-wide name on its new host.
+   */
+  async function inventoryProblems(vmsOf: Map<string, Vm[]>): Promise<string[]> {
+    const { hostOf } = await h.simulated.placements();
+    const listed = new Map<string, string[]>();
+    for (const host of vmsOf.keys()) {
+      for (const v of (await h.inventory.get(host))!.vms) listed.set(vmName(host, v.id), [...(listed.get(vmName(host, v.id)) ?? []), host]);
+    }
+    const problems: string[] = [];
+    for (const [home, vms] of vmsOf) {
+      for (const v of vms) {
+        const name = vmName(home, v.id);
+        if (JSON.stringify(listed.get(name)) !== JSON.stringify([hostOf.get(name)])) problems.push(`${name}: runs on ${hostOf.get(name)}, inventory lists it on ${listed.get(name)?.join(',') ?? 'none'}`);
+      }
+    }
+    return problems;
+  }
+
   it('updates every host by the first strategy that applies, and every VM runs exactly once after', async () => {
     const vmsOf = await mixedFleet('mix', { lu: 4, lur: 3, ev: 2 }, (vms) => vms + 2);
     const { rollout, plan } = await h.create({
@@ -118,6 +138,10 @@ describe('rollouts with strategies', () => {
       const r = JSON.parse(raw) as CapacityRecord;
       if (r.capacity && 'slots' in r.capacity) expect(r.used.vms, host).toBeLessThanOrEqual(r.capacity.slots);
     }
+    // The inventory followed the migrations: the next plan has the evacuated hosts empty and their VMs where they went.
+    expect(await inventoryProblems(vmsOf)).toEqual([]);
+    const next = await h.create({ selector: 'fleet=mix', strategies: ['live-update', 'live-update-restart', 'evacuate'], maxVmRestarts: 3, dryRun: true });
+    expect(next.plan.vms.total).toBe(22);
   });
 
   it('a host whose VMs have nowhere to go waits, then ends skipped NO_CAPACITY at the cutoff', async () => {
@@ -188,13 +212,18 @@ describe('rollouts with strategies', () => {
     // undo-ev-1 drained fully before kexec_load failed: its VMs all run elsewhere now.
     expect((await h.simulated.vmsOn('undo-ev-1')).filter((name) => name.startsWith('undo-ev-1/'))).toEqual([]);
     expect(await conservationProblems(vmsOf)).toEqual([]);
-    // ev-1's drain ended before its rollback: its own VMs' room is free again; ev-0's broken drain keeps its load.
+    // ev-1's drain ended before its rollback: its own VMs' room is free again; ev-0's broken drain frees the room of the two that left.
     const books = await ns.redis.hmget(h.keys.capacity(rollout.id), 'undo-ev-0', 'undo-ev-1');
     const [broken, drained] = books.map((raw) => JSON.parse(raw!) as CapacityRecord);
-    expect(broken.used.vms).toBe(4);
+    expect(broken.used.vms).toBe(2);
     expect(drained).toMatchObject({ emptied: true, used: { vms: 0 } });
-    // Counted: lu-1's 2 VMs preserved; the restarts of both lur hosts (undone stop_vms); ev-1's finished drain.
-    expect(view.vmDisruptions).toEqual({ preserved: 2, migrated: 4, restarted: 2, lost: 0 });
+    // Counted: lu-1's 2 VMs preserved; the restarts of both lur hosts (undone stop_vms); ev-1's
+    // finished drain and the two VMs ev-0's broken drain moved.
+    expect(view.vmDisruptions).toEqual({ preserved: 2, migrated: 6, restarted: 2, lost: 0 });
+    const ev0 = (await h.rollouts.hosts(rollout.id, { state: 'rolled_back' })).hosts.find((r) => r.hostId === 'undo-ev-0');
+    expect(ev0).toBeDefined();
+    expect((await h.inventory.get('undo-ev-0'))!.vms.map((v) => v.id)).toEqual(home.map((name) => name.slice('undo-ev-0/'.length)));
+    expect(await inventoryProblems(vmsOf)).toEqual([]);
   });
 
   it('maxVmRestarts halts restarts at the limit: the hosts past it fall back to evacuation, or are skipped', async () => {
@@ -239,6 +268,7 @@ describe('rollouts with strategies', () => {
     expect(view.hostsByState).toEqual({ updated: 8 });
     for (const host of vmsOf.keys()) expect((await h.simulated.load(host))!.calls.kexec, host).toBe(1);
     expect(await conservationProblems(vmsOf)).toEqual([]);
+    expect(await inventoryProblems(vmsOf)).toEqual([]);
     expect(view.vmDisruptions).toEqual({ preserved: 8, migrated: 16, restarted: 0, lost: 0 });
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import type { RedisClient } from '@luo-fleet/redis';
 import { runHandover, type HandoverMachineOptions, type HostDriver, type OutcomeEntry } from '@luo-fleet/handover';
 import { type FleetKeys } from '@luo-fleet/redis';
-import { EvacuationCapacity, HostLease, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type OutcomeCount } from '@luo-fleet/store';
+import { EvacuationCapacity, HostLease, InventoryStore, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type OutcomeCount } from '@luo-fleet/store';
 import { type HandoverJobData } from '@luo-fleet/jobs';
 
 export interface HandoverRunnerSettings {
@@ -39,6 +39,7 @@ export class HandoverRunner {
   ) {
     this.groupCommit = new JournalGroupCommit(redis, keys);
     this.leases = new HostLeaseBatch(redis);
+    this.inventory = new InventoryStore(redis, keys.prefix);
   }
 
   /**
@@ -50,6 +51,7 @@ export class HandoverRunner {
   /** Every handover of this process writes its journal through it: one script run per turn and rollout. */
   private readonly groupCommit: JournalGroupCommit;
   private readonly leases: HostLeaseBatch;
+  private readonly inventory: InventoryStore;
 
   private async abortRequested(rolloutId: string): Promise<boolean> {
     const seen = this.statusSeen.get(rolloutId);
@@ -86,8 +88,7 @@ export class HandoverRunner {
         },
         abortRequested: () => this.abortRequested(plan.rolloutId),
       });
-      // The room an evacuation took or freed is free for the evacuations after it.
-      if (plan.strategy === 'evacuate') await new EvacuationCapacity(this.redis, this.keys).settle(plan.rolloutId, plan.hostId, outcome);
+      if (plan.strategy === 'evacuate') await this.evacuated(plan.rolloutId, plan.hostId, outcome);
       return { outcome, counted: journal.outcomeCount };
     } finally {
       clearInterval(renewal);
@@ -97,5 +98,17 @@ export class HandoverRunner {
       // same host that comes in between waits a second and tries again (HostBusyError).
       void lease.release({ journalCopyDropped: journal?.leaseCopyDropped }).catch(() => undefined);
     }
+  }
+
+  /**
+   * After an evacuation's outcome is journaled: the inventory shows the VMs that moved on their
+   * targets, and the room it took or freed is free for the evacuations after it. Both are
+   * idempotent: a job redelivered after a crash finds the outcome in the journal and does them again.
+   */
+  private async evacuated(rolloutId: string, hostId: string, outcome: OutcomeEntry): Promise<void> {
+    await Promise.all([
+      this.inventory.moveVms(hostId, outcome.migrations ?? []),
+      new EvacuationCapacity(this.redis, this.keys).settle(rolloutId, hostId, outcome),
+    ]);
   }
 }

@@ -36,32 +36,35 @@ describe('EvacuationCapacity.settle (real Redis)', () => {
   }
   const used = async (id: string, host: string) => (JSON.parse((await ns.redis.hget(keys.capacity(id), host))!) as CapacityRecord).used;
 
-  it('gives the reservations back when the evacuation never drained, once', async () => {
+  it('gives the reservations back when the evacuation moved no VM, once', async () => {
     await rollout('r-precheck');
     expect(await used('r-precheck', 't1')).toEqual({ vms: 3, vcpus: 7, memoryMiB: 3584 });
     for (let i = 0; i < 2; i++) {
-      await capacity.settle('r-precheck', 'src', { outcome: 'rolled_back', phase: 'precheck' });
+      await capacity.settle('r-precheck', 'src', {});
       expect(await used('r-precheck', 't1')).toEqual({ vms: 1, vcpus: 1, memoryMiB: 512 });
     }
     expect(await capacity.reserved('r-precheck', 'src')).toBeNull();
     expect(await used('r-precheck', 'src')).toEqual({ vms: 2, vcpus: 6, memoryMiB: 3072 });
   });
 
-  it('frees the source when its drain ended, and keeps both sides when it broke midway', async () => {
+  it('frees the source when every VM moved, and splits the room of a drain that broke midway', async () => {
     await rollout('r-drained');
     // A reservation made on the source once it ended stays when its own VMs' room is freed, once.
     const raw = JSON.parse((await ns.redis.hget(keys.capacity('r-drained'), 'src'))!) as CapacityRecord;
     raw.used.vms += 1;
     await ns.redis.hset(keys.capacity('r-drained'), 'src', JSON.stringify(raw));
     for (let i = 0; i < 2; i++) {
-      await capacity.settle('r-drained', 'src', { outcome: 'rolled_back', phase: 'kexec_load', vms: { migrated: 2 } });
+      await capacity.settle('r-drained', 'src', { migrations });
       expect(await used('r-drained', 'src')).toEqual({ vms: 1, vcpus: 0, memoryMiB: 0 });
     }
     expect(await used('r-drained', 't1')).toEqual({ vms: 3, vcpus: 7, memoryMiB: 3584 });
 
+    // Only vm a moved: it leaves the source's load and keeps its room on t1; b's room on t1 is given back.
     await rollout('r-broken');
-    await capacity.settle('r-broken', 'src', { outcome: 'rolled_back', phase: 'drain' });
-    expect(await used('r-broken', 'src')).toEqual({ vms: 2, vcpus: 6, memoryMiB: 3072 });
-    expect(await used('r-broken', 't1')).toEqual({ vms: 3, vcpus: 7, memoryMiB: 3584 });
+    for (let i = 0; i < 2; i++) {
+      await capacity.settle('r-broken', 'src', { migrations: migrations.slice(0, 1) });
+      expect(await used('r-broken', 'src')).toEqual({ vms: 1, vcpus: 4, memoryMiB: 2048 });
+      expect(await used('r-broken', 't1')).toEqual({ vms: 2, vcpus: 3, memoryMiB: 1536 });
+    }
   });
 });

@@ -58,53 +58,44 @@ return ARGV[2]
 `);
 
 /*
- * An evacuated host runs none of its own VMs any more: their room is free for others. Only its own
- * VMs (its evacuees) leave its load: once its outcome is written it is a target, and a reservation
- * made on it in between stays. Marked, so that a second call does nothing.
- * KEYS: 1 capacity. ARGV: host. Returns 1 freed, 0 not recorded or freed already.
+ * Settles the reservations of an evacuation that ended: each VM that moved (ARGV) now runs on its
+ * target, so its room there stays taken and its room on the source is free; each VM that did not
+ * move gives its target's room back. Sizes are the source's evacuees', as RESERVE counted them. A
+ * reservation made on the source in between stays. The source's migrations are then dropped, so a
+ * second call does nothing.
+ * KEYS: 1 capacity, 2 migrations. ARGV: source host, then the ids of the VMs that moved.
+ * Returns 1 settled, 0 none held.
  */
-const EMPTIED = new LuaScript(`
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then return 0 end
-local r = cjson.decode(raw)
-if r.emptied then return 0 end
-if type(r.evacuees) == 'table' then
-  for _, vm in ipairs(r.evacuees) do
-    r.used.vms = r.used.vms - 1
-    r.used.vcpus = r.used.vcpus - vm.vcpus
-    r.used.memoryMiB = r.used.memoryMiB - vm.memoryMiB
-  end
-end
-r.emptied = true
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(r))
-return 1
-`);
-
-/*
- * An evacuation that moved no VM gives its reservations back: each target's load drops by the VMs
- * it was to take (sizes from the source's evacuees, as RESERVE counted them), and the source's
- * migrations are dropped, so a second call does nothing.
- * KEYS: 1 capacity, 2 migrations. ARGV: source host. Returns 1 given back, 0 none held.
- */
-const RELEASE = new LuaScript(`
+const SETTLE = new LuaScript(`
 local raw = redis.call('HGET', KEYS[2], ARGV[1])
 if not raw then return 0 end
-local sizes = {}
-local src = redis.call('HGET', KEYS[1], ARGV[1])
-if src then
-  local r = cjson.decode(src)
-  if type(r.evacuees) == 'table' then for _, vm in ipairs(r.evacuees) do sizes[vm.id] = vm end end
+local moved = {}
+for i = 2, #ARGV do moved[ARGV[i]] = true end
+local recs = {}
+local function rec(host)
+  if recs[host] == nil then
+    local r = redis.call('HGET', KEYS[1], host)
+    recs[host] = r and cjson.decode(r) or false
+  end
+  return recs[host]
 end
+local sizes = {}
+local src = rec(ARGV[1])
+if src and type(src.evacuees) == 'table' then for _, vm in ipairs(src.evacuees) do sizes[vm.id] = vm end end
+local left = 0
 for _, m in ipairs(cjson.decode(raw)) do
-  local t = redis.call('HGET', KEYS[1], m.targetHostId)
-  if t then
-    local r = cjson.decode(t)
-    local size = sizes[m.vmId]
+  local size = sizes[m.vmId]
+  local r = rec(moved[m.vmId] and ARGV[1] or m.targetHostId)
+  if not moved[m.vmId] then left = left + 1 end
+  if r then
     r.used.vms = r.used.vms - 1
     r.used.vcpus = r.used.vcpus - (size and size.vcpus or 1)
     r.used.memoryMiB = r.used.memoryMiB - (size and size.memoryMiB or 0)
-    redis.call('HSET', KEYS[1], m.targetHostId, cjson.encode(r))
   end
+end
+if src and left == 0 then src.emptied = true end
+for host, r in pairs(recs) do
+  if r then redis.call('HSET', KEYS[1], host, cjson.encode(r)) end
 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
@@ -113,10 +104,9 @@ return 1
 /**
  * The room evacuations may use in one rollout, in Redis under the rollout's hash tag: recorded at
  * creation for every host with a known capacity, taken by reservations (RESERVE, atomic, so two
- * hosts draining at once never overbook a target), given back when an evacuated host is empty or
- * an evacuation ends before its drain (settle).
- * A reservation stays as load on its target: the VM runs there once migrated, and a drain that
- * stopped half-way may have moved it (counting it keeps every target within its capacity).
+ * hosts draining at once never overbook a target), and settled when the evacuation ends: a VM
+ * that moved stays as load on its target and leaves its source's, one that did not gives its
+ * target's room back (settle).
  */
 export class EvacuationCapacity {
   constructor(
@@ -177,25 +167,13 @@ export class EvacuationCapacity {
     return raw === null ? null : (JSON.parse(raw) as VmMigration[]);
   }
 
-  /** The host was evacuated and runs nothing now. */
-  async emptied(rolloutId: string, hostId: string): Promise<void> {
-    await EMPTIED.run(this.redis, [this.keys.capacity(rolloutId)], [hostId]);
-  }
-
-  /** The evacuation moved no VM: its reservations are given back to their targets. */
-  async released(rolloutId: string, hostId: string): Promise<void> {
-    await RELEASE.run(this.redis, [this.keys.capacity(rolloutId), this.keys.migrations(rolloutId)], [hostId]);
-  }
-
   /**
-   * Settles the room of an evacuation that ended, from its outcome: a host whose drain ended ok
-   * (updated, or rolled back after it: `vms.migrated`) runs none of its VMs, so its own room is
-   * free; one that never drained (cancelled, or rolled back at precheck) gives its reservations
-   * back. A drain that broke midway keeps both: which VMs moved is not known here, and counting
-   * them on both sides never overbooks a target. Safe to call again.
+   * Settles the room of an evacuation that ended, from its outcome's `migrations` (those that took
+   * effect, migrationsDone): a VM that moved frees its room on the source, one that did not frees
+   * its room on the target. Safe to call again.
    */
-  async settle(rolloutId: string, hostId: string, outcome: Pick<OutcomeEntry, 'outcome' | 'phase' | 'vms'>): Promise<void> {
-    if (outcome.outcome === 'updated' || (outcome.outcome === 'rolled_back' && (outcome.vms?.migrated ?? 0) > 0)) return this.emptied(rolloutId, hostId);
-    if (outcome.outcome === 'cancelled' || (outcome.outcome === 'rolled_back' && outcome.phase === 'precheck')) return this.released(rolloutId, hostId);
+  async settle(rolloutId: string, hostId: string, outcome: Pick<OutcomeEntry, 'migrations'>): Promise<void> {
+    const moved = (outcome.migrations ?? []).map((m) => m.vmId);
+    await SETTLE.run(this.redis, [this.keys.capacity(rolloutId), this.keys.migrations(rolloutId)], [hostId, ...moved]);
   }
 }
