@@ -49,9 +49,13 @@ export class FleetKeys {
   hostStateSetPrefix(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:state:`;
   }
-  /** The hosts the plan gave one strategy (`skip` included); written at creation of a rollout that allows strategies. */
-  hostStrategySet(rolloutId: string, strategy: string): string {
-    return `${this.tagged(rolloutId)}:strategy:${strategy}`;
+  /** hostId -> the strategy the plan gave it (`skip` included); written at creation of a rollout that allows strategies. */
+  hostStrategies(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:hoststrategy`;
+  }
+  /** `<strategy>:<state>` -> number of hosts of that strategy in that state, moved with the host's state. */
+  strategyStateCounts(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:strategystatecount`;
   }
   /** Admission bookkeeping of a rollout (see rollout-scripts.ts). */
   admission(rolloutId: string): string {

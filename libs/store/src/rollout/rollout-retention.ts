@@ -1,4 +1,4 @@
-import { HANDOVER_PHASES, HOST_OUTCOMES, HOST_STRATEGIES, ROLLBACK_STEPS } from '@luo-fleet/handover';
+import { HANDOVER_PHASES, HOST_OUTCOMES, ROLLBACK_STEPS } from '@luo-fleet/handover';
 import { LuaScript, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
 import { WAITING_STATES } from '@luo-fleet/rollout';
 
@@ -80,7 +80,8 @@ export async function compactFinishedRollout(redis: RedisClient, keys: FleetKeys
     keys.capacity(rolloutId),
     keys.migrations(rolloutId),
     ...HOST_STATES.map((s) => keys.hostStateSet(rolloutId, s)),
-    ...HOST_STRATEGIES.map((s) => keys.hostStrategySet(rolloutId, s)),
+    keys.hostStrategies(rolloutId),
+    keys.strategyStateCounts(rolloutId),
   ]) {
     p.expire(key, ttl);
   }
