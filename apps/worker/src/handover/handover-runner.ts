@@ -1,7 +1,7 @@
 import type { RedisClient } from '@luo-fleet/redis';
 import { runHandover, type HandoverMachineOptions, type HostDriver, type OutcomeEntry } from '@luo-fleet/handover';
 import { type FleetKeys } from '@luo-fleet/redis';
-import { EvacuationCapacity, HostLease, InventoryStore, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type OutcomeCount } from '@luo-fleet/store';
+import { FleetCapacity, HostLease, InventoryStore, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type OutcomeCount } from '@luo-fleet/store';
 import { type HandoverJobData } from '@luo-fleet/jobs';
 
 export interface HandoverRunnerSettings {
@@ -40,6 +40,7 @@ export class HandoverRunner {
     this.groupCommit = new JournalGroupCommit(redis, keys);
     this.leases = new HostLeaseBatch(redis);
     this.inventory = new InventoryStore(redis, keys.prefix);
+    this.fleet = new FleetCapacity(redis, keys);
   }
 
   /**
@@ -52,6 +53,7 @@ export class HandoverRunner {
   private readonly groupCommit: JournalGroupCommit;
   private readonly leases: HostLeaseBatch;
   private readonly inventory: InventoryStore;
+  private readonly fleet: FleetCapacity;
 
   private async abortRequested(rolloutId: string): Promise<boolean> {
     const seen = this.statusSeen.get(rolloutId);
@@ -88,7 +90,7 @@ export class HandoverRunner {
         },
         abortRequested: () => this.abortRequested(plan.rolloutId),
       });
-      if (plan.strategy === 'evacuate') await this.evacuated(plan.rolloutId, plan.hostId, outcome);
+      await this.ended(plan.rolloutId, plan.hostId, plan.strategy === 'evacuate', outcome);
       return { outcome, counted: journal.outcomeCount };
     } finally {
       clearInterval(renewal);
@@ -101,14 +103,18 @@ export class HandoverRunner {
   }
 
   /**
-   * After an evacuation's outcome is journaled: the inventory shows the VMs that moved on their
-   * targets, and the room it took or freed is free for the evacuations after it. Both are
-   * idempotent: a job redelivered after a crash finds the outcome in the journal and does them again.
+   * After a host's outcome is journaled: the inventory shows the VMs an evacuation moved on their
+   * targets, and only then is their room given back (they count as load there before their
+   * reservation goes, never neither); an updated host is on its new kernel; a host that ended
+   * other than failed may take evacuated VMs. All are idempotent: a job redelivered after a crash
+   * finds the outcome in the journal and does them again.
    */
-  private async evacuated(rolloutId: string, hostId: string, outcome: OutcomeEntry): Promise<void> {
-    await Promise.all([
-      this.inventory.moveVms(hostId, outcome.migrations ?? []),
-      new EvacuationCapacity(this.redis, this.keys).settle(rolloutId, hostId, outcome),
-    ]);
+  private async ended(rolloutId: string, hostId: string, evacuated: boolean, outcome: OutcomeEntry): Promise<void> {
+    if (evacuated) {
+      await this.inventory.moveVms(hostId, outcome.migrations ?? []);
+      await this.fleet.release(rolloutId, hostId);
+    }
+    if (outcome.outcome === 'updated' && outcome.kernelRelease !== undefined) await this.inventory.setKernel(hostId, outcome.kernelRelease);
+    if (outcome.outcome !== 'failed') await this.fleet.unclaim(rolloutId, [hostId]);
   }
 }

@@ -5,6 +5,7 @@ import type { HostCapacity } from '@luo-fleet/rollout';
 import type { InventoryHost, InventoryHostInput, InventoryHostSummary } from './inventory-host';
 import { matchesSelector, requiredPairs, type LabelSelector } from './inventory-selector';
 import { decodeVms, encodeVms } from './vm-record';
+import { FleetCapacity } from '../capacity/fleet-capacity';
 
 /*
  * Keys (FleetKeys.inventoryIds, inventoryHost, inventoryLabel) share one hash tag, so scripts work
@@ -70,6 +71,12 @@ end
 return 1
 `);
 
+const SET_KERNEL = new LuaScript(`
+if redis.call('HEXISTS', KEYS[1], 'labels') == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'kernelRelease', ARGV[1])
+return 1
+`);
+
 const MAX_CAS_ATTEMPTS = 20;
 const WALK_CHUNK = 500;
 
@@ -81,12 +88,15 @@ export interface HostPage {
 
 export class InventoryStore {
   private readonly keys: FleetKeys;
+  /** The room index of evacuation targets follows every change of a host's capacity or VMs. */
+  private readonly room: FleetCapacity;
 
   constructor(
     private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.keys = new FleetKeys(prefix);
+    this.room = new FleetCapacity(redis, this.keys);
   }
 
   private get idsKey(): string {
@@ -134,6 +144,7 @@ export class InventoryStore {
       });
       pending = retry;
     }
+    await this.room.index(hosts.map((h) => h.id));
     return { created, replaced: hosts.length - created };
   }
 
@@ -163,6 +174,7 @@ export class InventoryStore {
   async setTopology(id: string, driver: HostDriverSpec, topology: HostTopology, vms: readonly Vm[] = []): Promise<'stored' | 'missing' | 'driver-changed'> {
     const args = [JSON.stringify(driver), String(topology.devices.length), JSON.stringify(topology), vms.length === 0 ? '' : encodeVms(vms), String(vms.length)];
     const result = await SET_TOPOLOGY.run(this.redis, [this.hostKey(id)], args);
+    if (result === 1) await this.room.index([id]);
     return result === 1 ? 'stored' : result === 0 ? 'missing' : 'driver-changed';
   }
 
@@ -195,6 +207,11 @@ export class InventoryStore {
     throw new Error(`inventory: the VMs of ${sourceHostId} kept changing under concurrent writes`);
   }
 
+  /** The kernel a rollout updated the host to (evacuations prefer hosts on their target kernel); nothing for a host no longer registered. */
+  async setKernel(id: string, kernelRelease: string): Promise<void> {
+    await SET_KERNEL.run(this.redis, [this.hostKey(id)], [kernelRelease]);
+  }
+
   /** True when the host was there. */
   async remove(id: string): Promise<boolean> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
@@ -202,6 +219,7 @@ export class InventoryStore {
       if (labels === '') return false;
       const keys = this.labelKeys(labels);
       const result = await REMOVE.run(this.redis, [this.hostKey(id), this.idsKey, ...keys], [id, labels]);
+      if (result === 1) await this.room.index([id]);
       if (result !== -1) return result === 1;
     }
     throw new Error(`inventory: host ${id} kept changing under concurrent writes`);

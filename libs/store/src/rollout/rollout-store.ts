@@ -11,6 +11,7 @@ import { ADMIT, ADVANCE, CONTROL } from './rollout-scripts';
 import { outcomeResultJson, recordOutcome } from './outcome-record';
 import { hostStrategyKeys, MOVE_HOSTS_TO_STATE } from './host-state-move';
 import { LuaScript } from '@luo-fleet/redis';
+import { FleetCapacity } from '../capacity/fleet-capacity';
 
 /** One host of a new rollout: either a handover to run, or a skip with the plan's reasons. */
 export type RolloutHostInput =
@@ -65,12 +66,15 @@ const CHUNK = 1000;
 export class RolloutStore {
   /** Outcomes of hosts that never start (skipped, cancelled) are written many per script run. */
   private readonly groupCommit: JournalGroupCommit;
+  /** Hosts that end without running give back their claim (FleetCapacity): they may take evacuated VMs. */
+  private readonly fleet: FleetCapacity;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
   ) {
     this.groupCommit = new JournalGroupCommit(redis, keys);
+    this.fleet = new FleetCapacity(redis, keys);
   }
 
   /**
@@ -245,6 +249,7 @@ export class RolloutStore {
         return journal.append(handoverIdOf(id, hostId), outcome);
       }),
     );
+    await this.fleet.unclaim(id, hosts);
     return hosts.length;
   }
 
@@ -275,6 +280,7 @@ export class RolloutStore {
         return journal.append(handoverIdOf(id, hostId), { type: 'outcome', at, ...outcome });
       }),
     );
+    await this.fleet.unclaim(id, hostIds);
   }
 
   /** Hosts admitted before `before` that still have no outcome (for the coordinator's reconciliation). */
