@@ -114,7 +114,6 @@ export class HandoverRunner {
       await this.inventory.moveVms(hostId, outcome.migrations ?? []);
       await this.fleet.release(rolloutId, hostId);
     }
-    if (outcome.outcome === 'updated' && outcome.kernelRelease !== undefined) await this.inventory.setKernel(hostId, outcome.kernelRelease);
-    if (outcome.outcome !== 'failed') await this.fleet.unclaim(rolloutId, [hostId]);
+    await this.fleet.hostEnded(rolloutId, hostId, outcome);
   }
 }

@@ -67,13 +67,17 @@ describe('FleetCapacity: evacuation room across rollouts (real Redis)', () => {
   it('looks first at the hosts with the most room, reads a domain whole, and knows who is on the target kernel', async () => {
     const hosts = Array.from({ length: 30 }, (_, i) => host(`l-${String(i).padStart(2, '0')}`, `rk-${i % 3}`, Array.from({ length: i % 10 }, (_, j) => vm(`v${j}`)), { slots: 10 }));
     await inventory.putMany([...hosts, host('l-none', 'rk-0', [])]);
-    await inventory.setKernel('l-00', 'k2');
+    await fleet.claim('r-k', ['l-00', 'l-03']);
+    await fleet.hostEnded('r-k', 'l-00', { outcome: 'updated', kernelRelease: 'k2' });
+    await fleet.hostEnded('r-k', 'l-03', { outcome: 'failed' });
     const top = await fleet.targets({ targetKernel: 'k2', domainKey: 'rack', limit: 3 });
     expect(top.hosts.map((h) => h.load.vms)).toEqual([0, 0, 0]);
     const rack = await fleet.targets({ targetKernel: 'k2', domainKey: 'rack', domain: 'rk-0', limit: 3 });
     // Every host of the domain that has a capacity (not l-none), whatever the limit.
     expect(rack.hosts).toHaveLength(10);
     expect(rack.hosts.filter((h) => h.onTargetKernel).map((h) => h.hostId)).toEqual(['l-00']);
+    // Updated, it gave its claim back; failed, it keeps it.
+    expect([...rack.busy]).toEqual(['l-03']);
     expect(new Set(rack.hosts.map((h) => h.domain))).toEqual(new Set(['rk-0']));
     // Registered again without a capacity, a host leaves the index.
     await inventory.put(host('l-01', 'rk-1', []));

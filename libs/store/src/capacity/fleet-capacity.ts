@@ -1,5 +1,5 @@
 import { LuaScript, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
-import type { VmMigration } from '@luo-fleet/handover';
+import type { OutcomeEntry, VmMigration } from '@luo-fleet/handover';
 import type { EvacuatedVm, HostCapacity, TargetHost, VmSize } from '@luo-fleet/rollout';
 import { labelValue } from '../inventory/inventory-host';
 import { decodeVms } from '../inventory/vm-record';
@@ -129,6 +129,18 @@ for i = 4, #KEYS do indexRoom(KEYS[3], KEYS[i], KEYS[1], ARGV[i - 2]) end
 return raw and 1 or 0
 `);
 
+/*
+ * A host's outcome is recorded: unless it failed (it waits for a person) it gives back its
+ * rollout's claim, and an updated host records the kernel it runs now (evacuations prefer hosts on
+ * their target kernel); nothing is written on a host no longer registered.
+ * KEYS: 1 the host's hash, 2 its claims. ARGV: 1 rollout id, 2 kernel ('' none), 3 '1' keeps the claim.
+ */
+const HOST_ENDED = new LuaScript(`
+if ARGV[3] ~= '1' then redis.call('SREM', KEYS[2], ARGV[1]) end
+if ARGV[2] ~= '' and redis.call('HEXISTS', KEYS[1], 'labels') == 1 then redis.call('HSET', KEYS[1], 'kernelRelease', ARGV[2]) end
+return 1
+`);
+
 /** How a rollout's evacuation looks for targets. */
 export interface TargetQuery {
   /** The kernel the rollout installs: hosts already on it are preferred. */
@@ -162,6 +174,12 @@ export class FleetCapacity {
   /** The host's outcome is recorded: it may take VMs again (a failed one is left claimed: it waits for a person). */
   async unclaim(rolloutId: string, hostIds: readonly string[]): Promise<void> {
     await this.eachClaim(hostIds, (p, key) => p.srem(key, rolloutId));
+  }
+
+  /** A host's outcome, as the worker that ran it records it (HOST_ENDED): one round trip. */
+  async hostEnded(rolloutId: string, hostId: string, outcome: Pick<OutcomeEntry, 'outcome' | 'kernelRelease'>): Promise<void> {
+    const kernel = outcome.outcome === 'updated' ? (outcome.kernelRelease ?? '') : '';
+    await HOST_ENDED.run(this.redis, [this.keys.inventoryHost(hostId), this.keys.evacuationClaims(hostId)], [rolloutId, kernel, outcome.outcome === 'failed' ? '1' : '0']);
   }
 
   private async eachClaim(hostIds: readonly string[], op: (p: ReturnType<RedisClient['pipeline']>, key: string) => void): Promise<void> {

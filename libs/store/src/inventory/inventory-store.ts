@@ -71,12 +71,6 @@ end
 return 1
 `);
 
-const SET_KERNEL = new LuaScript(`
-if redis.call('HEXISTS', KEYS[1], 'labels') == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'kernelRelease', ARGV[1])
-return 1
-`);
-
 const MAX_CAS_ATTEMPTS = 20;
 const WALK_CHUNK = 500;
 
@@ -205,11 +199,6 @@ export class InventoryStore {
       if ((await MOVE_VMS.run(this.redis, ids.map((id) => this.hostKey(id)), args)) !== -1) return moved;
     }
     throw new Error(`inventory: the VMs of ${sourceHostId} kept changing under concurrent writes`);
-  }
-
-  /** The kernel a rollout updated the host to (evacuations prefer hosts on their target kernel); nothing for a host no longer registered. */
-  async setKernel(id: string, kernelRelease: string): Promise<void> {
-    await SET_KERNEL.run(this.redis, [this.hostKey(id)], [kernelRelease]);
   }
 
   /** True when the host was there. */
