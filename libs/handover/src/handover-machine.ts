@@ -32,7 +32,7 @@ import {
   type Strategy,
   type StrategyPhases,
 } from './phases';
-import { migrationsDone, vmDisruptionsOf } from './vm-disruptions';
+import { migrationsDone, migrationsUnknown, vmDisruptionsOf } from './vm-disruptions';
 
 export interface HandoverMachineOptions {
   clock?: () => number;
@@ -507,6 +507,7 @@ class HandoverRun {
     if (Object.keys(vms).length > 0) outcome.vms = vms;
     const migrations = migrationsDone(this.plan, outcome, this.progress);
     if (migrations.length > 0) outcome.migrations = migrations;
+    if (migrationsUnknown(this.plan, this.progress)) outcome.migrationsUnknown = true;
     await this.append(outcome);
     this.progress.outcome = outcome;
     return outcome;

@@ -45,6 +45,8 @@ export type JournalEntry =
       vms?: VmDisruptions;
       /** An evacuation's migrations that took effect (migrationsDone): the inventory moves these VMs. */
       migrations?: VmMigration[];
+      /** A drain that broke without naming the VMs it moved (migrationsUnknown): their targets keep the room held. */
+      migrationsUnknown?: true;
     } & OutcomeSummary);
 
 export type OutcomeEntry = Extract<JournalEntry, { type: 'outcome' }>;

@@ -43,6 +43,8 @@ describe('VM disruptions in the outcome (luo_fleet_vm_disruptions_total)', () =>
     expect(broken.outcome).toBe('rolled_back');
     expect(broken.vms).toBeUndefined();
     expect(broken.migrations).toBeUndefined();
+    expect(broken.migrationsUnknown).toBe(true);
+    expect((await run('evacuate', failAt('kexec_load'))).migrationsUnknown).toBeUndefined();
   });
 
   it('a drain that breaks midway counts the VMs it moved as migrated, and names their migrations', async () => {
@@ -53,6 +55,7 @@ describe('VM disruptions in the outcome (luo_fleet_vm_disruptions_total)', () =>
     const plan = planOf('evacuate', host);
     const outcome = await runHandover(host, journal, plan, fast);
     expect(outcome).toMatchObject({ outcome: 'rolled_back', phase: 'drain', vms: { migrated: 2 } });
+    expect(outcome.migrationsUnknown).toBeUndefined();
     expect(outcome.migrations).toEqual([
       { vmId: 'vm-a', targetHostId: 'hv-2' },
       { vmId: 'vm-b', targetHostId: 'hv-2' },

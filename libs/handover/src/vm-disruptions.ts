@@ -67,6 +67,11 @@ export function migrationsDone(
   return all.filter((m) => moved.has(m.vmId));
 }
 
+/** An evacuation's drain started and broke without saying which VMs it moved (a driver that cannot, or a run resumed past it). */
+export function migrationsUnknown(plan: HandoverPlan, progress: Pick<HandoverProgress, 'started' | 'completed' | 'drainMigrated'>): boolean {
+  return (plan.strategy ?? DEFAULT_STRATEGY) === 'evacuate' && progress.started.includes('drain') && !progress.completed.includes('drain') && progress.drainMigrated === undefined;
+}
+
 function nonZero(counts: VmDisruptions): VmDisruptions {
   const out: VmDisruptions = {};
   for (const kind of VM_DISRUPTION_KINDS) if ((counts[kind] ?? 0) > 0) out[kind] = counts[kind];

@@ -105,14 +105,15 @@ export class HandoverRunner {
   /**
    * After a host's outcome is journaled: the inventory shows the VMs an evacuation moved on their
    * targets, and only then is their room given back (they count as load there before their
-   * reservation goes, never neither); an updated host is on its new kernel; a host that ended
+   * reservation goes, never neither; kept when which VMs moved is unknown); an updated host is on its new kernel; a host that ended
    * other than failed may take evacuated VMs. All are idempotent: a job redelivered after a crash
    * finds the outcome in the journal and does them again.
    */
   private async ended(rolloutId: string, hostId: string, evacuated: boolean, outcome: OutcomeEntry): Promise<void> {
     if (evacuated) {
       await this.inventory.moveVms(hostId, outcome.migrations ?? []);
-      await this.fleet.release(rolloutId, hostId);
+      // Which VMs a drain that could not say moved is unknown: the room stays held on every target.
+      if (!outcome.migrationsUnknown) await this.fleet.release(rolloutId, hostId);
     }
     await this.fleet.hostEnded(rolloutId, hostId, outcome);
   }
