@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import IORedis from 'ioredis';
-import { generateFleet } from '@luo-fleet/topology';
 import { describe, expect, it } from 'vitest';
+import { simulatedFleet } from '../../apps/cli/src/demo/simulated-fleet';
 import { REPO } from './run-cli';
 
 /** LUO_FLEET_DIST lets a run use a private build while others rebuild the shared dist/. */
@@ -51,14 +51,14 @@ describe('luo-fleet demo (whole fleet on this machine)', () => {
     expect(TERMINAL).toContain(summary.status);
     expect(summary.hosts).toBe(40);
     expect(OUTCOMES.reduce((sum, o) => sum + summary.outcomes[o], 0)).toBe(40);
-    const expected = [...generateFleet(40, 7)].map((h) => h.hostname).sort();
+    const expected = [...simulatedFleet(40, 7)].map((h) => h.id).sort();
     const seen = OUTCOMES.flatMap((o) => summary.hostIdsByOutcome[o]);
     expect(seen.sort()).toEqual(expected); // each host in exactly one outcome
     for (const o of OUTCOMES) expect(summary.hostIdsByOutcome[o]).toHaveLength(summary.outcomes[o]);
     expect(Object.values(summary.skippedByReason).reduce((a, b) => a + b, 0)).toBe(summary.outcomes.skipped);
     expect(summary.makespanSeconds).toBeGreaterThan(0);
     // Every generated VM is counted once, by verdict, and the human summary says so.
-    const vms = [...generateFleet(40, 7)].reduce((n, h) => n + h.vms.length, 0);
+    const vms = [...simulatedFleet(40, 7)].reduce((n, h) => n + h.vms.length, 0);
     expect(summary.vms.total).toBe(vms);
     expect(summary.vms.preservable + summary.vms.rejected).toBe(vms);
     expect(Object.values(summary.vms.byFirstReason).reduce((a, b) => a + b, 0)).toBe(summary.vms.rejected);

@@ -22,12 +22,19 @@ export interface SimulatedHostBody {
 const DEMO_SLOTS_SPARE = 4;
 
 /**
+ * Share of general-purpose hosts (no passthrough, every VM live-migratable): where a real fleet
+ * evacuates, when their VMs cannot ride a Live Update.
+ */
+export const DEMO_GENERAL_PURPOSE = 0.3;
+
+/**
  * The demo's simulated fleet: the topology library's deterministic generator (GPU hosts behind
- * PCIe switches, SR-IOV NIC hosts, NVMe hosts, shared-group hosts, legacy PCI), 40 hosts a rack,
- * with their VMs (GPU VMs on hugetlb, small VMs on VFs, idle vfio-pci devices, whole-shmem hosts).
+ * PCIe switches, SR-IOV NIC hosts, NVMe hosts, shared-group hosts, legacy PCI, general-purpose
+ * hosts), 40 hosts a rack, with their VMs (GPU VMs on hugetlb, small VMs on VFs, idle vfio-pci
+ * devices, whole-shmem hosts, general-purpose VMs on shmem or anonymous memory).
  */
 export function* simulatedFleet(count: number, seed: number): Generator<SimulatedHostBody> {
-  for (const host of generateFleet(count, seed)) {
+  for (const host of generateFleet(count, seed, { generalPurpose: DEMO_GENERAL_PURPOSE })) {
     yield {
       id: host.hostname, // hv-z<zone>-r<rack>-<nn>: already a valid host id
       labels: { ...host.labels, kernel: DEMO_RUNNING_KERNEL, fleet: 'demo' },
