@@ -1,3 +1,4 @@
+import { vmName, type CensusHost } from '@luo-fleet/simulated-host';
 import { generateFleet, type HostTopology, type Vm } from '@luo-fleet/topology';
 import type { ApiClient } from '../api-client';
 
@@ -46,14 +47,21 @@ export function* simulatedFleet(count: number, seed: number): Generator<Simulate
   }
 }
 
-/** Registers the fleet through the HTTP API; returns how many hosts of each kind it sent. */
+/** What was registered: hosts of each kind, and every host's VMs by fleet-wide name (for the VM census). */
+export interface RegisteredFleet {
+  kinds: Record<string, number>;
+  hosts: CensusHost[];
+}
+
+/** Registers the fleet through the HTTP API; returns what it sent. */
 export async function registerSimulatedFleet(
   client: ApiClient,
   count: number,
   seed: number,
   onProgress: (registered: number) => void,
-): Promise<Record<string, number>> {
+): Promise<RegisteredFleet> {
   const kinds: Record<string, number> = {};
+  const hosts: CensusHost[] = [];
   let chunk: SimulatedHostBody[] = [];
   let registered = 0;
   const send = async () => {
@@ -64,9 +72,10 @@ export async function registerSimulatedFleet(
   };
   for (const host of simulatedFleet(count, seed)) {
     kinds[host.labels.kind] = (kinds[host.labels.kind] ?? 0) + 1;
+    hosts.push({ id: host.id, vms: host.vms.map((vm) => vmName(host.id, vm.id)) });
     chunk.push(host);
     if (chunk.length === HOSTS_PER_CALL) await send();
   }
   if (chunk.length > 0) await send();
-  return kinds;
+  return { kinds, hosts };
 }
