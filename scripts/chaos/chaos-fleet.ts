@@ -27,7 +27,7 @@ export const CHAOS_FAULTS: Partial<FleetFaultProfile> = {
  * restarts (a migration keeps a VM running), restarts bounded: every strategy and skip happen.
  */
 export const CHAOS_STRATEGIES = ['live-update', 'evacuate', 'live-update-restart'] as const;
-export const CHAOS_MAX_VM_RESTARTS = '35%';
+export const CHAOS_MAX_VM_RESTARTS = '35%' as const;
 /** Share of general-purpose hosts (every VM migratable): those that cannot ride the update are evacuated. */
 const GENERAL_PURPOSE = 0.3;
 /** VM slots each host has beyond its own VMs: room for evacuated ones. */

@@ -34,7 +34,7 @@ export const DEMO_SIMULATED_FAULTS: FleetFaultProfile = {
  */
 export const DEMO_STRATEGIES = ['live-update', 'evacuate', 'live-update-restart'] as const;
 /** At most this share of the fleet's VMs restarted: the hosts past it, that cannot be evacuated either, are skipped. */
-export const DEMO_MAX_VM_RESTARTS = '35%';
+export const DEMO_MAX_VM_RESTARTS = '35%' as const;
 
 /** The body of POST /v1/rollouts for the demo's maintenance window over the whole simulated fleet. */
 export function demoRolloutRequest(seed: number) {
