@@ -4,6 +4,7 @@ import { FleetKeys } from '@luo-fleet/redis';
 import type { HostCapacity } from '@luo-fleet/rollout';
 import { redisNamespace, type RedisNamespace } from '../../../../test/support/redis-namespace';
 import { InventoryStore } from '../inventory/inventory-store';
+import { compactFinishedRollout } from '../rollout/rollout-retention';
 import { FleetCapacity } from './fleet-capacity';
 
 const vm = (id: string, sizeMiB = 1024): Vm => ({ id, devices: [], memory: { backing: 'memfd-shmem', sizeMiB }, balloon: false, virtioMem: false, migratable: true });
@@ -83,5 +84,16 @@ describe('FleetCapacity: evacuation room across rollouts (real Redis)', () => {
     await inventory.put(host('l-01', 'rk-1', []));
     expect(await ns.redis.zscore(keys.evacuationRoom(), 'l-01')).toBeNull();
     expect(Number(await ns.redis.zscore(keys.evacuationRoom(), 'l-02'))).toBeCloseTo(0.8);
+  });
+
+  it('gives back, when a finished rollout is compacted, the claims its workers left (not a failed host\'s)', async () => {
+    await inventory.putMany([host('c-1', 'rc', [], { slots: 2 }), host('c-2', 'rc', [], { slots: 2 }), host('c-3', 'rc', [], { slots: 2 })]);
+    await fleet.claim('r-c', ['c-1', 'c-2', 'c-3']);
+    // Their workers died after the outcomes, before giving the claims back.
+    await ns.redis.hset(keys.hostStates('r-c'), { 'c-1': 'updated', 'c-2': 'failed', 'c-3': 'cancelled' });
+    await ns.redis.hset(keys.admission('r-c'), { status: 'completed', finishedAt: Date.now() });
+    expect((await fleet.targets({ targetKernel: 'k', domainKey: 'rack', domain: 'rc', limit: 10 })).busy.size).toBe(3);
+    await compactFinishedRollout(ns.redis, keys, 'r-c');
+    expect([...(await fleet.targets({ targetKernel: 'k', domainKey: 'rack', domain: 'rc', limit: 10 })).busy]).toEqual(['c-2']);
   });
 });
