@@ -3,6 +3,7 @@ import type { HostTopology } from '@luo-fleet/topology';
 import { findDrift } from './drift';
 import { preservedBdfs, type HandoverPlan } from './handover-plan';
 import {
+  DrainBrokenError,
   HostUnreachableError,
   KexecReturnedError,
   type HostDriver,
@@ -31,7 +32,7 @@ import {
   type Strategy,
   type StrategyPhases,
 } from './phases';
-import { vmDisruptionsOf } from './vm-disruptions';
+import { migrationsDone, migrationsUnknown, vmDisruptionsOf } from './vm-disruptions';
 
 export interface HandoverMachineOptions {
   clock?: () => number;
@@ -87,6 +88,8 @@ interface StepResult {
   ok: boolean;
   reasons: HandoverReason[];
   error?: string;
+  /** A broken drain's moved VMs (DrainBrokenError). */
+  migrated?: string[];
 }
 
 /**
@@ -502,6 +505,9 @@ class HandoverRun {
     if (this.strategy !== DEFAULT_STRATEGY) outcome.strategy = this.strategy;
     const vms = vmDisruptionsOf(this.plan, outcome, this.progress);
     if (Object.keys(vms).length > 0) outcome.vms = vms;
+    const migrations = migrationsDone(this.plan, outcome, this.progress);
+    if (migrations.length > 0) outcome.migrations = migrations;
+    if (migrationsUnknown(this.plan, this.progress)) outcome.migrationsUnknown = true;
     await this.append(outcome);
     this.progress.outcome = outcome;
     return outcome;
@@ -527,7 +533,7 @@ class HandoverRun {
       result = { ok: true, reasons: [] };
     } catch (err) {
       if (err instanceof JournalFencedError) throw err;
-      result = { ok: false, reasons: reasonsOf(err), error: messageOf(err) };
+      result = { ok: false, reasons: reasonsOf(err), error: messageOf(err), ...(err instanceof DrainBrokenError ? { migrated: err.migrated } : {}) };
     }
     this.holdBack({
       type: 'step_end',
@@ -537,8 +543,10 @@ class HandoverRun {
       durationMs: this.clock() - started,
       ...(result.reasons.length > 0 ? { reasons: result.reasons } : {}),
       ...(result.error !== undefined ? { error: result.error } : {}),
+      ...(result.migrated !== undefined ? { migrated: result.migrated } : {}),
     });
     if (result.ok) this.progress.completed.push(step);
+    if (result.migrated !== undefined) this.progress.drainMigrated = result.migrated;
     return result;
   }
 

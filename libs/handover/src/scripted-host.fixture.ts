@@ -4,7 +4,7 @@ import { buildHandoverPlan, type HandoverPlan, type HandoverPlanInput } from './
 import {
   HostUnreachableError,
   KexecReturnedError,
-  StepFailedError,
+  DrainBrokenError,
   type HostDriver,
   type HostIdentity,
   type RetrieveReport,
@@ -141,7 +141,7 @@ export class ScriptedHost implements HostDriver {
     for (const { vmId } of ctx.migrations ?? []) {
       if (!this.running.includes(vmId)) continue;
       if (this.drainMovesBeforeFailing !== undefined && moved >= this.drainMovesBeforeFailing) {
-        throw new StepFailedError(`migration of ${vmId} failed midway`);
+        throw new DrainBrokenError(`migration of ${vmId} failed midway`, [...this.migrated]);
       }
       this.running = this.running.filter((v) => v !== vmId);
       this.migrated.push(vmId);
