@@ -271,7 +271,10 @@ class HandoverRun {
         });
         return this.beginRollback('kexec', [], `reboot returned: ${messageOf(err)}`);
       }
-      // No answer, or the connection dropped as the host went down: only the boot id can tell.
+      // No answer, or the connection dropped as the host went down (a real kexec often reboots
+      // before the agent can answer): the reboot was asked for, and only the boot id can tell
+      // whether it took effect. The step ended all the same, and its end is counted like any other.
+      this.holdBack({ type: 'step_end', step: 'kexec', at: this.clock(), ok: true, durationMs: this.clock() - started, error: `no answer, the boot id decides: ${messageOf(err)}` });
       return this.afterKexec();
     }
     this.holdBack({ type: 'step_end', step: 'kexec', at: this.clock(), ok: true, durationMs: this.clock() - started });
