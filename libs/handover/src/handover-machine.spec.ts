@@ -86,6 +86,19 @@ describe('runHandover', () => {
     expect((await journal.load(plan.handoverId)).filter((e) => e.type === 'step_start' && e.step === 'await_boot')).toHaveLength(1);
   });
 
+  it('polls the rebooting host with single attempts: the poll loop is the retry', async () => {
+    const host = new ScriptedHost();
+    const queries: unknown[] = [];
+    const answer = host.identity.bind(host);
+    host.identity = async (query) => {
+      queries.push(query);
+      return answer();
+    };
+    expect((await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast)).outcome).toBe('updated');
+    // precheck and the fence's read, then await_boot's poll.
+    expect(queries).toEqual([undefined, undefined, { once: true }]);
+  });
+
   const undoFor: Record<string, string[]> = {
     precheck: [],
     kexec_load: ['kexec_unload'],
