@@ -3,6 +3,8 @@ import { createAgentApp } from './agent-app';
 import { AgentConfigError, loadAgentConfig, readAgentSecret, type AgentConfig } from './config/agent-config';
 
 async function bootstrap(): Promise<void> {
+  // The imports above have run: what is left is the agent's own start-up work.
+  const loadedMs = performance.now();
   let config: AgentConfig;
   let secret: Buffer;
   try {
@@ -14,7 +16,9 @@ async function bootstrap(): Promise<void> {
     process.exit(2);
   }
   const { url } = await createAgentApp(config, secret);
-  process.stdout.write(`luo-fleet agent for ${config.hostId} listening on ${url}\n`);
+  // Milliseconds since the process started: a slow start shows whether loading or starting took the time.
+  const upMs = Math.round(performance.now());
+  process.stdout.write(`luo-fleet agent for ${config.hostId} listening on ${url} (${upMs} ms after start, modules loaded at ${Math.round(loadedMs)} ms)\n`);
 }
 
 bootstrap().catch((err: unknown) => {
