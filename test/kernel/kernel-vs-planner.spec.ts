@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { buildPreservationSet } from '@luo-fleet/preservation';
 import type { HostTopology, PciDevice } from '@luo-fleet/topology';
+import { waitFor } from '../support/app-process';
 import { QemuGuest } from './support/qemu-guest';
 import { ALL_TOPOLOGIES, TOPOLOGIES } from './support/topologies';
 
@@ -24,7 +25,8 @@ beforeAll(async () => {
   await guest.start();
   const identity = await guest.waitForAgent(120_000);
   topology = await guest.driver().topology();
-  const listed = guest.readShare(`iommu-groups.${identity.bootId}`) ?? '';
+  // boot.sh lists the groups in the background, next to the agent's start.
+  const listed = await waitFor('the guest to list its IOMMU groups', async () => guest.readShare(`iommu-groups.${identity.bootId}`), 120_000, 250);
   kernelGroups = new Map(
     listed
       .split('\n')

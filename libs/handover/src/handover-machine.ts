@@ -274,7 +274,10 @@ class HandoverRun {
         });
         return this.beginRollback('kexec', [], `reboot returned: ${messageOf(err)}`);
       }
-      // No answer, or the connection dropped as the host went down: only the boot id can tell.
+      // No answer, or the connection dropped as the host went down (a real kexec often reboots
+      // before the agent can answer): the reboot was asked for, and only the boot id can tell
+      // whether it took effect. The step ended all the same, and its end is counted like any other.
+      this.holdBack({ type: 'step_end', step: 'kexec', at: this.clock(), ok: true, durationMs: this.clock() - started, error: `no answer, the boot id decides: ${messageOf(err)}` });
       return this.afterKexec();
     }
     this.holdBack({ type: 'step_end', step: 'kexec', at: this.clock(), ok: true, durationMs: this.clock() - started });
@@ -363,7 +366,9 @@ class HandoverRun {
         // A poll may not outlast the boot timeout by much (a driver retrying an unreachable host can
         // take long): else the step's own limit fires first and the verdict loses HOST_UNREACHABLE.
         const remaining = this.opts.bootTimeoutMs - (this.clock() - start);
-        const id = await this.withTimeout('await_boot', this.driver.identity(), Math.min(this.opts.stepTimeoutMs, 30_000, Math.max(remaining, 1_000)));
+        // One attempt per poll: this loop is the retry, and a host that just came up is seen at
+        // the next poll rather than after the driver's backoff.
+        const id = await this.withTimeout('await_boot', this.driver.identity({ once: true }), Math.min(this.opts.stepTimeoutMs, 30_000, Math.max(remaining, 1_000)));
         if (id.bootId !== bootIdBefore) return { kind: 'booted', identity: id };
         sameSince ??= this.clock();
         if (this.clock() - sameSince >= this.opts.sameBootGraceMs) return { kind: 'same_boot' };

@@ -40,8 +40,17 @@ export interface RetrieveReport {
  * Errors: throw `HostUnreachableError` when the host does not answer, `StepFailedError` when it
  * answered that the step failed, `KexecReturnedError` from `kexec` when the reboot syscall returned.
  */
+/** How `identity` is asked. */
+export interface IdentityQuery {
+  /**
+   * One attempt, none of the driver's own retries: for a caller that asks again anyway (the boot
+   * poll), whose next poll comes sooner than a retry's backoff would.
+   */
+  once?: boolean;
+}
+
 export interface HostDriver {
-  identity(): Promise<HostIdentity>;
+  identity(query?: IdentityQuery): Promise<HostIdentity>;
   topology(): Promise<HostTopology>;
   kexecLoad(ctx: StepContext): Promise<void>;
   preserve(ctx: StepContext): Promise<void>;

@@ -7,6 +7,7 @@ import {
   DrainBrokenError,
   type HostDriver,
   type HostIdentity,
+  type IdentityQuery,
   type RetrieveReport,
   type StepContext,
 } from './host-driver';
@@ -59,7 +60,7 @@ export class ScriptedHost implements HostDriver {
     const err = this.fail[name];
     if (err) throw err;
   }
-  async identity(): Promise<HostIdentity> {
+  async identity(_query?: IdentityQuery): Promise<HostIdentity> {
     if (this.down) throw new HostUnreachableError('no answer');
     return { bootId: this.bootId, kernelRelease: this.kernel, luoEnabled: this.luo };
   }

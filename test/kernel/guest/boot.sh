@@ -6,15 +6,18 @@ G=/run/luo-guest
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run/tmp TMPDIR=/run/tmp LANG=C.UTF-8
 . "$G/guest.env"
 echo "luo-guest: boot $(cat /proc/sys/kernel/random/boot_id) kernel $(uname -r) liveupdate=$( [ -e /dev/liveupdate ] && echo yes || echo no)"
-# The kernel's own IOMMU groups, read by the shell: what the planner's reading is checked against.
-for g in /sys/kernel/iommu_groups/*; do
-  [ -d "$g" ] && echo "$(basename "$g") $(ls "$g/devices" | tr '\n' ' ')"
-done > "$G/iommu-groups.$(cat /proc/sys/kernel/random/boot_id)"
 for bdf in $VFIO_BDFS; do
   echo vfio-pci > "/sys/bus/pci/devices/$bdf/driver_override"
   [ -e "/sys/bus/pci/devices/$bdf/driver" ] && echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind"
   echo "$bdf" > /sys/bus/pci/drivers_probe
 done
+# The kernel's own IOMMU groups, read by the shell: what the planner's reading is checked against.
+# A few processes per group: in the background at the lowest priority, since the agent's start
+# after a kexec must not wait for it; the file appears whole when it is done.
+groups="$G/iommu-groups.$(cat /proc/sys/kernel/random/boot_id)"
+nice -n 19 sh -c 'for g in /sys/kernel/iommu_groups/*; do
+  [ -d "$g" ] && echo "$(basename "$g") $(ls "$g/devices" | tr "\n" " ")"
+done > "$1.tmp"; mv "$1.tmp" "$1"' iommu-groups "$groups" &
 if [ ! -e "$G/vms/started" ]; then
   mkdir -p "$G/vms"
   for vm in $VMS; do
