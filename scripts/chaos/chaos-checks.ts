@@ -1,5 +1,5 @@
 import { HOST_OUTCOMES, type JournalEntry, type Strategy } from '@luo-fleet/handover';
-import { isDown, type SimulatedHostState, type VmPlacements } from '@luo-fleet/simulated-host';
+import { takeVmCensus, type SimulatedHostState, type VmPlacements } from '@luo-fleet/simulated-host';
 import type { FleetHost } from './chaos-fleet';
 import { agrees, hostTruth, outcomeOfFaults, type HostTruth } from './host-truth';
 
@@ -209,40 +209,18 @@ export function runChecks(ev: Evidence): { checks: CheckResult[]; truths: Record
  * `lost` must be exactly their number.
  */
 function vmConservation(ev: Evidence): CheckResult {
-  const bad: string[] = [];
-  const { hostOf, lists } = ev.placements;
-  const listedOn = new Map<string, string[]>();
-  for (const [host, names] of lists) for (const name of names) listedOn.set(name, [...(listedOn.get(name) ?? []), host]);
-  const now = Date.now();
-  let vms = 0;
-  let moved = 0;
-  let notRunning = 0;
-  for (const host of ev.fleet) {
-    const home = ev.records.get(host.id) ?? null;
-    for (const name of host.vms) {
-      vms++;
-      const at = hostOf.get(name);
-      // A host never simulated (skipped, no record) never placed its VMs: they run at home, untouched.
-      if (at === undefined) {
-        if (home !== null) bad.push(`${name}: on no host`);
-        continue;
-      }
-      if (JSON.stringify(listedOn.get(name)) !== JSON.stringify([at])) {
-        bad.push(`${name}: runs on ${at}, listed on ${listedOn.get(name)?.join(',') ?? 'none'}`);
-        continue;
-      }
-      if (at !== host.id) moved++;
-      const rec = ev.records.get(at) ?? null;
-      const vmId = name.slice(host.id.length + 1);
-      const runs = rec !== null && !isDown(rec, now) && (at !== host.id || (rec.vmsRunning && !rec.vmsLost && !(rec.stoppedVms ?? []).includes(vmId)));
-      if (runs) continue;
-      notRunning++;
-      const state = ev.states[host.id];
-      const fenced = (ev.journals.get(host.id) ?? []).some((e) => e.type === 'kexec_fence');
-      if (at !== host.id || state !== 'failed' || !fenced) bad.push(`${name}: not running on ${at} (home ${host.id} ${state ?? 'unknown'})`);
-    }
+  const census = takeVmCensus(ev.fleet, ev.placements, ev.records, Date.now());
+  const bad = [...census.misplaced];
+  for (const vm of census.idle) {
+    const state = ev.states[vm.home];
+    const fenced = (ev.journals.get(vm.home) ?? []).some((e) => e.type === 'kexec_fence');
+    if (vm.at !== vm.home || state !== 'failed' || !fenced) bad.push(`${vm.name}: not running on ${vm.at} (home ${vm.home} ${state ?? 'unknown'})`);
   }
   const lost = ev.vmsByKind.lost ?? 0;
-  if (lost !== notRunning) bad.push(`luo_fleet_vm_disruptions_total{kind="lost"} ${lost}, VMs not running ${notRunning}`);
-  return check('every VM runs exactly once (or is counted lost)', bad, `${vms} VMs, ${moved} migrated, ${notRunning} lost on hosts failed after kexec; exported ${JSON.stringify(ev.vmsByKind)}`);
+  if (lost !== census.idle.length) bad.push(`luo_fleet_vm_disruptions_total{kind="lost"} ${lost}, VMs not running ${census.idle.length}`);
+  return check(
+    'every VM runs exactly once (or is counted lost)',
+    bad,
+    `${census.vms} VMs, ${census.moved} migrated, ${census.idle.length} lost on hosts failed after kexec; exported ${JSON.stringify(ev.vmsByKind)}`,
+  );
 }

@@ -22,8 +22,14 @@ export const CHAOS_FAULTS: Partial<FleetFaultProfile> = {
   pFailStartVms: 0.003,
 };
 
-/** Every strategy, in order of preference: each host gets the first that applies. */
-export const CHAOS_STRATEGIES = ['live-update', 'live-update-restart', 'evacuate'] as const;
+/**
+ * Every strategy, in order of preference: each host gets the first that applies. Evacuation before
+ * restarts (a migration keeps a VM running), restarts bounded: every strategy and skip happen.
+ */
+export const CHAOS_STRATEGIES = ['live-update', 'evacuate', 'live-update-restart'] as const;
+export const CHAOS_MAX_VM_RESTARTS = '35%' as const;
+/** Share of general-purpose hosts (every VM migratable): those that cannot ride the update are evacuated. */
+const GENERAL_PURPOSE = 0.3;
 /** VM slots each host has beyond its own VMs: room for evacuated ones. */
 const SPARE_SLOTS = 4;
 
@@ -42,7 +48,7 @@ export interface FleetHost {
 export async function registerFleet(api: PlannerApi, count: number, seed: number): Promise<FleetHost[]> {
   const fleet: FleetHost[] = [];
   let batch: unknown[] = [];
-  for (const host of generateFleet(count, seed)) {
+  for (const host of generateFleet(count, seed, { generalPurpose: GENERAL_PURPOSE })) {
     const set = buildPreservationSet(host.topology, undefined);
     fleet.push({
       id: host.hostname,
@@ -83,6 +89,7 @@ export function createChaosRollout(api: PlannerApi, opts: { seed: number; maxCon
     // A small canary first, then everything: exercises a batch boundary without waiting for approval.
     canary: { batches: [5], requireApproval: false },
     strategies: [...CHAOS_STRATEGIES],
+    maxVmRestarts: CHAOS_MAX_VM_RESTARTS,
     simulatedFaults: CHAOS_FAULTS,
     seed: opts.seed,
   });

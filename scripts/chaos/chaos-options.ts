@@ -50,7 +50,7 @@ export function parseChaosArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     ci,
     budgetTest: flags.has('--budget-test'),
     maxConcurrent: num('--max-concurrent', ci ? 40 : 100, 1),
-    // 2,000 hosts with every strategy at 100 in flight take ~8 minutes at 0.2; the CI run under a minute at 0.1.
+    // 2,000 hosts with every strategy at 100 in flight take ~8 minutes at 0.2; the CI run 1 to 1.5 minutes at 0.1.
     latencyScale: num('--latency-scale', ci ? 0.1 : 0.2, 0, false),
     // This file is <dist>/scripts/chaos/chaos-options.js once built.
     dist: env.LUO_FLEET_DIST ?? resolve(__dirname, '../..'),

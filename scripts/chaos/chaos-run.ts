@@ -96,7 +96,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     let finishedAt: number | undefined;
     const finished = () => finishedAt !== undefined;
     const watching = (async () => {
-      const deadline = Date.now() + (options.ci ? 100_000 : 15 * 60_000);
+      const deadline = Date.now() + (options.ci ? 150_000 : 15 * 60_000);
       while (Date.now() < deadline) {
         const at = redis.down ? null : await watcher.hget(keys.admission(id), 'finishedAt').catch(() => null);
         if (at) {
@@ -107,7 +107,12 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       }
       throw new Error(`rollout ${id} did not finish in time`);
     })();
-    const disruptions = await runDisruptions(planDisruptions(options.seed, options.ci), { seed: options.seed, startedAt, apps, redis, finished, log });
+    const draining = async () => {
+      if (redis.down) return [];
+      const states = await watcher.hgetall(keys.hostStates(id)).catch(() => ({}) as Record<string, string>);
+      return Object.keys(states).filter((host) => states[host] === 'drain');
+    };
+    const disruptions = await runDisruptions(planDisruptions(options.seed, options.ci), { seed: options.seed, startedAt, apps, redis, finished, draining, log });
     await watching;
     await sampler.stop();
     const makespanMs = finishedAt! - startedAt;
@@ -144,7 +149,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       placements,
       maxInFlight: sampler.max,
       samples: sampler.samples,
-      requiredDisruptions: options.ci && !options.budgetTest ? ['worker-sigkill', 'coordinator-sigkill', 'planner-restart', 'redis-restart'] : [],
+      requiredDisruptions: options.ci && !options.budgetTest ? ['worker-sigkill', 'coordinator-sigkill', 'planner-restart', 'redis-restart', 'drain-sigkill'] : [],
       disruptions,
       expectHalt: options.budgetTest,
     });

@@ -2,7 +2,7 @@ import type { ChaosRedis } from './chaos-redis';
 import type { FleetApps } from './fleet-apps';
 import { between, seededRandom, sleep } from './seeded';
 
-export const DISRUPTION_KINDS = ['worker-sigkill', 'coordinator-sigkill', 'all-workers-sigkill', 'planner-restart', 'redis-restart'] as const;
+export const DISRUPTION_KINDS = ['worker-sigkill', 'coordinator-sigkill', 'all-workers-sigkill', 'drain-sigkill', 'planner-restart', 'redis-restart'] as const;
 export type DisruptionKind = (typeof DISRUPTION_KINDS)[number];
 
 interface Planned {
@@ -13,7 +13,9 @@ interface Planned {
 /**
  * When each disruption happens, from the seed, in ms after the rollout starts. CI: one of each kind
  * but the all-at-once kill, early enough to land inside a ~30 s rollout. Full: a worker SIGKILL every
- * 3-7 s, and each other kind once inside the first minutes.
+ * 3-7 s, and each other kind once inside the first minutes. `drain-sigkill` is not before its time
+ * but when a host is next seen draining (evacuations are admitted last): every worker is killed,
+ * so whichever runs the drain dies mid-migration.
  */
 export function planDisruptions(seed: number, ci: boolean): Planned[] {
   const random = seededRandom(seed ^ 0x5eed);
@@ -23,6 +25,7 @@ export function planDisruptions(seed: number, ci: boolean): Planned[] {
       { atMs: between(random, 6_000, 8_000), kind: 'coordinator-sigkill' },
       { atMs: between(random, 10_000, 12_000), kind: 'planner-restart' },
       { atMs: between(random, 13_000, 15_000), kind: 'redis-restart' },
+      { atMs: 16_000, kind: 'drain-sigkill' },
     ];
   }
   const plan: Planned[] = [
@@ -30,6 +33,7 @@ export function planDisruptions(seed: number, ci: boolean): Planned[] {
     { atMs: between(random, 20_000, 60_000), kind: 'planner-restart' },
     { atMs: between(random, 30_000, 70_000), kind: 'redis-restart' },
     { atMs: between(random, 50_000, 90_000), kind: 'all-workers-sigkill' },
+    { atMs: between(random, 90_000, 120_000), kind: 'drain-sigkill' },
   ];
   for (let t = between(random, 3_000, 7_000); t < 20 * 60_000; t += between(random, 3_000, 7_000)) plan.push({ atMs: t, kind: 'worker-sigkill' });
   return plan.sort((a, b) => a.atMs - b.atMs);
@@ -38,7 +42,16 @@ export function planDisruptions(seed: number, ci: boolean): Planned[] {
 /** Carries out the plan until `finished()`; one disruption at a time. Returns how many of each were done. */
 export async function runDisruptions(
   plan: Planned[],
-  ctx: { seed: number; startedAt: number; apps: FleetApps; redis: ChaosRedis; finished: () => boolean; log: (line: string) => void },
+  ctx: {
+    seed: number;
+    startedAt: number;
+    apps: FleetApps;
+    redis: ChaosRedis;
+    finished: () => boolean;
+    /** Hosts in the `drain` step now (none while Redis is down). */
+    draining: () => Promise<string[]>;
+    log: (line: string) => void;
+  },
 ): Promise<Record<DisruptionKind, number>> {
   const done = Object.fromEntries(DISRUPTION_KINDS.map((k) => [k, 0])) as Record<DisruptionKind, number>;
   const random = seededRandom(ctx.seed ^ 0xc4a05);
@@ -71,6 +84,19 @@ export async function runDisruptions(
         await apps.killWorker(holder);
         const fresh = apps.startWorker();
         ctx.log(`${at()} SIGKILL ${holder} (running the coordinator), started ${fresh}`);
+        break;
+      }
+      case 'drain-sigkill': {
+        let draining: string[] = [];
+        while (draining.length === 0) {
+          if (ctx.finished()) return done;
+          draining = await ctx.draining();
+          if (draining.length === 0) await sleep(20);
+        }
+        const live = apps.liveWorkers();
+        await Promise.all(live.map((w) => apps.killWorker(w)));
+        const fresh = live.map(() => apps.startWorker());
+        ctx.log(`${at()} SIGKILL every worker (${live.join(',')}) while ${draining.slice(0, 3).join(',')}${draining.length > 3 ? ',...' : ''} in drain, started ${fresh.join(',')}`);
         break;
       }
       case 'all-workers-sigkill': {

@@ -18,21 +18,22 @@ function chaos(args: string[]): Promise<{ code: number | null; out: string }> {
 
 /*
  * The CI-sized chaos run: 200 hosts, one worker SIGKILL, a SIGKILL of the worker running the
- * coordinator, a planner restart and a Redis restart, every check against the hosts' own records.
+ * coordinator, a planner restart, a Redis restart and every worker SIGKILLed while a host drains
+ * (VMs mid-migration), every check against the hosts' own records.
  * The seed is fixed so a failure replays with `npm run chaos -- --ci --seed 7`.
  */
 describe('chaos run (CI size)', () => {
-  it('keeps every invariant through a worker kill, a coordinator kill, a planner restart and a Redis restart', async () => {
+  it('keeps every invariant through a worker kill, a coordinator kill, a planner restart, a Redis restart and a kill mid-drain', async () => {
     const { code, out } = await chaos(['--ci', '--seed', '7']);
     expect(out, out).toContain('all checks passed');
-    expect(out).toMatch(/worker-sigkill 1, coordinator-sigkill 1, all-workers-sigkill 0, planner-restart 1, redis-restart 1/);
+    expect(out).toMatch(/worker-sigkill 1, coordinator-sigkill 1, all-workers-sigkill 0, drain-sigkill 1, planner-restart 1, redis-restart 1/);
     expect(code, out).toBe(0);
-  }, 120_000);
+  }, 180_000);
 
   it('halts on an exceeded failure budget, not before', async () => {
     const { code, out } = await chaos(['--ci', '--budget-test', '--seed', '11']);
     expect(out, out).toMatch(/rollout \S+: halted/);
     expect(out, out).toMatch(/PASS {2}failure budget halts when exceeded, not before/);
     expect(code, out).toBe(0);
-  }, 120_000);
+  }, 180_000);
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { buildPreservationSet } from '@luo-fleet/preservation';
 import type { HostTopology, PciDevice } from '@luo-fleet/topology';
+import { waitFor } from '../support/app-process';
 import { AGENT_START_MS, QemuGuest } from './support/qemu-guest';
 import { ALL_TOPOLOGIES, TOPOLOGIES } from './support/topologies';
 
@@ -30,13 +31,14 @@ beforeAll(async () => {
   await guest.start();
   const identity = await guest.waitForAgent(AGENT_START_MS);
   topology = await guest.driver().topology();
-  kernelGroups = new Map([...listedRows(`iommu-groups.${identity.bootId}`)].map(([group, members]) => [Number(group), members.sort()]));
-  kernelVfs = listedRows(`sriov.${identity.bootId}`);
+  // boot.sh lists the groups in the background, next to the agent's start; the VFs before it.
+  const listed = await waitFor('the guest to list its IOMMU groups', async () => guest.readShare(`iommu-groups.${identity.bootId}`), 120_000, 250);
+  kernelGroups = new Map([...listedRows(listed)].map(([group, members]) => [Number(group), members.sort()]));
+  kernelVfs = listedRows(guest.readShare(`sriov.${identity.bootId}`) ?? '');
 });
 
-/** A file the guest's shell wrote, a key and its members per line, e.g. `12 0000:01:00.0 0000:01:00.1`. */
-function listedRows(file: string): Map<string, string[]> {
-  const listed = guest.readShare(file) ?? '';
+/** What the guest's shell listed, a key and its members per line, e.g. `12 0000:01:00.0 0000:01:00.1`. */
+function listedRows(listed: string): Map<string, string[]> {
   return new Map(
     listed
       .split('\n')

@@ -134,7 +134,7 @@ describe('a real Live Update of a QEMU guest through the API and real workers', 
       const body = await metricsText();
       return /luo_fleet_handovers_total\{[^}]*outcome="updated"[^}]*\} 1\b/.test(body) ? body : undefined;
     }, 30_000, 250);
-    for (const phase of ['preserve', 'await_boot', 'retrieve', 'finish']) expect(text).toMatch(new RegExp(`luo_fleet_phase_duration_seconds_count\\{phase="${phase}"\\} 1\\b`));
+    for (const phase of ['preserve', 'kexec', 'await_boot', 'retrieve', 'finish']) expect(text).toMatch(new RegExp(`luo_fleet_phase_duration_seconds_count\\{phase="${phase}"\\} 1\\b`));
     expect(text).toMatch(/luo_fleet_blackout_seconds_count 1\b/);
   });
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Vm } from '@luo-fleet/topology';
 import { createSimulatedHost, vmName, type FaultPlan } from '@luo-fleet/simulated-host';
-import type { CapacityRecord } from '@luo-fleet/store';
 import { redisNamespace, type RedisNamespace } from '../support/redis-namespace';
 import { eligibleGpuHostTopology } from '../support/eligible-host';
 import { RolloutHarness, TARGET } from './rollout-harness';
@@ -45,7 +44,7 @@ describe('rollouts with strategies', () => {
         const vms = kind === 'lu' ? [vm('vm-0'), vm('vm-1')] : kind === 'lur' ? [vm('vm-0'), vm('vm-1', 'memfd-hugetlb')] : ['vm-0', 'vm-1', 'vm-2', 'vm-3'].map((id) => vm(id, 'memfd-hugetlb'));
         vmsOf.set(id, vms);
         const topology = eligibleGpuHostTopology();
-        hosts.push({ id, labels: { fleet, rack: `rack-${n % 2}`, zone: 'zone-1' }, driver: { kind: 'simulated' as const }, topology, vms, capacity: { slots: slots(vms.length) } });
+        hosts.push({ id, labels: { fleet, rack: `${fleet}-rack-${n % 2}`, zone: 'zone-1' }, driver: { kind: 'simulated' as const }, topology, vms, capacity: { slots: slots(vms.length) } });
         if (faults[id]) await createSimulatedHost(h.simulated, { hostId: id, seed: 1, topology, kernelRelease: '6.12.0-lts', faults: faults[id], vms });
       }
     }
@@ -72,6 +71,37 @@ describe('rollouts with strategies', () => {
       }
     }
     return problems;
+  }
+
+  /**
+   * The inventory lists every VM on the host it runs on (by the simulated fleet), exactly once: a
+   * migrated one under its fleet-wide name on its new host.
+   */
+  async function inventoryProblems(vmsOf: Map<string, Vm[]>): Promise<string[]> {
+    const { hostOf } = await h.simulated.placements();
+    const listed = new Map<string, string[]>();
+    // The whole inventory: VMs go to hosts of other fleets too.
+    for await (const chunk of h.inventory.scan([])) {
+      for (const host of chunk) for (const v of host.vms) listed.set(vmName(host.id, v.id), [...(listed.get(vmName(host.id, v.id)) ?? []), host.id]);
+    }
+    const problems: string[] = [];
+    for (const [home, vms] of vmsOf) {
+      for (const v of vms) {
+        const name = vmName(home, v.id);
+        if (JSON.stringify(listed.get(name)) !== JSON.stringify([hostOf.get(name)])) problems.push(`${name}: runs on ${hostOf.get(name)}, inventory lists it on ${listed.get(name)?.join(',') ?? 'none'}`);
+      }
+    }
+    return problems;
+  }
+
+  /** Hosts whose inventory lists more VMs than their slots. */
+  async function overbookedInInventory(hosts: Iterable<string>): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of hosts) {
+      const host = (await h.inventory.get(id))!;
+      if (host.capacity && 'slots' in host.capacity && host.vms.length > host.capacity.slots) out.push(`${id}: ${host.vms.length} VMs, ${host.capacity.slots} slots`);
+    }
+    return out;
   }
 
   it('updates every host by the first strategy that applies, and every VM runs exactly once after', async () => {
@@ -112,21 +142,23 @@ describe('rollouts with strategies', () => {
       expect((await h.simulated.vmsOn(host)).filter((name) => name.startsWith(`${host}/`))).toEqual([]);
       for (const v of vmsOf.get(host)!) expect((await h.simulated.load(hostOf.get(vmName(host, v.id))!))?.kernelRelease).toBe(TARGET);
     }
-    // Within capacity by the rollout's own books too.
-    const books = await ns.redis.hgetall(h.keys.capacity(rollout.id));
-    for (const [host, raw] of Object.entries(books)) {
-      const r = JSON.parse(raw) as CapacityRecord;
-      if (r.capacity && 'slots' in r.capacity) expect(r.used.vms, host).toBeLessThanOrEqual(r.capacity.slots);
-    }
+    // Within capacity by the inventory too, and no room left held.
+    expect(await overbookedInInventory(vmsOf.keys())).toEqual([]);
+    expect(await ns.redis.hlen(h.keys.evacuationReserved())).toBe(0);
+    // The inventory followed the migrations: the next plan has the evacuated hosts empty and their VMs where they went.
+    expect(await inventoryProblems(vmsOf)).toEqual([]);
+    const next = await h.create({ selector: 'fleet=mix', strategies: ['live-update', 'live-update-restart', 'evacuate'], maxVmRestarts: 3, dryRun: true });
+    expect(next.plan.vms.total).toBe(22);
   });
 
   it('a host whose VMs have nowhere to go waits, then ends skipped NO_CAPACITY at the cutoff', async () => {
-    // Every host is full: no slot to spare anywhere.
+    // Every host of its racks is full: no slot to spare there (other fleets' hosts are in other racks).
     const vmsOf = await mixedFleet('full', { lu: 2, lur: 0, ev: 1 }, (vms) => vms);
     const now = Date.now();
     const { rollout } = await h.create({
       selector: 'fleet=full',
       strategies: ['live-update', 'evacuate'],
+      evacuation: { sameDomain: true },
       window: { startAt: now, endAt: now + 60_000, cutoffAt: now + 2_500 },
     });
     let sawWaiting = false;
@@ -142,6 +174,49 @@ describe('rollouts with strategies', () => {
     expect(result).toMatchObject({ hostId: 'full-ev-0', outcome: 'skipped', reasons: ['NO_CAPACITY'] });
     expect((await h.view(rollout.id)).hostsByState).toEqual({ updated: 2, skipped: 1 });
     expect(await conservationProblems(vmsOf)).toEqual([]);
+  });
+
+  it('evacuates to inventory hosts outside the rollout, and two rollouts at once never overbook the one they share', async () => {
+    // Two fleets whose own hosts are full, in one rack with a spare host that is in neither rollout:
+    // room for 6 VMs, while each fleet evacuates 4.
+    const a = await mixedFleet('two-a', { lu: 1, lur: 0, ev: 1 }, (vms) => vms);
+    const b = await mixedFleet('two-b', { lu: 1, lur: 0, ev: 1 }, (vms) => vms);
+    const rack = { rack: 'shared', zone: 'zone-1' };
+    for (const id of ['two-a-ev-0', 'two-b-ev-0']) {
+      const host = (await h.inventory.get(id))!;
+      await h.inventory.put({ ...host, labels: { ...host.labels, ...rack } });
+    }
+    const topology = eligibleGpuHostTopology();
+    await h.inventory.put({ id: 'two-spare', labels: { fleet: 'spare', ...rack }, driver: { kind: 'simulated' }, topology, vms: [], capacity: { slots: 6 } });
+    await createSimulatedHost(h.simulated, { hostId: 'two-spare', seed: 1, topology, kernelRelease: '6.12.0-lts' });
+    const now = Date.now();
+    const spec = (fleet: string) => ({
+      selector: `fleet=${fleet}`,
+      strategies: ['live-update' as const, 'evacuate' as const],
+      evacuation: { sameDomain: true },
+      window: { startAt: now, endAt: now + 60_000, cutoffAt: now + 6_000 },
+    });
+    const [ra, rb] = await Promise.all([h.create(spec('two-a')), h.create(spec('two-b'))]);
+    let overbooked: string[] = [];
+    for (;;) {
+      const { lists } = await h.simulated.placements();
+      if ((lists.get('two-spare')?.length ?? 0) > 6) overbooked.push(`two-spare: ${lists.get('two-spare')!.length}`);
+      const done = await Promise.all([h.view(ra.rollout.id), h.view(rb.rollout.id)]);
+      if (done.every((v) => v.finishedAt !== undefined)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    overbooked = [...new Set(overbooked)];
+    expect(overbooked).toEqual([]);
+    const vmsOf = new Map([...a, ...b]);
+    expect(await conservationProblems(vmsOf)).toEqual([]);
+    expect(await inventoryProblems(vmsOf)).toEqual([]);
+    expect(await overbookedInInventory([...vmsOf.keys(), 'two-spare'])).toEqual([]);
+    // The first evacuation went to the spare host, outside both rollouts; the second found room
+    // there no more, and waited: for the first's emptied host (once updated), or until its cutoff.
+    const spare = (await h.inventory.get('two-spare'))!.vms.map((v) => v.id.split('/')[0]);
+    expect(spare.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(spare).size).toBe(1);
+    expect(await ns.redis.hlen(h.keys.evacuationReserved())).toBe(0);
   });
 
   it('rolls back a pre-kexec failure of each strategy with exactly its undo steps; VMs stay where they run', async () => {
@@ -188,13 +263,16 @@ describe('rollouts with strategies', () => {
     // undo-ev-1 drained fully before kexec_load failed: its VMs all run elsewhere now.
     expect((await h.simulated.vmsOn('undo-ev-1')).filter((name) => name.startsWith('undo-ev-1/'))).toEqual([]);
     expect(await conservationProblems(vmsOf)).toEqual([]);
-    // ev-1's drain ended before its rollback: its own VMs' room is free again; ev-0's broken drain keeps its load.
-    const books = await ns.redis.hmget(h.keys.capacity(rollout.id), 'undo-ev-0', 'undo-ev-1');
-    const [broken, drained] = books.map((raw) => JSON.parse(raw!) as CapacityRecord);
-    expect(broken.used.vms).toBe(4);
-    expect(drained).toMatchObject({ emptied: true, used: { vms: 0 } });
-    // Counted: lu-1's 2 VMs preserved; the restarts of both lur hosts (undone stop_vms); ev-1's finished drain.
-    expect(view.vmDisruptions).toEqual({ preserved: 2, migrated: 4, restarted: 2, lost: 0 });
+    // Every reservation was given back: the VMs that moved count where the inventory lists them.
+    expect(await ns.redis.hlen(h.keys.evacuationReserved())).toBe(0);
+    expect(await overbookedInInventory(vmsOf.keys())).toEqual([]);
+    // Counted: lu-1's 2 VMs preserved; the restarts of both lur hosts (undone stop_vms); ev-1's
+    // finished drain and the two VMs ev-0's broken drain moved.
+    expect(view.vmDisruptions).toEqual({ preserved: 2, migrated: 6, restarted: 2, lost: 0 });
+    const ev0 = (await h.rollouts.hosts(rollout.id, { state: 'rolled_back' })).hosts.find((r) => r.hostId === 'undo-ev-0');
+    expect(ev0).toBeDefined();
+    expect((await h.inventory.get('undo-ev-0'))!.vms.map((v) => v.id)).toEqual(home.map((name) => name.slice('undo-ev-0/'.length)));
+    expect(await inventoryProblems(vmsOf)).toEqual([]);
   });
 
   it('maxVmRestarts halts restarts at the limit: the hosts past it fall back to evacuation, or are skipped', async () => {
@@ -239,6 +317,7 @@ describe('rollouts with strategies', () => {
     expect(view.hostsByState).toEqual({ updated: 8 });
     for (const host of vmsOf.keys()) expect((await h.simulated.load(host))!.calls.kexec, host).toBe(1);
     expect(await conservationProblems(vmsOf)).toEqual([]);
+    expect(await inventoryProblems(vmsOf)).toEqual([]);
     expect(view.vmDisruptions).toEqual({ preserved: 8, migrated: 16, restarted: 0, lost: 0 });
   }, 120_000);
 });

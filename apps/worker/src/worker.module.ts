@@ -2,7 +2,7 @@ import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type O
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { coalesceWrites, connectRedis, FleetKeys, type RedisClient } from '@luo-fleet/redis';
 import { BullHandoverJobs, BullRolloutJobs, HANDOVER_QUEUE, ROLLOUT_QUEUE, type HandoverJobs, type JobQueue } from '@luo-fleet/jobs';
-import { EvacuationCapacity, RolloutStore } from '@luo-fleet/store';
+import { EvacuationCapacity, FleetCapacity, RolloutStore } from '@luo-fleet/store';
 import { RolloutCoordinator } from './rollout/rollout-coordinator';
 import { EvacuationPlacement } from './rollout/evacuation-placement';
 import { RolloutProcessor, rolloutProcessor } from './rollout/rollout.processor';
@@ -64,7 +64,7 @@ const workerModule = (config: WorkerConfig): Omit<DynamicModule, 'module'> => ({
           store,
           handovers,
           { tickMs: c.COORDINATOR_TICK_MS, reconcileAfterMs: 10_000, reconcileEveryMs: 2_000 },
-          new EvacuationPlacement(store, new EvacuationCapacity(redis, new FleetKeys(c.redis.prefix))),
+          new EvacuationPlacement(store, new EvacuationCapacity(redis, new FleetKeys(c.redis.prefix)), new FleetCapacity(redis, new FleetKeys(c.redis.prefix))),
         ),
     },
     {

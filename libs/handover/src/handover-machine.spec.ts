@@ -86,6 +86,19 @@ describe('runHandover', () => {
     expect((await journal.load(plan.handoverId)).filter((e) => e.type === 'step_start' && e.step === 'await_boot')).toHaveLength(1);
   });
 
+  it('polls the rebooting host with single attempts: the poll loop is the retry', async () => {
+    const host = new ScriptedHost();
+    const queries: unknown[] = [];
+    const answer = host.identity.bind(host);
+    host.identity = async (query) => {
+      queries.push(query);
+      return answer();
+    };
+    expect((await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast)).outcome).toBe('updated');
+    // precheck and the fence's read, then await_boot's poll.
+    expect(queries).toEqual([undefined, undefined, { once: true }]);
+  });
+
   const undoFor: Record<string, string[]> = {
     precheck: [],
     kexec_load: ['kexec_unload'],
@@ -171,9 +184,28 @@ describe('runHandover', () => {
   it('decides by boot id when the kexec request itself gets no answer', async () => {
     const host = new ScriptedHost();
     host.onKexec = 'drops_connection';
-    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast);
+    const journal = new InMemoryHandoverJournal();
+    const plan = planFor(host);
+    const outcome = await runHandover(host, journal, plan, fast);
     expect(outcome.outcome).toBe('updated');
     expect(host.calls.filter((c) => c === 'kexec')).toHaveLength(1);
+    // The kexec's end is journaled (and so counted in the phase durations) though no answer came.
+    const kexecEnd = (await journal.load(plan.handoverId)).find((e) => e.type === 'step_end' && e.step === 'kexec');
+    expect(kexecEnd).toMatchObject({ ok: true, error: expect.stringMatching(/^no answer, the boot id decides: connection reset/) });
+    expect(stepsOf(await journal.load(plan.handoverId))).toEqual(['precheck:ok', 'kexec_load:ok', 'preserve:ok', 'freeze:ok', 'kexec:ok', 'await_boot:ok', 'retrieve:ok', 'finish:ok']);
+  });
+
+  it('rolls back at kexec when the kexec request got no answer and the host kept its boot id', async () => {
+    const host = new ScriptedHost();
+    host.kexec = async (ctx) => {
+      host.calls.push('kexec');
+      host.contexts.set('kexec', ctx);
+      throw new HostUnreachableError('no answer in time');
+    };
+    const outcome = await runHandover(host, new InMemoryHandoverJournal(), planFor(host), fast);
+    expect(outcome).toMatchObject({ outcome: 'rolled_back', phase: 'kexec' });
+    expect(outcome.error).toMatch(/still answers with boot id boot-1/);
+    expect(host.calls.slice(-3)).toEqual(['thaw', 'unpreserve', 'kexec_unload']);
   });
 
   it('fails at retrieve with NOT_INCOMING when a preserved device did not come in', async () => {

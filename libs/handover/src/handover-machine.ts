@@ -3,6 +3,7 @@ import type { HostTopology } from '@luo-fleet/topology';
 import { findDrift } from './drift';
 import { preservedBdfs, type HandoverPlan } from './handover-plan';
 import {
+  DrainBrokenError,
   HostUnreachableError,
   KexecReturnedError,
   type HostDriver,
@@ -31,7 +32,7 @@ import {
   type Strategy,
   type StrategyPhases,
 } from './phases';
-import { vmDisruptionsOf } from './vm-disruptions';
+import { migrationsDone, migrationsUnknown, vmDisruptionsOf } from './vm-disruptions';
 
 export interface HandoverMachineOptions {
   clock?: () => number;
@@ -87,6 +88,8 @@ interface StepResult {
   ok: boolean;
   reasons: HandoverReason[];
   error?: string;
+  /** A broken drain's moved VMs (DrainBrokenError). */
+  migrated?: string[];
 }
 
 /**
@@ -271,7 +274,10 @@ class HandoverRun {
         });
         return this.beginRollback('kexec', [], `reboot returned: ${messageOf(err)}`);
       }
-      // No answer, or the connection dropped as the host went down: only the boot id can tell.
+      // No answer, or the connection dropped as the host went down (a real kexec often reboots
+      // before the agent can answer): the reboot was asked for, and only the boot id can tell
+      // whether it took effect. The step ended all the same, and its end is counted like any other.
+      this.holdBack({ type: 'step_end', step: 'kexec', at: this.clock(), ok: true, durationMs: this.clock() - started, error: `no answer, the boot id decides: ${messageOf(err)}` });
       return this.afterKexec();
     }
     this.holdBack({ type: 'step_end', step: 'kexec', at: this.clock(), ok: true, durationMs: this.clock() - started });
@@ -360,7 +366,9 @@ class HandoverRun {
         // A poll may not outlast the boot timeout by much (a driver retrying an unreachable host can
         // take long): else the step's own limit fires first and the verdict loses HOST_UNREACHABLE.
         const remaining = this.opts.bootTimeoutMs - (this.clock() - start);
-        const id = await this.withTimeout('await_boot', this.driver.identity(), Math.min(this.opts.stepTimeoutMs, 30_000, Math.max(remaining, 1_000)));
+        // One attempt per poll: this loop is the retry, and a host that just came up is seen at
+        // the next poll rather than after the driver's backoff.
+        const id = await this.withTimeout('await_boot', this.driver.identity({ once: true }), Math.min(this.opts.stepTimeoutMs, 30_000, Math.max(remaining, 1_000)));
         if (id.bootId !== bootIdBefore) return { kind: 'booted', identity: id };
         sameSince ??= this.clock();
         if (this.clock() - sameSince >= this.opts.sameBootGraceMs) return { kind: 'same_boot' };
@@ -502,6 +510,9 @@ class HandoverRun {
     if (this.strategy !== DEFAULT_STRATEGY) outcome.strategy = this.strategy;
     const vms = vmDisruptionsOf(this.plan, outcome, this.progress);
     if (Object.keys(vms).length > 0) outcome.vms = vms;
+    const migrations = migrationsDone(this.plan, outcome, this.progress);
+    if (migrations.length > 0) outcome.migrations = migrations;
+    if (migrationsUnknown(this.plan, this.progress)) outcome.migrationsUnknown = true;
     await this.append(outcome);
     this.progress.outcome = outcome;
     return outcome;
@@ -527,7 +538,7 @@ class HandoverRun {
       result = { ok: true, reasons: [] };
     } catch (err) {
       if (err instanceof JournalFencedError) throw err;
-      result = { ok: false, reasons: reasonsOf(err), error: messageOf(err) };
+      result = { ok: false, reasons: reasonsOf(err), error: messageOf(err), ...(err instanceof DrainBrokenError ? { migrated: err.migrated } : {}) };
     }
     this.holdBack({
       type: 'step_end',
@@ -537,8 +548,10 @@ class HandoverRun {
       durationMs: this.clock() - started,
       ...(result.reasons.length > 0 ? { reasons: result.reasons } : {}),
       ...(result.error !== undefined ? { error: result.error } : {}),
+      ...(result.migrated !== undefined ? { migrated: result.migrated } : {}),
     });
     if (result.ok) this.progress.completed.push(step);
+    if (result.migrated !== undefined) this.progress.drainMigrated = result.migrated;
     return result;
   }
 

@@ -40,8 +40,17 @@ export interface RetrieveReport {
  * Errors: throw `HostUnreachableError` when the host does not answer, `StepFailedError` when it
  * answered that the step failed, `KexecReturnedError` from `kexec` when the reboot syscall returned.
  */
+/** How `identity` is asked. */
+export interface IdentityQuery {
+  /**
+   * One attempt, none of the driver's own retries: for a caller that asks again anyway (the boot
+   * poll), whose next poll comes sooner than a retry's backoff would.
+   */
+  once?: boolean;
+}
+
 export interface HostDriver {
-  identity(): Promise<HostIdentity>;
+  identity(query?: IdentityQuery): Promise<HostIdentity>;
   topology(): Promise<HostTopology>;
   kexecLoad(ctx: StepContext): Promise<void>;
   preserve(ctx: StepContext): Promise<void>;
@@ -64,6 +73,8 @@ export interface HostDriver {
    * undo `stopVms`; a VM already running is left alone). `drain` takes the host out of service and
    * live-migrates every VM to its target in `ctx.migrations`; `undrain` returns the host to service
    * (after the kexec, or to undo `drain`: VMs already migrated stay where they are, running).
+   * A drain that breaks after moving some VMs throws `DrainBrokenError` naming them, so that they
+   * are counted `migrated` and the inventory shows them where they went.
    */
   stopVms(ctx: StepContext): Promise<void>;
   startVms(ctx: StepContext): Promise<void>;
@@ -76,6 +87,19 @@ export class HostUnreachableError extends Error {
 }
 export class StepFailedError extends Error {
   override name = 'StepFailedError';
+}
+/**
+ * `drain` failed after some VMs reached their targets: `migrated` names them (by the plan's VM
+ * ids), those and only those run elsewhere now. A drain that cannot say throws StepFailedError.
+ */
+export class DrainBrokenError extends StepFailedError {
+  override name = 'DrainBrokenError';
+  constructor(
+    message: string,
+    readonly migrated: string[],
+  ) {
+    super(message);
+  }
 }
 export class KexecReturnedError extends Error {
   override name = 'KexecReturnedError';

@@ -1,5 +1,6 @@
 import type { DeviceReason, HostReason, ValidationStage, VmReason } from '@luo-fleet/preservation';
 import type { VmDisruptions } from './vm-disruptions';
+import type { VmMigration } from './handover-plan';
 import { DEFAULT_STRATEGY, type HandoverStep, type HostOutcome, type HostStrategy, type Strategy, type StrategyReason } from './phases';
 
 export type HandoverReason = DeviceReason | HostReason | VmReason | StrategyReason;
@@ -26,6 +27,8 @@ export type JournalEntry =
       durationMs: number;
       reasons?: HandoverReason[];
       error?: string;
+      /** A `drain` that broke midway: the VMs it had moved (DrainBrokenError), which stay where they went. */
+      migrated?: string[];
     }
   | { type: 'validation'; stage: ValidationStage; at: number; counts: ValidationCount[] }
   /** Written before `kexec` is issued: whoever finds it must decide by boot id, never issue kexec again. */
@@ -40,6 +43,10 @@ export type JournalEntry =
       bootId?: string;
       /** The host's VMs by what the handover did to them (vmDisruptionsOf); absent when none. */
       vms?: VmDisruptions;
+      /** An evacuation's migrations that took effect (migrationsDone): the inventory moves these VMs. */
+      migrations?: VmMigration[];
+      /** A drain that broke without naming the VMs it moved (migrationsUnknown): their targets keep the room held. */
+      migrationsUnknown?: true;
     } & OutcomeSummary);
 
 export type OutcomeEntry = Extract<JournalEntry, { type: 'outcome' }>;
@@ -114,6 +121,8 @@ export interface HandoverProgress {
   freezeStartedAt?: number;
   /** When `finish` ended ok: the blackout's end. */
   finishEndedAt?: number;
+  /** The VMs a broken `drain` had moved, from its latest end. */
+  drainMigrated?: string[];
 }
 
 export function foldJournal(entries: JournalEntry[]): HandoverProgress {
@@ -128,6 +137,7 @@ export function foldJournal(entries: JournalEntry[]): HandoverProgress {
         if (e.ok && !progress.completed.includes(e.step)) progress.completed.push(e.step);
         if (e.step === 'kexec') progress.kexecEnded = e;
         else if (e.step === 'finish' && e.ok) progress.finishEndedAt ??= e.at;
+        else if (e.step === 'drain' && e.migrated !== undefined) progress.drainMigrated = e.migrated;
         break;
       case 'kexec_fence':
         progress.fence = e;

@@ -4,9 +4,10 @@ import { buildHandoverPlan, type HandoverPlan, type HandoverPlanInput } from './
 import {
   HostUnreachableError,
   KexecReturnedError,
-  StepFailedError,
+  DrainBrokenError,
   type HostDriver,
   type HostIdentity,
+  type IdentityQuery,
   type RetrieveReport,
   type StepContext,
 } from './host-driver';
@@ -59,7 +60,7 @@ export class ScriptedHost implements HostDriver {
     const err = this.fail[name];
     if (err) throw err;
   }
-  async identity(): Promise<HostIdentity> {
+  async identity(_query?: IdentityQuery): Promise<HostIdentity> {
     if (this.down) throw new HostUnreachableError('no answer');
     return { bootId: this.bootId, kernelRelease: this.kernel, luoEnabled: this.luo };
   }
@@ -141,7 +142,7 @@ export class ScriptedHost implements HostDriver {
     for (const { vmId } of ctx.migrations ?? []) {
       if (!this.running.includes(vmId)) continue;
       if (this.drainMovesBeforeFailing !== undefined && moved >= this.drainMovesBeforeFailing) {
-        throw new StepFailedError(`migration of ${vmId} failed midway`);
+        throw new DrainBrokenError(`migration of ${vmId} failed midway`, [...this.migrated]);
       }
       this.running = this.running.filter((v) => v !== vmId);
       this.migrated.push(vmId);

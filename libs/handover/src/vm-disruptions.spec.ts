@@ -32,16 +32,55 @@ describe('VM disruptions in the outcome (luo_fleet_vm_disruptions_total)', () =>
     expect((await run('evacuate')).vms).toEqual({ migrated: 3 });
   });
 
-  it('a rollback counts the VMs stop_vms stopped as restarted, a finished drain as migrated, nothing else', async () => {
+  it('a rollback counts the VMs stop_vms stopped as restarted, those a drain moved as migrated, nothing else', async () => {
     const failAt = (step: string) => (h: ScriptedHost) => (h.fail[step] = new StepFailedError(`${step} broke`));
     expect((await run('live-update', failAt('freeze'))).vms).toBeUndefined();
     expect((await run('live-update-restart', failAt('kexec_load'))).vms).toBeUndefined();
     expect((await run('live-update-restart', failAt('preserve'))).vms).toEqual({ restarted: 1 });
     expect((await run('evacuate', failAt('kexec_load'))).vms).toEqual({ migrated: 3 });
-    // Which VMs a broken drain moved is the host's to say: none is counted.
+    // A drain that cannot say which VMs moved (a plain StepFailedError) counts none.
     const broken = await run('evacuate', failAt('drain'));
     expect(broken.outcome).toBe('rolled_back');
     expect(broken.vms).toBeUndefined();
+    expect(broken.migrations).toBeUndefined();
+    expect(broken.migrationsUnknown).toBe(true);
+    expect((await run('evacuate', failAt('kexec_load'))).migrationsUnknown).toBeUndefined();
+  });
+
+  it('a drain that breaks midway counts the VMs it moved as migrated, and names their migrations', async () => {
+    const host = new ScriptedHost();
+    host.running = VMS.map((v) => v.id);
+    host.drainMovesBeforeFailing = 2;
+    const journal = new InMemoryHandoverJournal();
+    const plan = planOf('evacuate', host);
+    const outcome = await runHandover(host, journal, plan, fast);
+    expect(outcome).toMatchObject({ outcome: 'rolled_back', phase: 'drain', vms: { migrated: 2 } });
+    expect(outcome.migrationsUnknown).toBeUndefined();
+    expect(outcome.migrations).toEqual([
+      { vmId: 'vm-a', targetHostId: 'hv-2' },
+      { vmId: 'vm-b', targetHostId: 'hv-2' },
+    ]);
+    expect(host.running).toEqual(['vm-c']);
+    // The drain's end keeps the list: a run resumed from the journal (the outcome dropped) counts the same.
+    const entries = (await journal.load(plan.handoverId)).filter((e) => e.type !== 'outcome');
+    const resumed = new InMemoryHandoverJournal();
+    for (const e of entries) await resumed.append(plan.handoverId, e);
+    const again = await runHandover(host, resumed, plan, fast);
+    expect(again.vms).toEqual({ migrated: 2 });
+    expect(again.migrations).toEqual(outcome.migrations);
+  });
+
+  it('an evacuation names every migration once its drain ended, whatever came after', async () => {
+    const all = VMS.map((v) => ({ vmId: v.id, targetHostId: 'hv-2' }));
+    expect((await run('evacuate')).migrations).toEqual(all);
+    expect((await run('evacuate', (h) => (h.fail.kexec_load = new StepFailedError('no')))).migrations).toEqual(all);
+    // The rollback's undrain failed: the host needs a person, but its VMs run on their targets.
+    const stuck = await run('evacuate', (h) => {
+      h.fail.kexec_load = new StepFailedError('no');
+      h.fail.undrain = new StepFailedError('still out of service');
+    });
+    expect(stuck).toMatchObject({ outcome: 'failed', phase: 'undrain', vms: { migrated: 3 }, migrations: all });
+    expect((await run('live-update')).migrations).toBeUndefined();
   });
 
   it('a failure after the kexec loses every VM of a Live Update, none of an evacuation', async () => {

@@ -49,9 +49,13 @@ export class FleetKeys {
   hostStateSetPrefix(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:state:`;
   }
-  /** The hosts the plan gave one strategy (`skip` included); written at creation of a rollout that allows strategies. */
-  hostStrategySet(rolloutId: string, strategy: string): string {
-    return `${this.tagged(rolloutId)}:strategy:${strategy}`;
+  /** hostId -> the strategy the plan gave it (`skip` included); written at creation of a rollout that allows strategies. */
+  hostStrategies(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:hoststrategy`;
+  }
+  /** `<strategy>:<state>` -> number of hosts of that strategy in that state, moved with the host's state. */
+  strategyStateCounts(rolloutId: string): string {
+    return `${this.tagged(rolloutId)}:strategystatecount`;
   }
   /** Admission bookkeeping of a rollout (see rollout-scripts.ts). */
   admission(rolloutId: string): string {
@@ -85,13 +89,9 @@ export class FleetKeys {
   results(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:results`;
   }
-  /** hostId -> its capacity, what runs there (reservations included) and failure domain (JSON), for evacuation targets. */
+  /** hostId -> the failure domain and VMs of a host the rollout evacuates (JSON, EvacuationCapacity). */
   capacity(rolloutId: string): string {
     return `${this.tagged(rolloutId)}:capacity`;
-  }
-  /** hostId -> the migrations reserved for its evacuation (JSON): a resent reservation finds them. */
-  migrations(rolloutId: string): string {
-    return `${this.tagged(rolloutId)}:migrations`;
   }
   /** Idempotency-Key -> rollout id. */
   idempotency(key: string): string {
@@ -131,6 +131,26 @@ export class FleetKeys {
   /** The ids of the hosts carrying label `key=value`, a sorted set at score 0. */
   inventoryLabel(key: string, value: string): string {
     return `${this.prefix}:{inventory}:label:${key}=${value}`;
+  }
+  /**
+   * Hosts that may take evacuated VMs (a capacity in the inventory), scored by the share of it left
+   * (FleetCapacity): where an evacuation looks first, without reading the whole inventory. An index,
+   * refreshed after every change; a reservation checks the hosts themselves.
+   */
+  evacuationRoom(): string {
+    return `${this.prefix}:{inventory}:evac:room`;
+  }
+  /** hostId -> the room evacuations hold on it until their migrations end (JSON vms, vcpus, memoryMiB). */
+  evacuationReserved(): string {
+    return `${this.prefix}:{inventory}:evac:reserved`;
+  }
+  /** `<rollout id>/<source host>` -> the migrations reserved for that evacuation, with each VM's size (JSON). */
+  evacuationMigrations(): string {
+    return `${this.prefix}:{inventory}:evac:migrations`;
+  }
+  /** The active rollouts a host is in flight in or about to be (a set of rollout ids): it takes no evacuated VM. */
+  evacuationClaims(hostId: string): string {
+    return `${this.prefix}:{inventory}:evac:claims:${hostId}`;
   }
   /**
    * A simulated host's hash: its own record and its topology (the host's view, not the

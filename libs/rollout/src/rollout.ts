@@ -38,6 +38,11 @@ export interface RolloutSpec {
   simulatedFaults?: Record<string, number>;
 }
 
+/** The label whose value is a host's failure domain: `maxPerFailureDomain.key`, else `rack`. */
+export function failureDomainKey(spec: Pick<RolloutSpec, 'maxPerFailureDomain'>): string {
+  return spec.maxPerFailureDomain?.key ?? 'rack';
+}
+
 export type RolloutStatus =
   | 'scheduled' // waiting for startAt
   | 'running'

@@ -7,3 +7,4 @@ export * from './simulated-host-store';
 export * from './redis-simulated-host-store';
 export * from './create-simulated-host';
 export * from './simulated-host-driver';
+export * from './vm-census';

@@ -1,5 +1,6 @@
 import type { HostTopology } from '@luo-fleet/topology';
 import {
+  DrainBrokenError,
   HostUnreachableError,
   KexecReturnedError,
   StepFailedError,
@@ -220,6 +221,7 @@ export class SimulatedHostDriver implements HostDriver {
     const failing = before.faults.failStep === 'drain';
     const moving = failing ? migrations.slice(0, Math.floor(migrations.length / 2)) : migrations;
     const problems: string[] = [];
+    const moved: string[] = [];
     if (before.faults.hangStep !== 'drain') {
       for (const m of moving) {
         if (m.targetHostId === this.hostId || (await this.store.peek(m.targetHostId)) === null) {
@@ -228,12 +230,13 @@ export class SimulatedHostDriver implements HostDriver {
         }
         const result = await this.store.migrateVm(vmName(this.hostId, m.vmId), this.hostId, m.targetHostId);
         if (result === 'elsewhere') problems.push(`${m.vmId} runs neither here nor on ${m.targetHostId}`);
+        else moved.push(m.vmId);
       }
     }
     return this.mutate('drain', (s) => {
       s.drained = true;
-      if (failing) return failed(`drain: live migration broke after moving ${moving.length} of ${migrations.length} VMs`);
-      if (problems.length > 0) return failed(`drain: ${problems.join('; ')}`);
+      if (failing) return broken(`drain: live migration broke after moving ${moving.length} of ${migrations.length} VMs`, moved);
+      if (problems.length > 0) return broken(`drain: ${problems.join('; ')}`, moved);
       return OK;
     });
   }
@@ -388,6 +391,11 @@ export class SimulatedHostDriver implements HostDriver {
 
 function failed(message: string): Outcome {
   return { result: 'failed', error: new StepFailedError(message) };
+}
+
+/** A drain that failed after moving `moved` (each now on its target): they are named in the error. */
+function broken(message: string, moved: string[]): Outcome {
+  return { result: 'failed', error: new DrainBrokenError(message, moved) };
 }
 
 function union(a: readonly string[], b: readonly string[]): string[] {

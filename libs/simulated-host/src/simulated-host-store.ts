@@ -1,4 +1,4 @@
-import type { HostTopology } from '@luo-fleet/topology';
+import { fleetVmName, type HostTopology } from '@luo-fleet/topology';
 import type { SimulatedHostState } from './simulated-host-state';
 
 /** A host's record together with the PCI topology it reports, read at one moment. */
@@ -61,9 +61,9 @@ export interface VmPlacements {
   lists: Map<string, string[]>;
 }
 
-/** A VM's name fleet-wide: VM ids are unique per host only, so it is qualified by the host it was registered on. */
+/** A VM's name fleet-wide (fleetVmName): its id qualified by the host it was registered on, unless it is such a name already. */
 export function vmName(homeHostId: string, vmId: string): string {
-  return `${homeHostId}/${vmId}`;
+  return fleetVmName(homeHostId, vmId);
 }
 
 export class SimulatedHostNotFoundError extends Error {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StepFailedError, type StepContext } from '@luo-fleet/handover';
+import { DrainBrokenError, type StepContext } from '@luo-fleet/handover';
 import type { Vm } from '@luo-fleet/topology';
 import { createSimulatedHost } from './create-simulated-host';
 import type { FaultPlan } from './fault-plan';
@@ -66,11 +66,25 @@ describe('simulated host: VM steps', () => {
   it('a drain fault moves half the VMs; undrain returns the host to service and leaves them where they went', async () => {
     const { store, driver, base } = await fleetOf({ failStep: 'drain' });
     const ctx = evacuation(base);
-    await expect(driver.drain(ctx)).rejects.toBeInstanceOf(StepFailedError);
+    const err = await driver.drain(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DrainBrokenError);
+    // It names the VMs it moved, and a resent drain (a worker killed after the move) names them again.
+    expect((err as DrainBrokenError).migrated).toEqual(['vm-a', 'vm-b']);
+    expect(((await driver.drain(ctx).catch((e: unknown) => e)) as DrainBrokenError).migrated).toEqual(['vm-a', 'vm-b']);
     expect(await store.vmsOn('hv-1')).toEqual(['hv-1/vm-c', 'hv-1/vm-d']);
     await driver.undrain(ctx);
     expect((await store.load('hv-1'))!.drained).toBe(false);
     expect(await store.vmsOn('hv-2')).toEqual(['hv-1/vm-a', 'hv-2/vm-a']);
+  });
+
+  it('a VM migrated before keeps its fleet-wide name when it moves again', async () => {
+    const { store, driver, base } = await fleetOf();
+    await driver.drain({ ...base, strategy: 'evacuate', migrations: [{ vmId: 'vm-a', targetHostId: 'hv-2' }] });
+    // The inventory lists it on hv-2 as hv-1/vm-a: a drain of hv-2 moves that VM, not hv-2's own vm-a.
+    const hv2 = new SimulatedHostDriver('hv-2', store, { latencyScale: 0 });
+    await hv2.drain({ ...contextFor('hv-2', preservationSetOf([])), strategy: 'evacuate', migrations: [{ vmId: 'hv-1/vm-a', targetHostId: 'hv-3' }] });
+    expect(await store.vmsOn('hv-2')).toEqual(['hv-2/vm-a']);
+    expect(await store.vmsOn('hv-3')).toEqual(['hv-1/vm-a']);
   });
 
   it('a migration to a host that does not exist fails the drain and moves nothing there', async () => {

@@ -10,3 +10,4 @@ export * from './inventory/inventory-host';
 export * from './inventory/inventory-selector';
 export * from './inventory/inventory-store';
 export * from './capacity/evacuation-capacity';
+export * from './capacity/fleet-capacity';

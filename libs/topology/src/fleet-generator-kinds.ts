@@ -10,7 +10,8 @@ import {
 import type { Prng } from './fleet-generator-prng';
 import type { AcsState, Bdf, HostTopology, PciDevice } from './model';
 
-export const HOST_KINDS = ['gpu', 'sriov-nic', 'nvme', 'shared-group', 'legacy'] as const;
+/** `general`: a general-purpose hypervisor, no passthrough (every device stays with the host). */
+export const HOST_KINDS = ['gpu', 'sriov-nic', 'nvme', 'shared-group', 'legacy', 'general'] as const;
 export type HostKind = (typeof HOST_KINDS)[number];
 
 const VFIO = 'vfio-pci';
@@ -60,6 +61,8 @@ const LEGACY_CARDS = [
   spec(0x1415, 0xc158, 0x070002, VFIO, 'conventional', NO_ACS),
   spec(0x109e, 0x036e, 0x040000, VFIO, 'conventional', NO_ACS),
 ];
+const HOST_NIC = spec(0x8086, 0x1593, 0x020000, 'ice', 'endpoint', NO_ACS);
+const HOST_NVME = spec(0x144d, 0xa824, 0x010802, 'nvme', 'endpoint', NO_ACS);
 const PASSTHROUGH_NIC = spec(0x8086, 0x1533, 0x020000, VFIO, 'endpoint', NO_ACS);
 const DUAL_PORT_NIC = spec(0x8086, 0x1521, 0x020000, VFIO, 'endpoint', NO_ACS);
 const CHIPSET = [
@@ -240,6 +243,24 @@ const legacyBridge: Unit = (b, rng, _traits, max) => {
   return true;
 };
 
+/** A dual-port NIC the host itself drives (its VMs use virtio behind a bridge): no passthrough. */
+const hostNic: Unit = (b, _rng, _traits, max) => {
+  if (max < 3) return false;
+  const rp = addRootPort(b, ROOT_PORT);
+  const group = b.newGroup();
+  b.add(rp.bus, 0, rp.chain, withMultifunction(HOST_NIC), group);
+  b.add(rp.bus, 1, rp.chain, withMultifunction(HOST_NIC), group);
+  return true;
+};
+
+/** A data NVMe drive the host itself drives (guest disks are files or volumes on it). */
+const hostNvme: Unit = (b, _rng, _traits, max) => {
+  if (max < 2) return false;
+  const rp = addRootPort(b, ROOT_PORT);
+  b.add(rp.bus, 0, rp.chain, HOST_NVME, b.newGroup());
+  return true;
+};
+
 interface KindRecipe {
   /** The units of a host of natural size. */
   natural(rng: Prng): Unit[];
@@ -259,6 +280,7 @@ const RECIPES: Record<HostKind, KindRecipe> = {
     natural: (rng) => [legacyBridge, ...new Array<Unit>(rng.int(2, 4)).fill(nvmeDrive)],
     cycle: [legacyBridge, nvmeDrive, nvmeDrive, nvmeDrive],
   },
+  general: { natural: (rng) => [hostNic, ...new Array<Unit>(rng.int(2, 4)).fill(hostNvme)], cycle: [hostNic, hostNvme] },
 };
 
 function drawTraits(rng: Prng): HostTraits {

@@ -53,4 +53,20 @@ describe('generated VMs', () => {
     const allShmem = hosts.filter((h) => h.vms.every((v) => v.memory.backing === 'memfd-shmem' && (v.devices.length === 0 || (!v.balloon && !v.virtioMem))));
     expect(allShmem.length).toBeGreaterThan(hosts.length / 10);
   });
+
+  it('on general-purpose hosts: device-less, all migratable, one backing per host, shmem or anonymous', () => {
+    const hosts = Array.from({ length: 200 }, (_, i) => generateHost(13, i, { kind: 'general' }));
+    const backings = new Set<string>();
+    for (const host of hosts) {
+      expect(host.vms.length, host.hostname).toBeGreaterThanOrEqual(4);
+      expect(host.vms.every((v) => v.devices.length === 0 && v.migratable), host.hostname).toBe(true);
+      const own = new Set(host.vms.map((v) => v.memory.backing));
+      expect(own.size, host.hostname).toBe(1);
+      backings.add([...own][0]);
+    }
+    expect([...backings].sort()).toEqual(['anonymous', 'memfd-shmem']);
+    const anonymous = hosts.filter((h) => h.vms[0].memory.backing === 'anonymous').length;
+    expect(anonymous).toBeGreaterThan(40);
+    expect(anonymous).toBeLessThan(100);
+  });
 });

@@ -16,17 +16,30 @@ interface VmProfile {
   migratable: number;
   /** Several passthrough units per VM (e.g. an 8-GPU training VM) instead of one each. */
   unitsPerVm: [number, number];
+  /** Device-less VMs beside those holding devices, as [min, max]. */
+  plainVms: [number, number];
+  /**
+   * Device-less VMs' backing, the same shares as `backing`; `host`: one backing for every VM of
+   * the host, `memfd-shmem` or, at `anonymousHosts`, `anonymous` (how its VMM is configured).
+   */
+  plainBacking: [number, number, number, number] | { anonymousHosts: number };
+  plainMigratable: number;
 }
+
+const PLAIN = { plainVms: [1, 6], plainBacking: [0.8, 0, 0.15, 0.05], plainMigratable: 0.9 } satisfies Partial<VmProfile>;
 
 const PROFILES: Record<HostKind, VmProfile> = {
   // Training VMs on whole GPUs: large, mostly on hugetlb pages (MEMORY_HUGETLB), never migratable.
-  gpu: { sizeGiB: [64, 512], backing: [0.2, 0.75, 0.05, 0], resizer: 0.05, migratable: 0, unitsPerVm: [1, 2] },
+  gpu: { sizeGiB: [64, 512], backing: [0.2, 0.75, 0.05, 0], resizer: 0.05, migratable: 0, unitsPerVm: [1, 2], ...PLAIN },
   // Many small tenant VMs, one VF each; some with a balloon (IOAS_MUTABLE), a few on anonymous memory.
-  'sriov-nic': { sizeGiB: [2, 8], backing: [0.85, 0, 0.1, 0.05], resizer: 0.15, migratable: 0.3, unitsPerVm: [1, 1] },
-  nvme: { sizeGiB: [16, 128], backing: [0.7, 0.2, 0.1, 0], resizer: 0.1, migratable: 0.1, unitsPerVm: [1, 2] },
-  'shared-group': { sizeGiB: [8, 64], backing: [0.8, 0.05, 0.15, 0], resizer: 0.1, migratable: 0.2, unitsPerVm: [1, 1] },
+  'sriov-nic': { sizeGiB: [2, 8], backing: [0.85, 0, 0.1, 0.05], resizer: 0.15, migratable: 0.3, unitsPerVm: [1, 1], ...PLAIN },
+  nvme: { sizeGiB: [16, 128], backing: [0.7, 0.2, 0.1, 0], resizer: 0.1, migratable: 0.1, unitsPerVm: [1, 2], ...PLAIN },
+  'shared-group': { sizeGiB: [8, 64], backing: [0.8, 0.05, 0.15, 0], resizer: 0.1, migratable: 0.2, unitsPerVm: [1, 1], ...PLAIN },
   // Old VMMs: anonymous or file-backed guest memory (MEMORY_NOT_MEMFD).
-  legacy: { sizeGiB: [4, 32], backing: [0.2, 0, 0.6, 0.2], resizer: 0.2, migratable: 0.5, unitsPerVm: [1, 1] },
+  legacy: { sizeGiB: [4, 32], backing: [0.2, 0, 0.6, 0.2], resizer: 0.2, migratable: 0.5, unitsPerVm: [1, 1], ...PLAIN },
+  // General-purpose: no passthrough, more tenant VMs, all live-migratable; a VMM either backs
+  // every guest with a shmem memfd (the host rides a Live Update) or none (anonymous memory).
+  general: { sizeGiB: [1, 16], backing: [1, 0, 0, 0], resizer: 0, migratable: 1, unitsPerVm: [1, 1], plainVms: [4, 12], plainBacking: { anonymousHosts: 0.4 }, plainMigratable: 1 },
 };
 
 const BACKINGS: readonly MemoryBacking[] = ['memfd-shmem', 'memfd-hugetlb', 'anonymous', 'file'];
@@ -37,11 +50,16 @@ interface VmTraits {
   rideEntirely: boolean;
   /** Share of passthrough units bound to vfio-pci that no VM holds (spares, or a drained host). */
   idleRate: number;
+  /** Backing shares of its device-less VMs. */
+  plainBacking: readonly number[];
 }
 
-function drawTraits(rng: Prng): VmTraits {
+function drawTraits(rng: Prng, profile: VmProfile): VmTraits {
   const spares = rng.chance(0.2);
-  return { rideEntirely: rng.chance(0.2), idleRate: spares ? 0.3 + rng.next() * 0.4 : rng.chance(0.5) ? 0.05 : 0 };
+  const traits = { rideEntirely: rng.chance(0.2), idleRate: spares ? 0.3 + rng.next() * 0.4 : rng.chance(0.5) ? 0.05 : 0 };
+  const b = profile.plainBacking;
+  // Drawn only for a host-wide backing, so hosts of the other kinds use the random stream as before.
+  return { ...traits, plainBacking: Array.isArray(b) ? b : rng.chance(b.anonymousHosts) ? [0, 0, 1, 0] : [1, 0, 0, 0] };
 }
 
 /**
@@ -51,8 +69,8 @@ function drawTraits(rng: Prng): VmTraits {
  * devices are assigned, so a host's device verdicts are the same with or without its VMs.
  */
 export function buildHostVms(kind: HostKind, topology: HostTopology, rng: Prng, count: number | undefined): Vm[] {
-  const traits = drawTraits(rng);
   const profile = PROFILES[kind];
+  const traits = drawTraits(rng, profile);
   const units = passthroughUnits(topology, traits.rideEntirely).filter(() => !rng.chance(traits.idleRate));
   const groups: Bdf[][] = [];
   if (count === undefined) {
@@ -61,7 +79,7 @@ export function buildHostVms(kind: HostKind, topology: HostTopology, rng: Prng, 
       groups.push(units.slice(i, i + take).flat());
       i += take;
     }
-    const plain = rng.int(1, 6);
+    const plain = rng.int(profile.plainVms[0], profile.plainVms[1]);
     for (let i = 0; i < plain; i++) groups.push([]);
   } else {
     for (let i = 0; i < count; i++) groups.push([]);
@@ -73,7 +91,7 @@ export function buildHostVms(kind: HostKind, topology: HostTopology, rng: Prng, 
 function makeVm(id: string, devices: Bdf[], profile: VmProfile, traits: VmTraits, rng: Prng): Vm {
   const withDevices = devices.length > 0;
   // Device-less VMs are general-purpose guests: small, mostly shmem, often ballooned (harmless without devices).
-  const backing = traits.rideEntirely ? 'memfd-shmem' : withDevices ? draw(rng, profile.backing) : draw(rng, [0.8, 0, 0.15, 0.05]);
+  const backing = traits.rideEntirely ? 'memfd-shmem' : draw(rng, withDevices ? profile.backing : traits.plainBacking);
   const [min, max] = withDevices ? profile.sizeGiB : [1, 16];
   const resizer = traits.rideEntirely && withDevices ? false : rng.chance(withDevices ? 2 * profile.resizer : 0.3);
   const balloon = resizer && rng.chance(0.5);
@@ -83,7 +101,7 @@ function makeVm(id: string, devices: Bdf[], profile: VmProfile, traits: VmTraits
     memory: { backing, sizeMiB: rng.int(min, max) * 1024 },
     balloon,
     virtioMem: resizer && !balloon,
-    migratable: withDevices ? rng.chance(profile.migratable) : rng.chance(0.9),
+    migratable: rng.chance(withDevices ? profile.migratable : profile.plainMigratable),
   };
 }
 

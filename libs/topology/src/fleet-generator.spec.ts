@@ -65,10 +65,11 @@ describe('generateHost', () => {
     }
   });
 
-  it('gives every kind vfio-pci devices and host-owned devices', () => {
+  it('gives every passthrough kind vfio-pci devices, and every kind host-owned devices', () => {
     for (const kind of HOST_KINDS) {
       const devices = devicesOfKind(generateHost(3, 0, { kind, devices: 32 }));
-      expect(devices.some((d) => d.driver === 'vfio-pci'), kind).toBe(true);
+      // A general-purpose host passes nothing through: its VMs use virtio devices the host drives.
+      expect(devices.some((d) => d.driver === 'vfio-pci'), kind).toBe(kind !== 'general');
       expect(devices.some((d) => d.driver === 'nvme'), kind).toBe(true);
       expect(devices.some((d) => d.driver !== 'vfio-pci' && d.bdf === '0000:00:00.0'), kind).toBe(true);
     }
@@ -104,6 +105,8 @@ describe('generateHost', () => {
     expect(() => generateHost(1, 0, { kind: 'mainframe' as HostKind })).toThrow(/kind.*mainframe/);
     expect(() => generateHost(Number.NaN, 0)).toThrow(/seed/);
     expect(() => generateHost(1, -1)).toThrow(/index/);
+    expect(() => generateHost(1, 0, { generalPurpose: 1.5 })).toThrow(/generalPurpose/);
+    expect(() => generateHost(1, 0, { generalPurpose: Number.NaN })).toThrow(FleetGeneratorError);
     expect(() => generateFleet(-1, 1).next()).toThrow(/count/);
   });
 });
@@ -123,11 +126,29 @@ describe('generateFleet', () => {
     expect(rest[39].labels.rack).not.toBe(rest[38].labels.rack);
   });
 
-  it('mixes every kind, across all 8 zones', () => {
+  it('mixes every passthrough kind by default, across all 8 zones', () => {
     const hosts = [...generateFleet(2000, 9)];
     const kinds = new Set(hosts.map((h) => h.labels.kind));
-    expect([...kinds].sort()).toEqual([...HOST_KINDS].sort());
+    expect([...kinds].sort()).toEqual(HOST_KINDS.filter((k) => k !== 'general').sort());
     // 2000 hosts are 50 racks, so every zone appears.
     expect(new Set(hosts.map((h) => h.labels.zone)).size).toBe(8);
+  });
+
+  it('makes a share of general-purpose hosts on request, every other host as without it', () => {
+    const plain = [...generateFleet(1000, 9)];
+    const mixed = [...generateFleet(1000, 9, { generalPurpose: 0.3 })];
+    const general = mixed.filter((h) => h.labels.kind === 'general');
+    expect(general.length).toBeGreaterThan(250);
+    expect(general.length).toBeLessThan(350);
+    mixed.forEach((h, i) => {
+      if (h.labels.kind !== 'general') expect(h).toEqual(plain[i]);
+    });
+    // The passthrough kinds keep their shares among the others (gpu, sriov-nic and nvme a quarter each).
+    const others = mixed.length - general.length;
+    expect(mixed.filter((h) => h.labels.kind === 'gpu').length / others).toBeGreaterThan(0.2);
+    expect(mixed.filter((h) => h.labels.kind === 'gpu').length / others).toBeLessThan(0.3);
+    expect([...generateFleet(50, 9, { generalPurpose: 0.3 })]).toEqual(mixed.slice(0, 50));
+    expect([...generateFleet(200, 9, { generalPurpose: 0 })]).toEqual(plain.slice(0, 200));
+    expect(generateHost(9, 3, { generalPurpose: 1, kind: 'gpu' }).labels.kind).toBe('gpu');
   });
 });

@@ -23,6 +23,11 @@ export interface GenerateHostOptions {
   vms?: number;
   /** Default: drawn per host from the fleet mix. */
   kind?: HostKind;
+  /**
+   * Share of hosts (0 to 1) that are general-purpose (`general`), drawn per host from a stream of
+   * its own: every other host is exactly the host of the default mix. Default 0 (none).
+   */
+  generalPurpose?: number;
 }
 
 export const HOSTS_PER_RACK = 40;
@@ -33,8 +38,17 @@ export const MAX_GENERATED_VMS = 1000;
 /** VMs are drawn from their own stream, so adding them left every topology of a seed as it was. */
 const VM_STREAM = 0x564d73;
 
-/** Share of each kind in a generated fleet, in HOST_KINDS order. */
-const KIND_MIX: readonly number[] = [0.25, 0.25, 0.25, 0.15, 0.1];
+/** General-purpose hosts (`generalPurpose`) are drawn from their own stream, so that the other hosts stay as they were. */
+const GENERAL_STREAM = 0x6770;
+
+/** Share of each passthrough kind in a generated fleet (general-purpose hosts come from `generalPurpose`). */
+const KIND_MIX: readonly (readonly [HostKind, number])[] = [
+  ['gpu', 0.25],
+  ['sriov-nic', 0.25],
+  ['nvme', 0.25],
+  ['shared-group', 0.15],
+  ['legacy', 0.1],
+];
 
 /** An option of the fleet generator that cannot be used: names the option and the problem. */
 export class FleetGeneratorError extends Error {
@@ -62,7 +76,8 @@ export function* generateFleet(count: number, seed: number, opts: GenerateHostOp
 
 function hostAt(seed: number, index: number, opts: GenerateHostOptions): GeneratedHost {
   const rng = mulberry32(hostSeed(seed, index));
-  const kind = opts.kind ?? drawKind(rng.next());
+  const drawn = drawKind(rng.next());
+  const kind = opts.kind ?? (isGeneralPurpose(seed, index, opts.generalPurpose ?? 0) ? 'general' : drawn);
   const rack = Math.floor(index / HOSTS_PER_RACK);
   const zone = rack % ZONES;
   const topology = buildHostTopology(kind, rng, opts.devices);
@@ -76,11 +91,15 @@ function hostAt(seed: number, index: number, opts: GenerateHostOptions): Generat
 
 function drawKind(u: number): HostKind {
   let acc = 0;
-  for (let i = 0; i < HOST_KINDS.length; i++) {
-    acc += KIND_MIX[i];
-    if (u < acc) return HOST_KINDS[i];
+  for (const [kind, share] of KIND_MIX) {
+    acc += share;
+    if (u < acc) return kind;
   }
-  return HOST_KINDS[HOST_KINDS.length - 1];
+  return KIND_MIX[KIND_MIX.length - 1][0];
+}
+
+function isGeneralPurpose(seed: number, index: number, share: number): boolean {
+  return share > 0 && mulberry32(hostSeed(seed ^ GENERAL_STREAM, index)).next() < share;
 }
 
 function pad(n: number, width: number): string {
@@ -89,7 +108,10 @@ function pad(n: number, width: number): string {
 
 function checkOptions(seed: number, opts: GenerateHostOptions): void {
   if (!Number.isFinite(seed)) throw new FleetGeneratorError('seed', `must be a finite number, got ${seed}`);
-  const { devices, kind, vms } = opts;
+  const { devices, kind, vms, generalPurpose } = opts;
+  if (generalPurpose !== undefined && !(typeof generalPurpose === 'number' && generalPurpose >= 0 && generalPurpose <= 1)) {
+    throw new FleetGeneratorError('generalPurpose', `must be a share from 0 to 1, got ${generalPurpose}`);
+  }
   if (vms !== undefined && (!Number.isInteger(vms) || vms < 0 || vms > MAX_GENERATED_VMS)) {
     throw new FleetGeneratorError('vms', `must be a whole number from 0 to ${MAX_GENERATED_VMS}, got ${vms}`);
   }

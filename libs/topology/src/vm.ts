@@ -27,3 +27,12 @@ export interface Vm {
   /** Free-form labels; a null-prototype object, so keys such as `__proto__` are plain keys. */
   labels?: Readonly<Record<string, string>>;
 }
+
+/**
+ * A VM's name fleet-wide. VM ids are unique per host only, so a VM is named by the host it was
+ * registered on: `<home host>/<vm id>`. Host ids hold no `/`, so an id that has one is such a name
+ * already (the inventory lists a migrated VM under it on its new host) and is kept as it is.
+ */
+export function fleetVmName(homeHostId: string, vmId: string): string {
+  return vmId.includes('/') ? vmId : `${homeHostId}/${vmId}`;
+}

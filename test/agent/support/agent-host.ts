@@ -6,9 +6,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { signRequest } from '@luo-fleet/handover';
 
-const ROOT = resolve(__dirname, '../../..');
+const here = resolve(__dirname, '../../..');
+// From sources (vitest) or from dist/test/ (the kernel bench, compiled).
+const ROOT = here.endsWith('/dist') ? resolve(here, '..') : here;
 // LUO_FLEET_DIST: a private build, as test/support/app-process.ts honours it for the other apps.
-export const AGENT_MAIN = join(process.env.LUO_FLEET_DIST ?? join(ROOT, 'dist'), 'apps/agent/src/main.js');
+// The agent runs as it is deployed: the one-file bundle `npm run build` writes (scripts/bundle-agent.ts).
+export const AGENT_MAIN = join(process.env.LUO_FLEET_DIST ?? join(ROOT, 'dist'), 'agent/luo-agent.js');
 export const SIM_STEP = join(ROOT, 'deploy/agent/hooks/simulated/sim-step.mjs');
 const HOOKS = ['kexec_load', 'preserve', 'freeze', 'kexec', 'retrieve', 'finish', 'thaw', 'unpreserve', 'kexec_unload', 'incoming', 'vms'] as const;
 

@@ -6,8 +6,8 @@ G=/run/luo-guest
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run/tmp TMPDIR=/run/tmp LANG=C.UTF-8
 . "$G/guest.env"
 echo "luo-guest: boot $(cat /proc/sys/kernel/random/boot_id) kernel $(uname -r) liveupdate=$( [ -e /dev/liveupdate ] && echo yes || echo no)"
-# SR-IOV: every PF gets $SRIOV_NUMVFS VFs before anything is listed, left without a driver; each
-# line of sriov.<boot id> is a PF and the VFs its virtfn links name, as the kernel made them.
+# SR-IOV: every PF gets $SRIOV_NUMVFS VFs before anything is listed or bound, left without a
+# driver; each line of sriov.<boot id> is a PF and the VFs its virtfn links name, as the kernel made them.
 if [ "${SRIOV_NUMVFS:-0}" -gt 0 ]; then
   for pf in /sys/bus/pci/devices/*; do
     [ -e "$pf/sriov_totalvfs" ] || continue
@@ -18,15 +18,18 @@ if [ "${SRIOV_NUMVFS:-0}" -gt 0 ]; then
     echo "$(basename "$pf") $(for vf in "$pf"/virtfn*; do [ -e "$vf" ] && basename "$(readlink "$vf")"; done | tr '\n' ' ')"
   done > "$G/sriov.$(cat /proc/sys/kernel/random/boot_id)"
 fi
-# The kernel's own IOMMU groups, read by the shell: what the planner's reading is checked against.
-for g in /sys/kernel/iommu_groups/*; do
-  [ -d "$g" ] && echo "$(basename "$g") $(ls "$g/devices" | tr '\n' ' ')"
-done > "$G/iommu-groups.$(cat /proc/sys/kernel/random/boot_id)"
 for bdf in $VFIO_BDFS; do
   echo vfio-pci > "/sys/bus/pci/devices/$bdf/driver_override"
   [ -e "/sys/bus/pci/devices/$bdf/driver" ] && echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind"
   echo "$bdf" > /sys/bus/pci/drivers_probe
 done
+# The kernel's own IOMMU groups, read by the shell: what the planner's reading is checked against.
+# A few processes per group: in the background at the lowest priority, since the agent's start
+# after a kexec must not wait for it; the file appears whole when it is done.
+groups="$G/iommu-groups.$(cat /proc/sys/kernel/random/boot_id)"
+nice -n 19 sh -c 'for g in /sys/kernel/iommu_groups/*; do
+  [ -d "$g" ] && echo "$(basename "$g") $(ls "$g/devices" | tr "\n" " ")"
+done > "$1.tmp"; mv "$1.tmp" "$1"' iommu-groups "$groups" &
 if [ ! -e "$G/vms/started" ]; then
   mkdir -p "$G/vms"
   for vm in $VMS; do

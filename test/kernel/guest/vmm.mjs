@@ -40,7 +40,7 @@ async function restore() {
     });
     child.unref();
   }
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 50_000;
   for (const vm of request.vms) {
     const file = join(dir, `${vm.id}.json`);
     while (!existsSync(file)) {

@@ -4,13 +4,12 @@ import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentHostDriver, signRequest, type HostIdentity } from '@luo-fleet/handover';
-import { freePort } from '../../agent/support/agent-host';
+import { AGENT_MAIN, freePort } from '../../agent/support/agent-host';
 import { writeInitramfs } from './initramfs';
 import { GUEST_DIR, REPO_ROOT } from './repo-paths';
 import type { LuoKernel } from './luo-kernel';
 import type { EmulatedTopology } from './topologies';
 
-const DIST = process.env.LUO_FLEET_DIST ?? join(REPO_ROOT, 'dist');
 /** Where a failed test's serial log is kept. */
 export const ARTIFACTS_DIR = process.env.LUO_KERNEL_ARTIFACTS ?? join(REPO_ROOT, 'artifacts/kernel');
 /** The agent's port inside the guest; the host reaches it through one hostfwd on 127.0.0.1. */
@@ -166,7 +165,7 @@ export class QemuGuest {
     writeFileSync(join(this.share, 'secret'), `${this.secret.toString()}\n`, { mode: 0o600 });
     const env = {
       NODE: process.execPath,
-      AGENT_MAIN: join(DIST, 'apps/agent/src/main.js'),
+      AGENT_MAIN,
       GUEST_DIR,
       VMS: (o.vms ?? []).map((vm) => `${vm.id}:${vm.sizeMiB}:${vm.backing}`).join(' '),
       VFIO_BDFS: (o.vfioBdfs ?? []).join(' '),

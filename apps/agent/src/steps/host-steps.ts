@@ -28,7 +28,10 @@ export class StepRefusedError extends Error {
   override name = 'StepRefusedError';
 }
 
-/** Finished records and outputs are pruned at most this often (and when the agent starts). */
+/**
+ * Finished records and outputs are pruned at most this often, the first time this long after the
+ * agent starts: after a kexec the agent answers first, and housekeeping waits.
+ */
 const PRUNE_EVERY_MS = 60_000;
 
 interface InFlight {
@@ -48,9 +51,12 @@ export class HostSteps {
   private readonly inFlight = new Map<string, InFlight>();
   /** Tells this process's `running` records from those of an agent that died mid-step. */
   private readonly instance = randomBytes(8).toString('hex');
-  /** Steps an earlier agent process of this boot started, whose hooks may still run. */
-  private orphans: Extract<StepRecord, { state: 'running' }>[];
-  private prunedAt = 0;
+  /**
+   * Steps an earlier agent process of this boot started, whose hooks may still run: read from the
+   * records when the first step comes, not at start, so that a restarted agent answers sooner.
+   */
+  private orphans: Extract<StepRecord, { state: 'running' }>[] | undefined;
+  private prunedAt = Date.now();
   /** With `liveupdate` configured, the agent's own driver does the steps that need /dev/liveupdate. */
   private readonly liveUpdate: LiveUpdateSteps | undefined;
 
@@ -64,9 +70,7 @@ export class HostSteps {
     this.liveUpdate = liveupdate
       ? new LiveUpdateSteps({ ...config, liveupdate }, (hook, step, stdin, outputName, options) => this.launchCommand(hook, step, stdin, outputName, options), () => this.bootId())
       : undefined;
-    const bootId = this.bootId();
-    this.orphans = this.records.running().filter((r) => r.bootId === bootId && r.pgid !== undefined);
-    this.prune();
+    setTimeout(() => this.prune(), PRUNE_EVERY_MS).unref();
   }
 
   run(step: AgentStep, request: StepRequest): Promise<StepOutcome> {
@@ -141,8 +145,14 @@ export class HostSteps {
   /** The step (of another requestId) this host is running, in this agent process or left by an earlier one. */
   private runningStep(requestId: string): { step: AgentStep; requestId: string } | undefined {
     for (const [id, running] of this.inFlight) return { step: running.step, requestId: id };
-    this.orphans = this.orphans.filter((r) => groupAlive(r.pgid!));
+    this.orphans = (this.orphans ?? this.leftRunning()).filter((r) => groupAlive(r.pgid!));
     return this.orphans.find((r) => r.requestId !== requestId);
+  }
+
+  /** `running` records of this boot with a process group: what earlier agent processes left running. */
+  private leftRunning(): Extract<StepRecord, { state: 'running' }>[] {
+    const bootId = this.bootId();
+    return this.records.running().filter((r) => r.bootId === bootId && r.pgid !== undefined);
   }
 
   private async resolve(step: AgentStep, request: StepRequest): Promise<StepOutcome> {

@@ -27,8 +27,14 @@ export const DEMO_SIMULATED_FAULTS: FleetFaultProfile = {
   pFailStartVms: 0,
 };
 
-/** Every strategy, in order of preference: the least disruption that applies to each host. */
-export const DEMO_STRATEGIES = ['live-update', 'live-update-restart', 'evacuate'] as const;
+/**
+ * Every strategy, in order of preference: the least disruption that applies to each host. A
+ * live migration keeps a VM running, a restart does not: a host whose VMs cannot all ride the
+ * update is evacuated when all of them can move, and restarts the others only when it cannot.
+ */
+export const DEMO_STRATEGIES = ['live-update', 'evacuate', 'live-update-restart'] as const;
+/** At most this share of the fleet's VMs restarted: the hosts past it, that cannot be evacuated either, are skipped. */
+export const DEMO_MAX_VM_RESTARTS = '35%' as const;
 
 /** The body of POST /v1/rollouts for the demo's maintenance window over the whole simulated fleet. */
 export function demoRolloutRequest(seed: number) {
@@ -40,6 +46,7 @@ export function demoRolloutRequest(seed: number) {
     canary: { batches: [1, 5, '20%'], requireApproval: false },
     maxPerFailureDomain: { key: 'rack', limit: 4 },
     strategies: [...DEMO_STRATEGIES],
+    maxVmRestarts: DEMO_MAX_VM_RESTARTS,
     simulatedFaults: DEMO_SIMULATED_FAULTS,
     seed,
   };

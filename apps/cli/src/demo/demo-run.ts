@@ -9,6 +9,7 @@ import { demoRolloutRequest } from './demo-rollout-request';
 import { startDemoServices } from './demo-services';
 import { followDemoRollout } from './demo-rollout-follow';
 import { collectOutcomes, summaryText, type DemoSummary } from './demo-summary';
+import { demoVmCensus } from './demo-vm-census';
 import { registerSimulatedFleet } from './simulated-fleet';
 import { Teardown } from './teardown';
 
@@ -59,8 +60,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say(`Started planner ${services.plannerUrl}, 2 workers, metrics ${services.metricsUrl} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const registering = Date.now();
-    const kinds = await race(registerSimulatedFleet(services.planner, opts.hosts, opts.seed, () => undefined));
-    const kindText = Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(', ');
+    const fleet = await race(registerSimulatedFleet(services.planner, opts.hosts, opts.seed, () => undefined));
+    const kindText = Object.entries(fleet.kinds).map(([k, n]) => `${n} ${k}`).join(', ');
     say(`Registered ${opts.hosts} simulated hosts (${kindText}) through POST /v1/hosts:batch in ${((Date.now() - registering) / 1000).toFixed(1)} s`);
 
     const t0 = Date.now();
@@ -73,6 +74,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const final = await race(followDemoRollout(services.planner, rollout.id, { out, teardown, gaveUp: () => died !== null }));
 
     const outcomes = await race(collectOutcomes(services.planner, final));
+    const vmCensus = await race(demoVmCensus(redis, fleet.hosts));
     const summary: DemoSummary = {
       rolloutId: rollout.id,
       status: final.status,
@@ -83,6 +85,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       targetKernel: rollout.spec.targetKernel,
       ...(final.hostsByStrategy ? { hostsByStrategy: final.hostsByStrategy } : {}),
       vmDisruptions: final.vmDisruptions,
+      vmCensus,
       makespanSeconds: ((final.finishedAt ?? Date.now()) - t0) / 1000,
       docsUrl: `${services.plannerUrl}/docs`,
       metricsUrl: `${services.metricsUrl}/metrics`,

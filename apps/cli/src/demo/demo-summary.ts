@@ -1,4 +1,6 @@
+import { STRATEGY_REASONS } from '@luo-fleet/handover';
 import type { ApiClient } from '../api-client';
+import type { DemoVmCensus } from './demo-vm-census';
 import { OUTCOMES, strategyLines, vmLine, type HostResult, type Outcome, type RolloutView, type RolloutVmCounts } from '../commands/rollout-output';
 
 const EXAMPLES = 4;
@@ -20,7 +22,7 @@ export interface DemoSummary {
   /** Hosts of each outcome (their ids), as GET /v1/rollouts/:id/hosts?state=<outcome> lists them. */
   outcomes: Record<Outcome, number>;
   hostIdsByOutcome: Record<Outcome, string[]>;
-  /** Skipped hosts grouped by their first reason. */
+  /** Skipped hosts grouped by their reason (skipReason). */
   skippedByReason: Record<string, number>;
   /** Rolled-back and failed hosts grouped by the phase they ended at (their named reason). */
   byPhase: { rolled_back: Record<string, number>; failed: Record<string, number> };
@@ -29,6 +31,8 @@ export interface DemoSummary {
   hostsByStrategy?: RolloutView['hostsByStrategy'];
   /** VMs by what the update did to them; `lost` must be 0. */
   vmDisruptions: RolloutView['vmDisruptions'];
+  /** Where every VM runs after the rollout, by the simulated hosts' own records: each exactly once. */
+  vmCensus: DemoVmCensus;
   /** The hosts' VMs by verdict as planned, rejected ones by first reason (design 4.5). */
   vms: RolloutVmCounts;
   /** From the POST /v1/rollouts call to the rollout's finish. */
@@ -60,7 +64,7 @@ export async function collectOutcomes(client: ApiClient, view: RolloutView) {
   for (const outcome of OUTCOMES) byOutcome[outcome] = await client.allRolloutHosts(view.id, outcome);
   const skippedByReason: Record<string, number> = {};
   for (const h of byOutcome.skipped) {
-    const reason = h.reasons?.[0] ?? 'NO_REASON';
+    const reason = skipReason(h.reasons);
     skippedByReason[reason] = (skippedByReason[reason] ?? 0) + 1;
   }
   const byPhase = (o: 'rolled_back' | 'failed') => {
@@ -78,6 +82,16 @@ export async function collectOutcomes(client: ApiClient, view: RolloutView) {
   };
 }
 
+/**
+ * A skipped host's reason as the summary groups it: the strategy codes when there are some (the
+ * restart budget, VMs that cannot move, no room, a hold: why its last strategies did not apply),
+ * else its first code.
+ */
+function skipReason(reasons: readonly string[] | undefined): string {
+  const strategic = (reasons ?? []).filter((r) => (STRATEGY_REASONS as readonly string[]).includes(r));
+  return strategic.length > 0 ? strategic.join(', ') : (reasons?.[0] ?? 'NO_REASON');
+}
+
 /** Up to EXAMPLES hosts, one per distinct phase first, so the examples show different faults. */
 function varied(hosts: HostResult[]): HostResult[] {
   const seen = new Set<string | undefined>();
@@ -90,6 +104,13 @@ function exampleLine(h: HostExample): string {
   const error = h.phase && h.error?.startsWith(`${h.phase}: `) ? h.error.slice(h.phase.length + 2) : h.error;
   const detail = [h.phase ? `in ${h.phase}` : undefined, h.reasons ? h.reasons.join(',') : undefined, error].filter(Boolean).join(': ');
   return `    ${h.hostId}  ${detail}`;
+}
+
+/** What the hosts' own records say of the fleet's VMs after the rollout. */
+function censusLine(c: DemoVmCensus): string {
+  const where = `VMs after, by the hosts' own records: ${c.running} of ${c.vms} running, each on exactly one host (${c.moved} on another than their own)`;
+  const broken = [c.idle > 0 ? `${c.idle} not running` : '', c.misplaced > 0 ? `${c.misplaced} on no host or on two` : ''].filter(Boolean);
+  return broken.length === 0 ? where : `${where}; ${broken.join(', ')}, for example:`;
 }
 
 /** The human summary printed when the rollout has finished. */
@@ -115,6 +136,7 @@ export function summaryText(s: DemoSummary, keepRunning: boolean): string {
   lines.push(`  ${vmLine(s.vms, s.vms.byFirstReason, true)}`);
   const d = s.vmDisruptions;
   lines.push(`  VMs preserved ${d.preserved}, migrated ${d.migrated}, restarted ${d.restarted}, lost ${d.lost}`);
+  lines.push(`  ${censusLine(s.vmCensus)}`, ...s.vmCensus.examples.map((e) => `    ${e}`));
   if (s.examples.failed.length > 0) lines.push('  failed, for example (after kexec: waiting for a person):', ...s.examples.failed.map(exampleLine));
   if (s.examples.rolled_back.length > 0) lines.push('  rolled back, for example (before kexec: back on the old kernel, VMs resumed):', ...s.examples.rolled_back.map(exampleLine));
   lines.push(

@@ -4,6 +4,7 @@ import { addVmCounts, buildPreservationSet, emptyVmCounts, ruleProfile, type Pre
 import { buildHandoverPlan, type HostDriverSpec } from '@luo-fleet/handover';
 import type { HostTopology } from '@luo-fleet/topology';
 import {
+  failureDomainKey,
   predictSchedule,
   resolveLimits,
   spreadAcrossDomains,
@@ -16,7 +17,7 @@ import type { InventoryHost } from '@luo-fleet/store';
 import { labelValue, parseSelector } from '@luo-fleet/store';
 import type { InventoryStore } from '@luo-fleet/store';
 import type { FleetKeys } from '@luo-fleet/redis';
-import { EvacuationCapacity, type CapacityRecord, type DeviceValidationCount, type RolloutHostInput, type RolloutStore, type VmValidationCount } from '@luo-fleet/store';
+import { EvacuationCapacity, FleetCapacity, type CapacityRecord, type DeviceValidationCount, type RolloutHostInput, type RolloutStore, type VmValidationCount } from '@luo-fleet/store';
 import { planStrategies, usesStrategies, type StrategyCandidateHost, type StrategyForecast } from './strategy-planning';
 
 /** A rollout request that is well-formed but cannot be carried out as asked; names the field. */
@@ -93,7 +94,7 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
   const now = opts.now ?? Date.now();
   const id = randomUUID();
   const selector = parseSelector(spec.selector);
-  const domainKey = spec.maxPerFailureDomain?.key ?? 'rack';
+  const domainKey = failureDomainKey(spec);
 
   const hosts: RolloutHostInput[] = [];
   const validations = new Map<string, DeviceValidationCount>();
@@ -159,9 +160,9 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
     for (const h of chosen.hosts) {
       hosts.push(h);
       if ('skip' in h) skippedByReason[h.skip.reasons[0] ?? 'NONE'] = (skippedByReason[h.skip.reasons[0] ?? 'NONE'] ?? 0) + 1;
-      // An evacuation's VMs go to hosts that ended, skipped ones too: those must exist for a driver that registers hosts.
-      if (!('job' in h) && !capacity.has(h.hostId)) continue;
+      // Evacuated VMs may go to its skipped hosts that have a capacity: those must exist for a driver that registers hosts.
       const p = plannedOf.get(h.hostId)!;
+      if (!('job' in h) && p.host.capacity === undefined) continue;
       const step = deps.hostRegistration[p.host.driver.kind];
       if (step) {
         if (!planned.has(step)) planned.set(step, []);
@@ -205,7 +206,9 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
   if (spec.dryRun) return { rollout, plan: planSummary };
 
   // The drivers' registrations and the rollout's own keys are written side by side; nothing reads
-  // either before the coordinator is enqueued.
+  // either before the coordinator is enqueued. Its hosts are claimed before: from then on no
+  // evacuation of any rollout sends VMs to them until their outcome.
+  await new FleetCapacity(deps.redis, deps.keys).claim(id, eligible.map((h) => h.hostId));
   await Promise.all([
     ...[...planned].map(([step, stepHosts]) => step(rollout, stepHosts, opts)),
     deps.rollouts.create(rollout, ordered, [...validations.values()], [...vmValidations.values()]),

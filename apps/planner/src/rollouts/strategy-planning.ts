@@ -25,7 +25,7 @@ export interface StrategyPlanning {
   /** In admission order: every other strategy first, then evacuations (they need hosts that ended), then skips. */
   hosts: RolloutHostInput[];
   forecast: StrategyForecast;
-  /** Hosts that take or send VMs, for EvacuationCapacity.record (empty when the rollout allows no evacuation). */
+  /** The hosts it evacuates, for EvacuationCapacity.record. */
   capacity: Map<string, CapacityRecord>;
 }
 
@@ -55,7 +55,6 @@ export function planStrategies(spec: RolloutSpec, rolloutId: string, candidates:
   const first: RolloutHostInput[] = [];
   const evacuations: RolloutHostInput[] = [];
   const skipped: RolloutHostInput[] = [];
-  const evacuates = spec.strategies?.includes('evacuate') === true;
   const capacity = new Map<string, CapacityRecord>();
   plan.choices.forEach((choice, i) => {
     const { host, domain, set } = ordered[i];
@@ -67,14 +66,7 @@ export function planStrategies(spec: RolloutSpec, rolloutId: string, candidates:
       const counts = (forecast.passedOver[r.strategy] ??= {});
       for (const code of new Set(r.reasons)) counts[code] = (counts[code] ?? 0) + 1;
     }
-    if (evacuates && (host.capacity !== undefined || choice.strategy === 'evacuate')) {
-      capacity.set(host.id, {
-        ...(host.capacity ? { capacity: host.capacity } : {}),
-        used: { vms, vcpus: vms, memoryMiB: host.vms.reduce((n, vm) => n + vm.memory.sizeMiB, 0) },
-        domain,
-        ...(choice.strategy === 'evacuate' && vms > 0 ? { evacuees: host.vms.map(sizeOf) } : {}),
-      });
-    }
+    if (choice.strategy === 'evacuate') capacity.set(host.id, { domain, ...(vms > 0 ? { evacuees: host.vms.map(sizeOf) } : {}) });
     const passedOver = choice.rejected.map((r) => `${r.strategy}: ${r.reasons.join(',')} (${r.detail})`).join('; ');
     if (choice.strategy === 'skip') {
       skipped.push({ hostId: host.id, domain, skip: { reasons: choice.reasons, error: `no strategy applies: ${passedOver}` } });

@@ -1,7 +1,7 @@
 import type { RedisClient } from '@luo-fleet/redis';
 import { runHandover, type HandoverMachineOptions, type HostDriver, type OutcomeEntry } from '@luo-fleet/handover';
 import { type FleetKeys } from '@luo-fleet/redis';
-import { EvacuationCapacity, HostLease, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type OutcomeCount } from '@luo-fleet/store';
+import { FleetCapacity, HostLease, InventoryStore, HostLeaseBatch, JournalGroupCommit, RedisHandoverJournal, type OutcomeCount } from '@luo-fleet/store';
 import { type HandoverJobData } from '@luo-fleet/jobs';
 
 export interface HandoverRunnerSettings {
@@ -39,6 +39,8 @@ export class HandoverRunner {
   ) {
     this.groupCommit = new JournalGroupCommit(redis, keys);
     this.leases = new HostLeaseBatch(redis);
+    this.inventory = new InventoryStore(redis, keys.prefix);
+    this.fleet = new FleetCapacity(redis, keys);
   }
 
   /**
@@ -50,6 +52,8 @@ export class HandoverRunner {
   /** Every handover of this process writes its journal through it: one script run per turn and rollout. */
   private readonly groupCommit: JournalGroupCommit;
   private readonly leases: HostLeaseBatch;
+  private readonly inventory: InventoryStore;
+  private readonly fleet: FleetCapacity;
 
   private async abortRequested(rolloutId: string): Promise<boolean> {
     const seen = this.statusSeen.get(rolloutId);
@@ -86,8 +90,7 @@ export class HandoverRunner {
         },
         abortRequested: () => this.abortRequested(plan.rolloutId),
       });
-      // The room an evacuation took or freed is free for the evacuations after it.
-      if (plan.strategy === 'evacuate') await new EvacuationCapacity(this.redis, this.keys).settle(plan.rolloutId, plan.hostId, outcome);
+      await this.ended(plan.rolloutId, plan.hostId, plan.strategy === 'evacuate', outcome);
       return { outcome, counted: journal.outcomeCount };
     } finally {
       clearInterval(renewal);
@@ -97,5 +100,21 @@ export class HandoverRunner {
       // same host that comes in between waits a second and tries again (HostBusyError).
       void lease.release({ journalCopyDropped: journal?.leaseCopyDropped }).catch(() => undefined);
     }
+  }
+
+  /**
+   * After a host's outcome is journaled: the inventory shows the VMs an evacuation moved on their
+   * targets, and only then is their room given back (they count as load there before their
+   * reservation goes, never neither; kept when which VMs moved is unknown); an updated host is on its new kernel; a host that ended
+   * other than failed may take evacuated VMs. All are idempotent: a job redelivered after a crash
+   * finds the outcome in the journal and does them again.
+   */
+  private async ended(rolloutId: string, hostId: string, evacuated: boolean, outcome: OutcomeEntry): Promise<void> {
+    if (evacuated) {
+      await this.inventory.moveVms(hostId, outcome.migrations ?? []);
+      // Which VMs a drain that could not say moved is unknown: the room stays held on every target.
+      if (!outcome.migrationsUnknown) await this.fleet.release(rolloutId, hostId);
+    }
+    await this.fleet.hostEnded(rolloutId, hostId, outcome);
   }
 }

@@ -1,11 +1,11 @@
 import { foldJournal, handoverIdOf } from '@luo-fleet/handover';
-import { TERMINAL_ROLLOUT_STATUSES, type RolloutStatus } from '@luo-fleet/rollout';
+import { failureDomainKey, TERMINAL_ROLLOUT_STATUSES, type RolloutStatus } from '@luo-fleet/rollout';
 import { compactFinishedRollout, RedisHandoverJournal, type RolloutStore } from '@luo-fleet/store';
 import type { HandoverJobState, HandoverJobs } from '@luo-fleet/jobs';
 import type { FleetKeys, RedisClient } from '@luo-fleet/redis';
 import type { HandoverOrder } from '@luo-fleet/handover';
 import type { Rollout } from '@luo-fleet/rollout';
-import type { EvacuationPlacement } from './evacuation-placement';
+import type { EvacuationPlacement, EvacuationSpec } from './evacuation-placement';
 
 export interface CoordinatorSettings {
   /** How often the loop looks at the rollout when no handover finished in between. */
@@ -40,15 +40,20 @@ export class RolloutCoordinator {
   ) {}
 
   /** What evacuations need from the rollout's spec; null when it allows none (nothing more is read or done). */
-  private readonly evacuations = new Map<string, { sameDomain: boolean; cutoffAt: number } | null>();
+  private readonly evacuations = new Map<string, (EvacuationSpec & { cutoffAt: number }) | null>();
 
-  private async evacuationsOf(rolloutId: string): Promise<{ sameDomain: boolean; cutoffAt: number } | null> {
+  private async evacuationsOf(rolloutId: string): Promise<(EvacuationSpec & { cutoffAt: number }) | null> {
     if (!this.placement) return null;
     if (!this.evacuations.has(rolloutId)) {
       const raw = await this.redis.get(this.keys.rollout(rolloutId));
       const spec = raw === null ? undefined : (JSON.parse(raw) as Rollout).spec;
       const allows = spec?.strategies?.includes('evacuate') === true;
-      this.evacuations.set(rolloutId, allows ? { sameDomain: spec!.evacuation?.sameDomain === true, cutoffAt: spec!.window.cutoffAt } : null);
+      this.evacuations.set(
+        rolloutId,
+        allows
+          ? { sameDomain: spec!.evacuation?.sameDomain === true, domainKey: failureDomainKey(spec!), targetKernel: spec!.targetKernel, cutoffAt: spec!.window.cutoffAt }
+          : null,
+      );
     }
     return this.evacuations.get(rolloutId)!;
   }
@@ -56,7 +61,7 @@ export class RolloutCoordinator {
   /** Jobs ready to run: evacuations get their targets first, or wait for room. */
   private async placed(rolloutId: string, jobs: HandoverOrder[]): Promise<HandoverOrder[]> {
     const evac = await this.evacuationsOf(rolloutId);
-    return evac && this.placement ? this.placement.place(rolloutId, jobs, evac.sameDomain) : jobs;
+    return evac && this.placement ? this.placement.place(rolloutId, jobs, evac) : jobs;
   }
 
   /**

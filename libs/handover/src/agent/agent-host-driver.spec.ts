@@ -71,6 +71,15 @@ describe('AgentHostDriver', () => {
     expect(bodies[2]).toMatchObject({ strategy: 'evacuate', migrations });
   });
 
+  it('asks identity again after a lost answer, except once when told (a boot poll repeats by itself)', async () => {
+    const agent = await fakeAgent((_req, res) => res.socket?.destroy());
+    const driver = driverFor(agent.url);
+    await expect(driver.identity()).rejects.toBeInstanceOf(HostUnreachableError);
+    expect(agent.hits).toHaveLength(3);
+    await expect(driver.identity({ once: true })).rejects.toBeInstanceOf(HostUnreachableError);
+    expect(agent.hits).toHaveLength(4);
+  });
+
   it('signs every request, and retries a step whose answer was lost (the agent dedups by requestId)', async () => {
     let calls = 0;
     const agent = await fakeAgent((_req, res) => {

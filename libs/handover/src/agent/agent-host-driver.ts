@@ -6,6 +6,7 @@ import {
   StepFailedError,
   type HostDriver,
   type HostIdentity,
+  type IdentityQuery,
   type RetrieveReport,
   type StepContext,
 } from '../host-driver';
@@ -99,8 +100,8 @@ export class AgentHostDriver implements HostDriver {
     };
   }
 
-  async identity(): Promise<HostIdentity> {
-    const answer = await this.read(AGENT_PATHS.identity, identityAnswerSchema);
+  async identity(query: IdentityQuery = {}): Promise<HostIdentity> {
+    const answer = await this.read(AGENT_PATHS.identity, identityAnswerSchema, query.once ? 0 : this.opts.retries);
     return { bootId: answer.bootId, kernelRelease: answer.kernelRelease, luoEnabled: answer.luoEnabled };
   }
 
@@ -242,8 +243,8 @@ export class AgentHostDriver implements HostDriver {
     return parsed.data;
   }
 
-  private async read<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
-    const ex = await this.withRetries(() => this.exchange('GET', path, undefined, this.opts.timeoutMs));
+  private async read<S extends z.ZodType>(path: string, schema: S, retries = this.opts.retries): Promise<z.output<S>> {
+    const ex = await this.withRetries(() => this.exchange('GET', path, undefined, this.opts.timeoutMs), retries);
     this.requireStatus(ex, [200], path);
     const parsed = schema.safeParse(ex.body);
     if (!parsed.success) throw new AgentAnswerError(`agent ${this.options.hostId}: ${path} answer malformed`, agentText(parsed.error.issues[0]?.message ?? ''));
@@ -256,12 +257,12 @@ export class AgentHostDriver implements HostDriver {
     throw new AgentAnswerError(`agent ${this.options.hostId} refused ${what} with ${ex.status}`, message);
   }
 
-  private async withRetries(send: () => Promise<Exchange>): Promise<Exchange> {
+  private async withRetries(send: () => Promise<Exchange>, retries = this.opts.retries): Promise<Exchange> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await send();
       } catch (err) {
-        if (!(err instanceof HostUnreachableError) || attempt >= this.opts.retries) throw err;
+        if (!(err instanceof HostUnreachableError) || attempt >= retries) throw err;
         await delay(this.opts.retryDelayMs * (attempt + 1));
       }
     }

@@ -1,10 +1,11 @@
-import type { HostTopology, Vm } from '@luo-fleet/topology';
+import { fleetVmName, type HostTopology, type Vm } from '@luo-fleet/topology';
 import { FleetKeys, LuaScript, type RedisClient } from '@luo-fleet/redis';
-import type { HostDriverSpec } from '@luo-fleet/handover';
+import type { HostDriverSpec, VmMigration } from '@luo-fleet/handover';
 import type { HostCapacity } from '@luo-fleet/rollout';
 import type { InventoryHost, InventoryHostInput, InventoryHostSummary } from './inventory-host';
 import { matchesSelector, requiredPairs, type LabelSelector } from './inventory-selector';
 import { decodeVms, encodeVms } from './vm-record';
+import { FleetCapacity } from '../capacity/fleet-capacity';
 
 /*
  * Keys (FleetKeys.inventoryIds, inventoryHost, inventoryLabel) share one hash tag, so scripts work
@@ -51,6 +52,25 @@ else redis.call('HSET', KEYS[1], 'vms', ARGV[4], 'vmCount', ARGV[5]) end
 return 1
 `);
 
+// Compare-and-set on the VM lists of the hosts a migration touches (a source and its targets):
+// every list is still what the caller read, or nothing is written (the caller reads again). A host
+// no longer registered is left alone.
+// KEYS: the host hashes. ARGV: per key, the VM list read ('' for none), the new one, its count.
+const MOVE_VMS = new LuaScript(`
+for i = 1, #KEYS do
+  local cur = redis.call('HGET', KEYS[i], 'vms') or ''
+  if cur ~= ARGV[3 * i - 2] then return -1 end
+end
+for i = 1, #KEYS do
+  if redis.call('HEXISTS', KEYS[i], 'labels') == 1 then
+    local new = ARGV[3 * i - 1]
+    if new == '' then redis.call('HDEL', KEYS[i], 'vms', 'vmCount')
+    else redis.call('HSET', KEYS[i], 'vms', new, 'vmCount', ARGV[3 * i]) end
+  end
+end
+return 1
+`);
+
 const MAX_CAS_ATTEMPTS = 20;
 const WALK_CHUNK = 500;
 
@@ -62,12 +82,15 @@ export interface HostPage {
 
 export class InventoryStore {
   private readonly keys: FleetKeys;
+  /** The room index of evacuation targets follows every change of a host's capacity or VMs. */
+  private readonly room: FleetCapacity;
 
   constructor(
     private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.keys = new FleetKeys(prefix);
+    this.room = new FleetCapacity(redis, this.keys);
   }
 
   private get idsKey(): string {
@@ -115,6 +138,7 @@ export class InventoryStore {
       });
       pending = retry;
     }
+    await this.room.index(hosts.map((h) => h.id));
     return { created, replaced: hosts.length - created };
   }
 
@@ -144,7 +168,37 @@ export class InventoryStore {
   async setTopology(id: string, driver: HostDriverSpec, topology: HostTopology, vms: readonly Vm[] = []): Promise<'stored' | 'missing' | 'driver-changed'> {
     const args = [JSON.stringify(driver), String(topology.devices.length), JSON.stringify(topology), vms.length === 0 ? '' : encodeVms(vms), String(vms.length)];
     const result = await SET_TOPOLOGY.run(this.redis, [this.hostKey(id)], args);
+    if (result === 1) await this.room.index([id]);
     return result === 1 ? 'stored' : result === 0 ? 'missing' : 'driver-changed';
+  }
+
+  /**
+   * Shows migrated VMs on their targets: each VM of `migrations` still listed on the source leaves
+   * it for its target, under its fleet-wide name (fleetVmName: ids are unique per host only) and
+   * without devices (passthrough hardware stays with its host). One atomic write for the source and
+   * its targets; a VM no longer on the source (moved already, or the host registered again since)
+   * is left alone, so calling it again changes nothing. Returns how many VMs it moved.
+   */
+  async moveVms(sourceHostId: string, migrations: readonly VmMigration[]): Promise<number> {
+    if (migrations.length === 0) return 0;
+    const ids = [sourceHostId, ...new Set(migrations.map((m) => m.targetHostId).filter((t) => t !== sourceHostId))];
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const read = this.redis.pipeline();
+      for (const id of ids) read.hget(this.hostKey(id), 'vms');
+      const before = ((await read.exec()) ?? []).map(([err, v]) => {
+        if (err) throw err;
+        return (v as string | null) ?? '';
+      });
+      const lists = new Map(ids.map((id, i) => [id, decodeVms(before[i])]));
+      const moved = movedLists(sourceHostId, migrations, lists);
+      if (moved === 0) return 0;
+      const args = ids.flatMap((id, i) => {
+        const vms = lists.get(id)!;
+        return [before[i], vms.length === 0 ? '' : encodeVms(vms), String(vms.length)];
+      });
+      if ((await MOVE_VMS.run(this.redis, ids.map((id) => this.hostKey(id)), args)) !== -1) return moved;
+    }
+    throw new Error(`inventory: the VMs of ${sourceHostId} kept changing under concurrent writes`);
   }
 
   /** True when the host was there. */
@@ -154,6 +208,7 @@ export class InventoryStore {
       if (labels === '') return false;
       const keys = this.labelKeys(labels);
       const result = await REMOVE.run(this.redis, [this.hostKey(id), this.idsKey, ...keys], [id, labels]);
+      if (result === 1) await this.room.index([id]);
       if (result !== -1) return result === 1;
     }
     throw new Error(`inventory: host ${id} kept changing under concurrent writes`);
@@ -242,6 +297,23 @@ function encode(host: InventoryHostInput, registeredAt: Date) {
     vmCount: String(host.vms?.length ?? 0),
     capacity: host.capacity === undefined ? '' : JSON.stringify(host.capacity),
   };
+}
+
+/** Moves, in `lists`, each VM of `migrations` still on the source to its target; returns how many moved. */
+function movedLists(sourceHostId: string, migrations: readonly VmMigration[], lists: Map<string, Vm[]>): number {
+  let moved = 0;
+  for (const m of migrations) {
+    const source = lists.get(sourceHostId)!;
+    const at = source.findIndex((vm) => vm.id === m.vmId);
+    if (at < 0 || m.targetHostId === sourceHostId) continue;
+    const [vm] = source.splice(at, 1);
+    const arrived: Vm = { ...vm, id: fleetVmName(sourceHostId, vm.id), devices: [] };
+    const target = lists.get(m.targetHostId)!.filter((other) => other.id !== arrived.id);
+    target.push(arrived);
+    lists.set(m.targetHostId, target);
+    moved++;
+  }
+  return moved;
 }
 
 function summaryOf(host: InventoryHost & { devices: number | null; vmCount: number }): InventoryHostSummary {

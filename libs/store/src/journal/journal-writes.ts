@@ -2,7 +2,7 @@ import { LuaScript, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
 import { LEASE_FUNCTIONS } from '../lease/lease-lua';
 import type { StatIncrement } from '@luo-fleet/telemetry';
 import { outcomeRecordKeys, RECORD_OUTCOME_FUNCTION } from '../rollout/outcome-record';
-import { MOVE_HOST_STATES_FUNCTION } from '../rollout/host-state-move';
+import { hostStrategyKeys, MOVE_HOST_STATES_FUNCTION } from '../rollout/host-state-move';
 
 /**
  * A running rollout's event stream keeps about its last this many writes: its memory stays bounded
@@ -50,7 +50,7 @@ export async function runJournalWrites(
   eventsMaxlen = DEFAULT_EVENTS_MAXLEN,
 ): Promise<JournalWriteResult[]> {
   const id = rolloutId;
-  const scriptKeys = [keys.events(id), keys.stats(id), keys.hostStates(id), keys.stateCounts(id), ...outcomeRecordKeys(keys, id)];
+  const scriptKeys = [keys.events(id), keys.stats(id), keys.hostStates(id), keys.stateCounts(id), ...outcomeRecordKeys(keys, id), ...hostStrategyKeys(keys, id)];
   // The counters of the whole run, summed here: the script adds them as they are when every write
   // lands (it nearly always does) and only otherwise reads each write's own.
   const sums = new Map<string, number>();
@@ -76,7 +76,7 @@ function counterText(counters: Iterable<readonly [string, number]>): string {
 }
 
 /*
-KEYS: 1 events, 2 stats, 3 hoststate, 4 statecount, 5-11 outcomeRecordKeys.
+KEYS: 1 events, 2 stats, 3 hoststate, 4 statecount, 5-11 outcomeRecordKeys, 12-13 hostStrategyKeys.
 ARGV: 1 events maxlen, 2 state set prefix, 3 the run's counters summed ("field<TAB>by" per line),
   4 lease copy prefix, 5 journal prefix, then 9 per write: lease token ('' no check), host,
   expected length (-1 unknown), handover id, entries (a JSON per line), its own counters, new
@@ -172,6 +172,6 @@ for field, by in pairs(sums) do redis.call('HINCRBY', KEYS[2], field, by) end
 -- give or take one run's writes.
 if #landed > 0 then redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', maxlen) end
 -- States move once per run, each host from its state before the run to its last one in it.
-moveHostStates(KEYS[3], KEYS[4], statePrefix, movedHosts, finalState)
+moveHostStates(KEYS[3], KEYS[4], statePrefix, movedHosts, finalState, {KEYS[12], KEYS[13]})
 return out
 `);

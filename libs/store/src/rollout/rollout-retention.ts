@@ -1,6 +1,7 @@
-import { HANDOVER_PHASES, HOST_OUTCOMES, HOST_STRATEGIES, ROLLBACK_STEPS } from '@luo-fleet/handover';
+import { HANDOVER_PHASES, HOST_OUTCOMES, ROLLBACK_STEPS } from '@luo-fleet/handover';
 import { LuaScript, type FleetKeys, type RedisClient } from '@luo-fleet/redis';
 import { WAITING_STATES } from '@luo-fleet/rollout';
+import { FleetCapacity } from '../capacity/fleet-capacity';
 
 /**
  * What a finished rollout keeps in Redis. During the rollout every journal entry is stored three
@@ -53,6 +54,7 @@ export async function compactFinishedRollout(redis: RedisClient, keys: FleetKeys
 
   let hosts = 0;
   let journalsTrimmed = 0;
+  const fleet = new FleetCapacity(redis, keys);
   const journalPrefix = keys.journalPrefix(rolloutId);
   let cursor = '0';
   do {
@@ -61,6 +63,9 @@ export async function compactFinishedRollout(redis: RedisClient, keys: FleetKeys
     const ids = flat.filter((_, i) => i % 2 === 0);
     if (ids.length === 0) continue;
     hosts += ids.length;
+    // Every host of a finished rollout has its outcome: one whose worker died before giving back its
+    // claim may take evacuated VMs now, unless it failed (it waits for a person).
+    await fleet.unclaim(rolloutId, ids.filter((_, i) => flat[2 * i + 1] !== 'failed'));
     journalsTrimmed += Number(await TRIM_JOURNALS.run(redis, [keys.hostStates(rolloutId)], [journalPrefix, ttl, ...ids]));
   } while (cursor !== '0');
 
@@ -78,9 +83,9 @@ export async function compactFinishedRollout(redis: RedisClient, keys: FleetKeys
     keys.pending(rolloutId),
     keys.admitted(rolloutId),
     keys.capacity(rolloutId),
-    keys.migrations(rolloutId),
     ...HOST_STATES.map((s) => keys.hostStateSet(rolloutId, s)),
-    ...HOST_STRATEGIES.map((s) => keys.hostStrategySet(rolloutId, s)),
+    keys.hostStrategies(rolloutId),
+    keys.strategyStateCounts(rolloutId),
   ]) {
     p.expire(key, ttl);
   }

@@ -12,7 +12,7 @@ import { luaActionTarget, luaApplies, luaStatusAfter } from './rollout-transitio
  */
 
 /**
- * KEYS: 1 adm, 2 pending, 3 admitted(zset), 4 domainInflight, 5 hostDomain, 6 hostStates, 7 stateCounts, 8 plans
+ * KEYS: 1 adm, 2 pending, 3 admitted(zset), 4 domainInflight, 5 hostDomain, 6 hostStates, 7 stateCounts, 8 plans, 9-10 hostStrategyKeys
  * ARGV: 1 now, 2 maxScan, 3 statePrefix
  * Returns the admitted hosts as id, plan JSON ('' if none), id, plan... Atomic: however many workers call it at once, in-flight hosts never
  * exceed maxConcurrent, the batch, or the failure-domain limit.
@@ -54,7 +54,7 @@ for _, host in ipairs(candidates) do
     cap = cap - 1
   end
 end
-moveHostStates(KEYS[6], KEYS[7], ARGV[3], queued, stateOf)
+moveHostStates(KEYS[6], KEYS[7], ARGV[3], queued, stateOf, {KEYS[9], KEYS[10]})
 return out
 `);
 

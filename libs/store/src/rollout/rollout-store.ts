@@ -1,5 +1,5 @@
 import { fieldsOf, type RedisClient } from '@luo-fleet/redis';
-import { DEFAULT_STRATEGY, handoverIdOf, HOST_STRATEGIES, type HandoverReason, type HostStrategy, type OutcomeEntry, type OutcomeSummary, VM_DISRUPTION_KINDS, type VmDisruptionKind } from '@luo-fleet/handover';
+import { DEFAULT_STRATEGY, handoverIdOf, type HandoverReason, type HostStrategy, type OutcomeEntry, type OutcomeSummary, VM_DISRUPTION_KINDS, type VmDisruptionKind } from '@luo-fleet/handover';
 import { VM_REASONS, type VmReason } from '@luo-fleet/preservation';
 import { validationStat, vmDisruptionStat, vmValidationStat } from '@luo-fleet/telemetry';
 import type { Rollout, RolloutAction, RolloutStatus } from '@luo-fleet/rollout';
@@ -9,8 +9,9 @@ import { RedisHandoverJournal } from '../journal/redis-handover-journal';
 import { JournalGroupCommit } from '../journal/journal-group-commit';
 import { ADMIT, ADVANCE, CONTROL } from './rollout-scripts';
 import { outcomeResultJson, recordOutcome } from './outcome-record';
-import { MOVE_HOSTS_TO_STATE } from './host-state-move';
+import { hostStrategyKeys, MOVE_HOSTS_TO_STATE } from './host-state-move';
 import { LuaScript } from '@luo-fleet/redis';
+import { FleetCapacity } from '../capacity/fleet-capacity';
 
 /** One host of a new rollout: either a handover to run, or a skip with the plan's reasons. */
 export type RolloutHostInput =
@@ -65,12 +66,15 @@ const CHUNK = 1000;
 export class RolloutStore {
   /** Outcomes of hosts that never start (skipped, cancelled) are written many per script run. */
   private readonly groupCommit: JournalGroupCommit;
+  /** Hosts that end without running give back their claim (FleetCapacity): they may take evacuated VMs. */
+  private readonly fleet: FleetCapacity;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: FleetKeys,
   ) {
     this.groupCommit = new JournalGroupCommit(redis, keys);
+    this.fleet = new FleetCapacity(redis, keys);
   }
 
   /**
@@ -82,28 +86,20 @@ export class RolloutStore {
     const id = rollout.id;
     await this.redis.set(k.rollout(id), JSON.stringify(rollout));
     const toRun = hosts.filter((h): h is Extract<RolloutHostInput, { job: HandoverOrder }> => 'job' in h);
+    // Before any host's state moves: each move counts its host under its strategy.
+    if (rollout.spec.strategies !== undefined) {
+      for (let i = 0; i < hosts.length; i += CHUNK) {
+        const chunk = hosts.slice(i, i + CHUNK);
+        await this.redis.hset(k.hostStrategies(id), Object.fromEntries(chunk.map((h) => [h.hostId, 'skip' in h ? 'skip' : (h.job.plan.strategy ?? DEFAULT_STRATEGY)])));
+      }
+    }
     for (let i = 0; i < toRun.length; i += CHUNK) {
       const chunk = toRun.slice(i, i + CHUNK);
       const p = this.redis.pipeline();
       p.rpush(k.pending(id), ...chunk.map((h) => h.hostId));
       p.hset(k.plans(id), Object.fromEntries(chunk.map((h) => [h.hostId, JSON.stringify(h.job)])));
       p.hset(k.hostDomains(id), Object.fromEntries(chunk.map((h) => [h.hostId, h.domain])));
-      await Promise.all([
-        p.exec(),
-        MOVE_HOSTS_TO_STATE.run(this.redis, [k.hostStates(id), k.stateCounts(id)], [k.hostStateSetPrefix(id), 'pending', ...chunk.map((h) => h.hostId)]),
-      ]);
-    }
-    if (rollout.spec.strategies !== undefined) {
-      for (let i = 0; i < hosts.length; i += CHUNK) {
-        const byStrategy = new Map<HostStrategy, string[]>();
-        for (const h of hosts.slice(i, i + CHUNK)) {
-          const strategy: HostStrategy = 'skip' in h ? 'skip' : (h.job.plan.strategy ?? DEFAULT_STRATEGY);
-          byStrategy.set(strategy, [...(byStrategy.get(strategy) ?? []), h.hostId]);
-        }
-        const p = this.redis.pipeline();
-        for (const [strategy, ids] of byStrategy) p.sadd(k.hostStrategySet(id, strategy), ...ids);
-        await p.exec();
-      }
+      await Promise.all([p.exec(), this.moveHosts(id, 'pending', chunk.map((h) => h.hostId))]);
     }
     const stats = this.redis.pipeline();
     for (const v of planValidations) for (const [field, by] of validationStat('plan', v.result, v.reason, v.count)) stats.hincrby(k.stats(id), field, by);
@@ -152,9 +148,9 @@ export class RolloutStore {
 
   async get(id: string): Promise<RolloutView | null> {
     const k = this.keys;
-    const viewKeys = [k.rollout(id), k.admission(id), k.stateCounts(id), ...HOST_STRATEGIES.map((s) => k.hostStrategySet(id, s))];
+    const viewKeys = [k.rollout(id), k.admission(id), k.stateCounts(id), k.strategyStateCounts(id)];
     const [[raw, admFlat, countsFlat, byStrategyFlat], vmFields] = await Promise.all([
-      ROLLOUT_VIEW.run(this.redis, viewKeys, [k.hostStateSetPrefix(id)]) as Promise<[string | false | null, string[], string[], Array<string | number>]>,
+      ROLLOUT_VIEW.run(this.redis, viewKeys, []) as Promise<[string | false | null, string[], string[], string[]]>,
       this.redis.hmget(this.keys.stats(id), ...VM_DISRUPTION_FIELDS, PLAN_VMS_PRESERVABLE, ...PLAN_VMS_REJECTED),
     ]);
     const adm = Object.fromEntries(fieldsOf(admFlat));
@@ -173,7 +169,7 @@ export class RolloutStore {
       failures: Number(adm.failures),
       finished: Number(adm.finished),
       hostsByState,
-      ...(byStrategyFlat.length > 0 ? { hostsByStrategy: hostsByStrategyOf(byStrategyFlat) } : {}),
+      ...(byStrategyFlat.length > 0 ? { hostsByStrategy: hostsByStrategyOf(fieldsOf(byStrategyFlat)) } : {}),
       vms: vmCountsOf(vmFields.slice(VM_DISRUPTION_FIELDS.length)),
       vmDisruptions: Object.fromEntries(VM_DISRUPTION_KINDS.map((kind, i) => [kind, Number(vmFields[i] ?? 0)])) as Record<VmDisruptionKind, number>,
     };
@@ -214,7 +210,7 @@ export class RolloutStore {
     const k = this.keys;
     const admitted = (await ADMIT.run(
       this.redis,
-      [k.admission(id), k.pending(id), k.admitted(id), k.domainInflight(id), k.hostDomains(id), k.hostStates(id), k.stateCounts(id), k.plans(id)],
+      [k.admission(id), k.pending(id), k.admitted(id), k.domainInflight(id), k.hostDomains(id), k.hostStates(id), k.stateCounts(id), k.plans(id), ...hostStrategyKeys(k, id)],
       [now, 2_000, k.hostStateSetPrefix(id)],
     )) as string[];
     // Pairs of host id and plan; a host without a plan is left to reconciliation, as jobsOf does.
@@ -253,6 +249,7 @@ export class RolloutStore {
         return journal.append(handoverIdOf(id, hostId), outcome);
       }),
     );
+    await this.fleet.unclaim(id, hosts);
     return hosts.length;
   }
 
@@ -262,8 +259,12 @@ export class RolloutStore {
    */
   async markUnstarted(id: string, state: 'waiting_capacity' | 'queued', hostIds: readonly string[]): Promise<void> {
     if (hostIds.length === 0) return;
+    await this.moveHosts(id, state, hostIds);
+  }
+
+  private async moveHosts(id: string, state: string, hostIds: readonly string[]): Promise<void> {
     const k = this.keys;
-    await MOVE_HOSTS_TO_STATE.run(this.redis, [k.hostStates(id), k.stateCounts(id)], [k.hostStateSetPrefix(id), state, ...hostIds]);
+    await MOVE_HOSTS_TO_STATE.run(this.redis, [k.hostStates(id), k.stateCounts(id), ...hostStrategyKeys(k, id)], [k.hostStateSetPrefix(id), state, ...hostIds]);
   }
 
   async waiting(id: string): Promise<string[]> {
@@ -279,6 +280,7 @@ export class RolloutStore {
         return journal.append(handoverIdOf(id, hostId), { type: 'outcome', at, ...outcome });
       }),
     );
+    await this.fleet.unclaim(id, hostIds);
   }
 
   /** Hosts admitted before `before` that still have no outcome (for the coordinator's reconciliation). */
@@ -315,37 +317,22 @@ export class RolloutStore {
 }
 
 /**
- * A rollout's record, admission hash and state counts at one moment; for a rollout that allows
- * strategies, also hosts by strategy and state (each strategy's set intersected with each state's,
- * triples of strategy number, state and count). A script rather than MULTI: the status is polled by
- * every watching client, and a script call costs the planner less than building ioredis's
- * transaction object.
- * KEYS: 1 rollout, 2 admission, 3 state counts, 4.. the strategy sets in HOST_STRATEGIES order.
- * ARGV: 1 the state sets' prefix.
+ * A rollout's record, admission hash and state counts at one moment, and for a rollout that allows
+ * strategies its counts by strategy and state (kept by moveHostStates). A script rather than MULTI:
+ * the status is polled by every watching client, and a script call costs the planner less than
+ * building ioredis's transaction object.
+ * KEYS: 1 rollout, 2 admission, 3 state counts, 4 strategy and state counts.
  */
 const ROLLOUT_VIEW = new LuaScript(`
-local counts = redis.call('HGETALL', KEYS[3])
-local by = {}
-for s = 4, #KEYS do
-  if redis.call('EXISTS', KEYS[s]) == 1 then
-    for i = 1, #counts, 2 do
-      if tonumber(counts[i + 1]) > 0 then
-        local n = redis.call('SINTERCARD', 2, ARGV[1] .. counts[i], KEYS[s])
-        if n > 0 then
-          by[#by + 1] = s - 4
-          by[#by + 1] = counts[i]
-          by[#by + 1] = n
-        end
-      end
-    end
-  end
-end
-return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), counts, by}
+return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3]), redis.call('HGETALL', KEYS[4])}
 `);
 
-function hostsByStrategyOf(flat: Array<string | number>): NonNullable<RolloutView['hostsByStrategy']> {
+function hostsByStrategyOf(counts: Iterable<[string, string]>): NonNullable<RolloutView['hostsByStrategy']> {
   const by: NonNullable<RolloutView['hostsByStrategy']> = {};
-  for (let i = 0; i + 2 < flat.length; i += 3) (by[HOST_STRATEGIES[Number(flat[i])]] ??= {})[String(flat[i + 1])] = Number(flat[i + 2]);
+  for (const [field, n] of counts) {
+    const at = field.indexOf(':');
+    if (Number(n) > 0) (by[field.slice(0, at) as HostStrategy] ??= {})[field.slice(at + 1)] = Number(n);
+  }
   return by;
 }
 
