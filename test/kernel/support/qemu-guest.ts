@@ -15,8 +15,9 @@ export const ARTIFACTS_DIR = process.env.LUO_KERNEL_ARTIFACTS ?? join(REPO_ROOT,
 /** The agent's port inside the guest; the host reaches it through one hostfwd on 127.0.0.1. */
 const GUEST_AGENT_PORT = 7450;
 /**
- * How long a fresh guest may take until its agent answers: the agent (Node and Nest, read over 9p,
- * under TCG) starts in about 90 s on an idle 2-core machine and in twice that beside other guests.
+ * How long a fresh guest may take until its agent answers. The bundled agent listens some 10-30 s
+ * after QEMU starts under TCG; other guests and builds sharing the 2 cores make that several times
+ * longer, so the bound leaves that room, within the tier's 300 s hook timeout.
  */
 export const AGENT_START_MS = 240_000;
 
