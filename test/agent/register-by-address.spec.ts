@@ -71,7 +71,7 @@ describe('POST /v1/hosts with an agent driver and no topology', () => {
     const content = readFileSync(device);
     rmSync(device);
     try {
-      expect((await (await agent.signedFetch('GET', '/v1/identity')).json()).luoEnabled).toBe(false);
+      expect(((await (await agent.signedFetch('GET', '/v1/identity')).json()) as { luoEnabled: boolean }).luoEnabled).toBe(false);
       expect((await planner.call('POST', '/v1/hosts', { body: agentHost('hv-reg', agent.url) })).status).toBe(200);
       expect((await planner.call('GET', '/v1/hosts/hv-reg')).body.luoEnabled).toBe(false);
       // Sent, the field wins over the agent's answer.
