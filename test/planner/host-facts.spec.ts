@@ -48,6 +48,15 @@ describe('host facts: luoEnabled', () => {
     expect(plain.body.plan).toMatchObject({ hosts: 3, eligible: 2, skipped: 1, skippedByReason: { LUO_DISABLED: 1 } });
   });
 
+  it('POST /v1/plans counts a LUO-disabled host ineligible, LUO_DISABLED, and names the code on its plan', async () => {
+    const res = await p.call('POST', '/v1/plans', { as: 'viewer', body: { selector: 'zone=zf' } });
+    expect(res.status).toBe(200);
+    expect(res.body.summary).toMatchObject({ hosts: 3, eligible: 2, ineligible: 1, hostsByReason: { LUO_DISABLED: 1 } });
+    const byId = new Map(res.body.hosts.map((h: { id: string }) => [h.id, h]));
+    expect(byId.get('hf-off')).toMatchObject({ eligible: false, hostReasons: ['LUO_DISABLED'] });
+    expect(byId.get('hf-on')).not.toHaveProperty('hostReasons');
+  });
+
   it('reads a record stored before the field existed as unknown, which plans a Live Update', async () => {
     await p.redis.hdel(new FleetKeys(p.prefix).inventoryHost('hf-off'), 'luoEnabled');
     expect((await p.call('GET', '/v1/hosts/hf-off')).body).not.toHaveProperty('luoEnabled');
