@@ -61,8 +61,8 @@ export class AgentTopologySource {
         retryDelayMs: this.options.retryDelayMs,
       });
       const topology = await driver.topology();
-      const vms = (await driver.vms(topology)) ?? [];
-      return { topology, vms, luoEnabled: (await driver.identity()).luoEnabled };
+      const [vms, identity] = await Promise.all([driver.vms(topology), driver.identity()]);
+      return { topology, vms: vms ?? [], luoEnabled: identity.luoEnabled };
     } catch (err) {
       // An address stored before the address rule held (a refresh reads the stored one).
       if (err instanceof AgentAddressError) throw new AgentTopologyProblem(err.problem, false);
