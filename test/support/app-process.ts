@@ -61,7 +61,7 @@ export interface AppExit {
  * Runs a built app expected to stop on its own (a refused start): its exit code and output. One
  * still running after `timeoutMs` is killed, and its code is then null.
  */
-export function runToExit(app: string, env: Record<string, string>, timeoutMs = 60_000): Promise<AppExit> {
+export function runToExit(app: string, env: Record<string, string>, timeoutMs = 20_000): Promise<AppExit> {
   const proc = spawn(process.execPath, [distEntry(app)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
