@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { expectRefusedStart } from '../support/refused-start';
+import { REFUSED_START_TIMEOUT_MS, expectRefusedStart } from '../support/refused-start';
 
 describe('agent configuration', () => {
   it('no config file named stops the agent at start with one line naming the variable', async () => {
     await expectRefusedStart('agent', { LUO_AGENT_CONFIG: '' }, ['LUO_AGENT_CONFIG']);
     await expectRefusedStart('agent', { LUO_AGENT_CONFIG: '/nonexistent/agent.json' }, ['LUO_AGENT_CONFIG', 'ENOENT']);
-  }, 30_000);
+  }, REFUSED_START_TIMEOUT_MS);
 
   it('a config file with several wrong fields is one line naming each', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'luo-agent-config-'));
@@ -19,5 +19,5 @@ describe('agent configuration', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 30_000);
+  }, REFUSED_START_TIMEOUT_MS);
 });

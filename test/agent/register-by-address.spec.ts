@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +60,31 @@ describe('POST /v1/hosts with an agent driver and no topology', () => {
     const host = (await planner.call('GET', '/v1/hosts/hv-reg')).body;
     expect(host.topology).toEqual(fromAgent);
     expect(host.topology.devices.map((d: { bdf: string }) => d.bdf)).toContain('0000:01:00.0');
+    expect((await planner.call('DELETE', '/v1/hosts/hv-reg')).status).toBe(204);
+  });
+
+  it("stores whether LUO is on as the agent's identity says, unless luoEnabled is sent", async () => {
+    expect((await planner.call('POST', '/v1/hosts', { body: agentHost('hv-reg', agent.url) })).status).toBe(201);
+    expect((await planner.call('GET', '/v1/hosts/hv-reg')).body.luoEnabled).toBe(true);
+    // The simulated machine's /dev/liveupdate goes away: its agent now answers LUO_DISABLED.
+    const device = join(agent.simDir, 'liveupdate');
+    const content = readFileSync(device);
+    rmSync(device);
+    try {
+      expect(((await (await agent.signedFetch('GET', '/v1/identity')).json()) as { luoEnabled: boolean }).luoEnabled).toBe(false);
+      expect((await planner.call('POST', '/v1/hosts', { body: agentHost('hv-reg', agent.url) })).status).toBe(200);
+      expect((await planner.call('GET', '/v1/hosts/hv-reg')).body.luoEnabled).toBe(false);
+      // Sent, the field wins over the agent's answer.
+      expect((await planner.call('POST', '/v1/hosts', { body: agentHost('hv-reg', agent.url, { luoEnabled: true }) })).status).toBe(200);
+      expect((await planner.call('GET', '/v1/hosts/hv-reg')).body.luoEnabled).toBe(true);
+      // A refresh reads it again.
+      const refreshed = await planner.call('POST', '/v1/hosts/hv-reg/topology:refresh');
+      expect(refreshed.status).toBe(200);
+      expect(refreshed.body.changed).toBe(true);
+      expect((await planner.call('GET', '/v1/hosts/hv-reg')).body.luoEnabled).toBe(false);
+    } finally {
+      writeFileSync(device, content);
+    }
     expect((await planner.call('DELETE', '/v1/hosts/hv-reg')).status).toBe(204);
   });
 

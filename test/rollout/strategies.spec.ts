@@ -293,6 +293,43 @@ describe('rollouts with strategies', () => {
     expect(await conservationProblems(vmsOf)).toEqual([]);
   });
 
+  /** The host registered again with `luoEnabled: false`, as its agent would report a kernel without Live Update. */
+  async function disableLuo(hostId: string): Promise<void> {
+    const host = (await h.inventory.get(hostId))!;
+    await h.inventory.put({ ...host, luoEnabled: false });
+  }
+
+  it('evacuates a host whose kernel has LUO disabled instead of planning a Live Update that cannot run', async () => {
+    const vmsOf = await mixedFleet('luo', { lu: 3, lur: 0, ev: 0 }, (vms) => vms + 2);
+    await disableLuo('luo-lu-2');
+    const { rollout, plan } = await h.create({ selector: 'fleet=luo', strategies: ['live-update', 'live-update-restart', 'evacuate'], maxConcurrent: 3 });
+    expect(plan.strategies?.byStrategy).toEqual({ 'live-update': { hosts: 2, vms: 4 }, evacuate: { hosts: 1, vms: 2 } });
+    expect(plan.strategies?.passedOver).toEqual({ 'live-update': { LUO_DISABLED: 1 }, 'live-update-restart': { LUO_DISABLED: 1 } });
+    const view = await h.finished(rollout.id);
+    expect(view.hostsByStrategy).toEqual({ 'live-update': { updated: 2 }, evacuate: { updated: 1 } });
+    const rec = (await h.simulated.load('luo-lu-2'))!;
+    // The simulated host has LUO off too, so a Live Update's precheck would have refused it.
+    expect(rec.luoEnabled).toBe(false);
+    expect(rec.kernelRelease).toBe(TARGET);
+    expect(rec.calls.preserve ?? 0).toBe(0);
+    expect((await h.simulated.vmsOn('luo-lu-2')).filter((name) => name.startsWith('luo-lu-2/'))).toEqual([]);
+    expect(view.vmDisruptions).toEqual({ preserved: 4, migrated: 2, restarted: 0, lost: 0 });
+    expect(await conservationProblems(vmsOf)).toEqual([]);
+  });
+
+  it('skips a host whose kernel has LUO disabled, LUO_DISABLED, when the rollout allows only a Live Update', async () => {
+    await mixedFleet('luoonly', { lu: 3, lur: 0, ev: 0 }, (vms) => vms + 2);
+    await disableLuo('luoonly-lu-2');
+    const { rollout, plan } = await h.create({ selector: 'fleet=luoonly', strategies: ['live-update'], maxConcurrent: 3 });
+    expect(plan).toMatchObject({ eligible: 2, skipped: 1, skippedByReason: { LUO_DISABLED: 1 } });
+    const view = await h.finished(rollout.id);
+    expect(view.hostsByState).toEqual({ updated: 2, skipped: 1 });
+    const [skipped] = (await h.rollouts.hosts(rollout.id, { state: 'skipped' })).hosts;
+    expect(skipped).toMatchObject({ hostId: 'luoonly-lu-2', outcome: 'skipped', reasons: ['LUO_DISABLED'] });
+    // Never touched: no simulated host was even made for it.
+    expect(await h.simulated.load('luoonly-lu-2')).toBeNull();
+  });
+
   it('conserves every VM when every worker is SIGKILLed while hosts drain', async () => {
     const vmsOf = await mixedFleet('kill', { lu: 4, lur: 0, ev: 4 }, (vms) => vms + 6);
     // One host at a time: a kill then lands only on the draining host (a kill between another host's

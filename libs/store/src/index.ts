@@ -7,6 +7,7 @@ export * from './rollout/rollout-store';
 export * from './rollout/rollout-retention';
 export * from './rollout/outcome-record';
 export * from './inventory/inventory-host';
+export * from './inventory/host-facts';
 export * from './inventory/inventory-selector';
 export * from './inventory/inventory-store';
 export * from './capacity/evacuation-capacity';

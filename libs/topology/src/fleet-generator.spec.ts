@@ -107,6 +107,7 @@ describe('generateHost', () => {
     expect(() => generateHost(1, -1)).toThrow(/index/);
     expect(() => generateHost(1, 0, { generalPurpose: 1.5 })).toThrow(/generalPurpose/);
     expect(() => generateHost(1, 0, { generalPurpose: Number.NaN })).toThrow(FleetGeneratorError);
+    expect(() => generateHost(1, 0, { luoDisabled: -0.1 })).toThrow(/luoDisabled/);
     expect(() => generateFleet(-1, 1).next()).toThrow(/count/);
   });
 });
@@ -150,5 +151,21 @@ describe('generateFleet', () => {
     expect([...generateFleet(50, 9, { generalPurpose: 0.3 })]).toEqual(mixed.slice(0, 50));
     expect([...generateFleet(200, 9, { generalPurpose: 0 })]).toEqual(plain.slice(0, 200));
     expect(generateHost(9, 3, { generalPurpose: 1, kind: 'gpu' }).labels.kind).toBe('gpu');
+  });
+
+  it('turns Live Update off on a share of hosts on request, changing nothing else of any host', () => {
+    const plain = [...generateFleet(1000, 9, { generalPurpose: 0.3 })];
+    const mixed = [...generateFleet(1000, 9, { generalPurpose: 0.3, luoDisabled: 0.1 })];
+    const off = mixed.filter((h) => h.luoEnabled === false);
+    expect(off.length).toBeGreaterThan(60);
+    expect(off.length).toBeLessThan(140);
+    // Off hosts of every kind, general-purpose ones included.
+    expect(new Set(off.map((h) => h.labels.kind)).size).toBeGreaterThan(3);
+    mixed.forEach((h, i) => {
+      const { luoEnabled, ...rest } = h;
+      expect(luoEnabled === undefined || luoEnabled === false).toBe(true);
+      expect(rest).toEqual(plain[i]);
+    });
+    expect(plain.every((h) => !('luoEnabled' in h))).toBe(true);
   });
 });

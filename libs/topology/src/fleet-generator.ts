@@ -14,6 +14,8 @@ export interface GeneratedHost {
   topology: HostTopology;
   /** Its VMs in the inventory's form, holding only its vfio-pci devices (some of those stay idle). */
   vms: Vm[];
+  /** `false` for a host drawn with Live Update off (`luoDisabled`); absent otherwise. */
+  luoEnabled?: false;
 }
 
 export interface GenerateHostOptions {
@@ -28,6 +30,12 @@ export interface GenerateHostOptions {
    * its own: every other host is exactly the host of the default mix. Default 0 (none).
    */
   generalPurpose?: number;
+  /**
+   * Share of hosts (0 to 1) whose kernel has Live Update off (`luoEnabled: false`, design 4.1
+   * `LUO_DISABLED`), drawn per host from a stream of its own: topologies and VMs stay as they were.
+   * Default 0 (none).
+   */
+  luoDisabled?: number;
 }
 
 export const HOSTS_PER_RACK = 40;
@@ -40,6 +48,8 @@ const VM_STREAM = 0x564d73;
 
 /** General-purpose hosts (`generalPurpose`) are drawn from their own stream, so that the other hosts stay as they were. */
 const GENERAL_STREAM = 0x6770;
+/** Hosts with Live Update off (`luoDisabled`) are drawn from their own stream too. */
+const LUO_STREAM = 0x6c756f;
 
 /** Share of each passthrough kind in a generated fleet (general-purpose hosts come from `generalPurpose`). */
 const KIND_MIX: readonly (readonly [HostKind, number])[] = [
@@ -86,6 +96,7 @@ function hostAt(seed: number, index: number, opts: GenerateHostOptions): Generat
     labels: { rack: `rack-${pad(rack, 4)}`, zone: `zone-${zone}`, kind },
     topology,
     vms: buildHostVms(kind, topology, mulberry32(hostSeed(seed ^ VM_STREAM, index)), opts.vms),
+    ...(drawnShare(seed ^ LUO_STREAM, index, opts.luoDisabled ?? 0) ? { luoEnabled: false as const } : {}),
   };
 }
 
@@ -99,7 +110,12 @@ function drawKind(u: number): HostKind {
 }
 
 function isGeneralPurpose(seed: number, index: number, share: number): boolean {
-  return share > 0 && mulberry32(hostSeed(seed ^ GENERAL_STREAM, index)).next() < share;
+  return drawnShare(seed ^ GENERAL_STREAM, index, share);
+}
+
+/** Whether host `index` falls in `share` of the hosts, drawn from the stream seeded by `streamSeed`. */
+function drawnShare(streamSeed: number, index: number, share: number): boolean {
+  return share > 0 && mulberry32(hostSeed(streamSeed, index)).next() < share;
 }
 
 function pad(n: number, width: number): string {
@@ -108,9 +124,12 @@ function pad(n: number, width: number): string {
 
 function checkOptions(seed: number, opts: GenerateHostOptions): void {
   if (!Number.isFinite(seed)) throw new FleetGeneratorError('seed', `must be a finite number, got ${seed}`);
-  const { devices, kind, vms, generalPurpose } = opts;
-  if (generalPurpose !== undefined && !(typeof generalPurpose === 'number' && generalPurpose >= 0 && generalPurpose <= 1)) {
-    throw new FleetGeneratorError('generalPurpose', `must be a share from 0 to 1, got ${generalPurpose}`);
+  const { devices, kind, vms } = opts;
+  for (const field of ['generalPurpose', 'luoDisabled'] as const) {
+    const share = opts[field];
+    if (share !== undefined && !(typeof share === 'number' && share >= 0 && share <= 1)) {
+      throw new FleetGeneratorError(field, `must be a share from 0 to 1, got ${share}`);
+    }
   }
   if (vms !== undefined && (!Number.isInteger(vms) || vms < 0 || vms > MAX_GENERATED_VMS)) {
     throw new FleetGeneratorError('vms', `must be a whole number from 0 to ${MAX_GENERATED_VMS}, got ${vms}`);

@@ -57,6 +57,7 @@ export function creationSummary(answer: { dryRun: boolean; rollout: Rollout; pla
     `  kernel ${r.spec.targetKernel}, profile ${r.spec.profile}${r.spec.strictAcs ? ' (strict ACS)' : ''}, selector ${r.spec.selector}`,
     `  hosts ${plan.hosts}: ${plan.eligible} to update, ${plan.skipped} skipped${plan.skipped ? ` (${counts(plan.skippedByReason)})` : ''}`,
     `  ${vmLine(plan.vms, plan.vms.byReason, false)}`,
+    ...forecastLines(plan.strategies).map((l) => `  ${l}`),
     `  ${limitsLine(r)}`,
     `  ${windowLine(r)}`,
   ];
@@ -68,6 +69,23 @@ export function creationSummary(answer: { dryRun: boolean; rollout: Rollout; pla
       `${s.hostsPastCutoff ? `; ${s.hostsPastCutoff} host${s.hostsPastCutoff === 1 ? '' : 's'} would miss the cutoff` : ''}`,
   );
   return lines.join('\n');
+}
+
+/**
+ * What a plan forecasts of its strategies (none for a rollout that allows only the Live Update):
+ * `strategies: live-update 2 hosts (4 VMs), evacuate 1 (2 VMs)`, the VMs by what is planned for
+ * them, and `passed over: live-update for LUO_DISABLED 1; ...`: why hosts did not get a strategy.
+ */
+export function forecastLines(f: RolloutPlanSummary['strategies']): string[] {
+  if (!f) return [];
+  const by = STRATEGY_ORDER.filter((s) => f.byStrategy[s]).map((s, i) => `${s} ${f.byStrategy[s]!.hosts}${i === 0 ? ' hosts' : ''} (${f.byStrategy[s]!.vms} VMs)`);
+  const d = f.disruption;
+  const passed = STRATEGY_ORDER.filter((s) => s !== 'skip' && f.passedOver[s]).map((s) => `${s} for ${counts(f.passedOver[s as keyof typeof f.passedOver]!)}`);
+  return [
+    `strategies: ${by.join(', ') || 'none'}`,
+    `VMs planned: preserved ${d.preserved}, migrated ${d.migrated}, restarted ${d.restarted} (restart budget ${f.restarts.budget})`,
+    ...(passed.length ? [`passed over: ${passed.join('; ')}`] : []),
+  ];
 }
 
 /** Strategies in the order the CLI shows them (the rollout's preference, then skip). */

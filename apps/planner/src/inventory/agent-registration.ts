@@ -24,7 +24,8 @@ export class AgentTopologyRefused extends HttpException {
 
 /**
  * The hosts as they will be stored: an agent-backed host sent without `topology` gets the one its
- * agent reports, and its VMs too unless `vms` was sent; `topology: null` registers it without one
+ * agent reports, and its VMs and whether LUO is on too unless `vms` or `luoEnabled` was sent;
+ * `topology: null` registers it without one
  * (e.g. before its agent runs). Sent VMs must then name devices of the topology (400 naming the
  * field). `fieldOf(i)` is where host i sits in the request (`''` or `hosts.3.`).
  */
@@ -33,7 +34,15 @@ export async function withAgentTopologies(
   hosts: readonly HostInputBody[],
   fieldOf: (index: number) => string,
 ): Promise<InventoryHostInput[]> {
-  const resolved: InventoryHostInput[] = hosts.map((h) => ({ id: h.id, labels: h.labels, driver: h.driver, topology: h.topology ?? null, vms: h.vms, ...(h.capacity ? { capacity: h.capacity } : {}) }));
+  const resolved: InventoryHostInput[] = hosts.map((h) => ({
+    id: h.id,
+    labels: h.labels,
+    driver: h.driver,
+    topology: h.topology ?? null,
+    vms: h.vms,
+    ...(h.capacity ? { capacity: h.capacity } : {}),
+    ...(h.luoEnabled !== undefined ? { luoEnabled: h.luoEnabled } : {}),
+  }));
   const wanted = hosts.flatMap((h, i) => (h.driver.kind === 'agent' && h.topology === undefined ? [{ i, url: h.driver.url }] : []));
   const problems: Array<{ i: number; problem: AgentTopologyProblem }> = [];
   let next = 0;
@@ -44,6 +53,7 @@ export async function withAgentTopologies(
         const report = await source.fetch(hosts[i].id, url);
         resolved[i].topology = report.topology;
         resolved[i].vms ??= report.vms;
+        resolved[i].luoEnabled ??= report.luoEnabled;
       } catch (err) {
         if (!(err instanceof AgentTopologyProblem)) throw err;
         problems.push({ i, problem: err });

@@ -47,16 +47,17 @@ export class AgentTopologyProblem extends Error {
   }
 }
 
-/** What an agent reports of its host: the topology, and the VMs its `vms` hook lists (none without one). */
+/** What an agent reports of its host: the topology, the VMs its `vms` hook lists (none without one), and whether LUO is on (its identity). */
 export interface AgentReport {
   topology: HostTopology;
   vms: Vm[];
+  luoEnabled: boolean;
 }
 
 /**
- * Reads a host's topology and VMs from its agent (`GET /v1/topology`, `GET /v1/vms`, signed with the
- * host's secret), the way a worker would talk to it, so a host registered by address gets exactly
- * what its sysfs and VMM say. The driver checks the answers with parseHostTopology and parseVms
+ * Reads a host's topology, VMs and identity from its agent (`GET /v1/topology`, `GET /v1/vms`,
+ * `GET /v1/identity`, signed with the host's secret), the way a worker would talk to it, so a host
+ * registered by address gets exactly what its sysfs, VMM and kernel say. The driver checks the answers with parseHostTopology and parseVms
  * (a VM device the topology lacks is a wrong answer). A problem names what went wrong in the
  * driver's words only: nothing the agent (or whatever answers at that address) sent goes back to
  * the API caller; the details go to onProblem.
@@ -76,7 +77,8 @@ export class AgentTopologySource {
         ...this.tlsFor(hostId, url),
       });
       const topology = await driver.topology();
-      return { topology, vms: (await driver.vms(topology)) ?? [] };
+      const [vms, identity] = await Promise.all([driver.vms(topology), driver.identity()]);
+      return { topology, vms: vms ?? [], luoEnabled: identity.luoEnabled };
     } catch (err) {
       // An address stored before the address rule held (a refresh reads the stored one).
       if (err instanceof AgentAddressError) throw new AgentTopologyProblem(err.problem, false);

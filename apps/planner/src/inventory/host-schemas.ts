@@ -80,6 +80,13 @@ const capacitySchema = z
   .optional()
   .describe('what the host can run when VMs are evacuated to it: VM slots, or vCPUs and memory; without it the host takes no VMs');
 
+/** Host-level facts (design 4.1): unknown when absent, which plans as if Live Update were on. */
+const luoEnabledSchema = z
+  .boolean({ error: 'must be true or false' })
+  .optional()
+  .describe("whether the host's kernel has Live Update on (/dev/liveupdate, liveupdate=on kho=on); false: planned without a Live Update (LUO_DISABLED). " +
+    "An agent-backed host sent without `topology` gets its agent's answer (GET /v1/identity) unless this is sent");
+
 export const hostInputSchema = z.strictObject({
   id: hostIdSchema,
   labels: labelsSchema,
@@ -87,6 +94,7 @@ export const hostInputSchema = z.strictObject({
   topology: topologySchema,
   vms: hostVmsSchema,
   capacity: capacitySchema,
+  luoEnabled: luoEnabledSchema,
 });
 export type HostInputBody = z.output<typeof hostInputSchema>;
 

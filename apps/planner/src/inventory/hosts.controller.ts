@@ -63,23 +63,23 @@ export class HostsController {
   @Post('hosts/:id/topology\\:refresh')
   @HttpCode(200)
   @Requires('operator')
-  @ApiOperation({ summary: "Read an agent-backed host's topology and VMs from its agent again and store them (labels and driver stay)" })
+  @ApiOperation({ summary: "Read an agent-backed host's topology, VMs and luoEnabled from its agent again and store them (labels and driver stay)" })
   @ApiParam({ name: 'id' })
-  @ApiResponse({ status: 200, description: '{ changed, host }: changed is whether the topology or VMs differ from the stored ones' })
+  @ApiResponse({ status: 200, description: '{ changed, host }: changed is whether the topology, VMs or luoEnabled differ from the stored ones' })
   @ApiResponse({ status: 409, description: 'the host is not agent-backed, or was re-registered with another driver during the refresh' })
   @ApiResponse({ status: 502, description: 'the agent did not answer (driver.url); nothing changed' })
   async refreshTopology(@Param('id', new ZodValidationPipe(hostIdSchema)) id: string): Promise<{ changed: boolean; host: InventoryHostSummary }> {
     const stored = await this.inventory.get(id);
     if (stored === null) throw new HostNotFoundError(id);
     if (stored.driver.kind !== 'agent') throw new ConflictException(`host ${id} uses the ${stored.driver.kind} driver; only agent-backed hosts have a topology to refresh`);
-    const [fresh] = await withAgentTopologies(this.agents, [{ ...stored, topology: undefined, vms: undefined }], () => '');
+    const [fresh] = await withAgentTopologies(this.agents, [{ ...stored, topology: undefined, vms: undefined, luoEnabled: undefined }], () => '');
     const topology = fresh.topology!;
     const vms = fresh.vms ?? [];
-    const result = await this.inventory.setTopology(id, stored.driver, topology, vms);
+    const result = await this.inventory.setTopology(id, stored.driver, topology, vms, { luoEnabled: fresh.luoEnabled });
     if (result === 'missing') throw new HostNotFoundError(id);
     if (result === 'driver-changed') throw new ConflictException(`host ${id} was re-registered with another driver during the refresh; nothing stored, retry`);
     // Both sides as stored (JSON), so fields the parser leaves undefined do not count as a change.
-    const changed = JSON.stringify(stored.topology) !== JSON.stringify(topology) || JSON.stringify(stored.vms) !== JSON.stringify(vms);
+    const changed = JSON.stringify(stored.topology) !== JSON.stringify(topology) || JSON.stringify(stored.vms) !== JSON.stringify(vms) || stored.luoEnabled !== fresh.luoEnabled;
     return { changed, host: summaryOf({ ...stored, topology, vms }, stored.registeredAt) };
   }
 

@@ -4,36 +4,41 @@ import {
   DEFAULT_PROFILE,
   DEVICE_REASONS,
   emptyVmCounts,
+  HOST_REASONS,
   type DeviceReason,
+  type HostReason,
   type PreservationSet,
   type VmCounts,
 } from '@luo-fleet/preservation';
-import type { InventoryHost } from '@luo-fleet/store';
+import { hostReasonsOf, type InventoryHost } from '@luo-fleet/store';
 import type { Bdf } from '@luo-fleet/topology';
 
 export interface HostPlan {
   id: string;
   labels: Record<string, string>;
+  /** Every requested device can be preserved and nothing of the host itself stops a Live Update. */
   eligible: boolean;
   /** Null when the host has no registered topology, so nothing can be judged yet. */
   preservation: PreservationSet | null;
+  /** Host-level codes (design 4.1) its inventory facts imply, e.g. `LUO_DISABLED`; absent when none. */
+  hostReasons?: HostReason[];
   problem?: string;
 }
 
 export interface FleetPlanSummary {
   /** Selected hosts: eligible + ineligible + unplanned. */
   hosts: number;
-  /** Every requested device can be preserved. */
+  /** Every requested device can be preserved, and no host-level code. */
   eligible: number;
-  /** At least one requested device cannot be preserved. */
+  /** At least one requested device cannot be preserved, or a host-level code (`LUO_DISABLED`). */
   ineligible: number;
   /** No topology registered: cannot be judged. */
   unplanned: number;
   devices: { requested: number; preservable: number; rejected: number };
   /** Rejected devices across the fleet, by first reason (what the kernel would return). */
   byReason: Partial<Record<DeviceReason, number>>;
-  /** Ineligible hosts by the first reason of their first rejected device. */
-  hostsByReason: Partial<Record<DeviceReason, number>>;
+  /** Ineligible hosts by their first host-level code, else the first reason of their first rejected device. */
+  hostsByReason: Partial<Record<HostReason | DeviceReason, number>>;
   /** The planned hosts' VMs by verdict (design 4.5), and how many hosts with VMs could carry every one. */
   vms: VmCounts & { hostsWithVms: number; hostsAllPreservable: number };
 }
@@ -54,9 +59,9 @@ export interface FleetPlanOptions {
   page?: { limit: number; cursor?: string };
 }
 
-function inReasonOrder(counts: Partial<Record<DeviceReason, number>>): Partial<Record<DeviceReason, number>> {
-  const ordered: Partial<Record<DeviceReason, number>> = {};
-  for (const reason of DEVICE_REASONS) if (counts[reason]) ordered[reason] = counts[reason];
+function inReasonOrder<R extends HostReason | DeviceReason>(counts: Partial<Record<R, number>>): Partial<Record<R, number>> {
+  const ordered: Partial<Record<R, number>> = {};
+  for (const reason of [...HOST_REASONS, ...DEVICE_REASONS] as R[]) if (counts[reason]) ordered[reason] = counts[reason];
   return ordered;
 }
 
@@ -93,15 +98,17 @@ export async function planFleet(chunks: AsyncIterable<InventoryHost[]>, opts: Fl
           summary.vms.hostsWithVms++;
           if (vms.rejected === 0) summary.vms.hostsAllPreservable++;
         }
-        if (s.eligible) summary.eligible++;
+        const hostReasons = hostReasonsOf(host);
+        const eligible = s.eligible && hostReasons.length === 0;
+        if (eligible) summary.eligible++;
         else summary.ineligible++;
         summary.devices.requested += s.requested;
         summary.devices.preservable += s.preservable;
         summary.devices.rejected += s.rejected;
         for (const [reason, n] of Object.entries(s.byReason) as Array<[DeviceReason, number]>) summary.byReason[reason] = (summary.byReason[reason] ?? 0) + n;
-        const firstRejected = set.devices.find((d) => !d.preservable);
-        if (firstRejected) summary.hostsByReason[firstRejected.reasons[0]] = (summary.hostsByReason[firstRejected.reasons[0]] ?? 0) + 1;
-        plan = { id: host.id, labels: host.labels, eligible: s.eligible, preservation: set };
+        const first = hostReasons[0] ?? set.devices.find((d) => !d.preservable)?.reasons[0];
+        if (first) summary.hostsByReason[first] = (summary.hostsByReason[first] ?? 0) + 1;
+        plan = { id: host.id, labels: host.labels, eligible, preservation: set, ...(hostReasons.length > 0 ? { hostReasons } : {}) };
       }
       const p = opts.page;
       if (p && (p.cursor === undefined || host.id > p.cursor)) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '@luo-fleet/redis';
-import { addVmCounts, buildPreservationSet, emptyVmCounts, ruleProfile, type PreservationSet, type VmCounts } from '@luo-fleet/preservation';
-import { buildHandoverPlan, type HostDriverSpec } from '@luo-fleet/handover';
+import { addVmCounts, buildPreservationSet, emptyVmCounts, ruleProfile, type HostReason, type PreservationSet, type VmCounts } from '@luo-fleet/preservation';
+import { buildHandoverPlan, type HandoverReason, type HostDriverSpec } from '@luo-fleet/handover';
 import type { HostTopology } from '@luo-fleet/topology';
 import {
   failureDomainKey,
@@ -14,7 +14,7 @@ import {
   type RolloutSpec,
 } from '@luo-fleet/rollout';
 import type { InventoryHost } from '@luo-fleet/store';
-import { labelValue, parseSelector } from '@luo-fleet/store';
+import { hostReasonsOf, labelValue, parseSelector } from '@luo-fleet/store';
 import type { InventoryStore } from '@luo-fleet/store';
 import type { FleetKeys } from '@luo-fleet/redis';
 import { EvacuationCapacity, FleetCapacity, type CapacityRecord, type DeviceValidationCount, type RolloutHostInput, type RolloutStore, type VmValidationCount } from '@luo-fleet/store';
@@ -122,17 +122,10 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
         plannedOf.set(host.id, { host, topology: host.topology, set });
         continue;
       }
-      if (!set.summary.eligible) {
-        const reasons = [...new Set(set.devices.flatMap((d) => d.reasons.slice(0, 1)))];
-        skippedByReason[reasons[0]] = (skippedByReason[reasons[0]] ?? 0) + 1;
-        hosts.push({
-          hostId: host.id,
-          domain,
-          skip: {
-            reasons,
-            error: `not eligible: ${set.devices.filter((d) => !d.preservable).map((d) => `${d.bdf} ${d.reasons.join(',')}`).join('; ')}`,
-          },
-        });
+      const skip = liveUpdateSkip(set, hostReasonsOf(host));
+      if (skip !== null) {
+        skippedByReason[skip.reasons[0]] = (skippedByReason[skip.reasons[0]] ?? 0) + 1;
+        hosts.push({ hostId: host.id, domain, skip });
         continue;
       }
       const plan = buildHandoverPlan({
@@ -216,6 +209,18 @@ export async function createRollout(deps: RolloutCreationDeps, spec: RolloutSpec
   ]);
   await deps.enqueueCoordinator(id, Math.max(0, spec.window.startAt - now));
   return { rollout, plan: planSummary };
+}
+
+/**
+ * Why a host cannot get a plain Live Update (a rollout without strategies), or null when it can: its
+ * host-level codes (design 4.1) first, then the first reason of each rejected device.
+ */
+function liveUpdateSkip(set: PreservationSet, hostReasons: readonly HostReason[]): { reasons: HandoverReason[]; error: string } | null {
+  if (hostReasons.length === 0 && set.summary.eligible) return null;
+  const rejected = set.devices.filter((d) => !d.preservable);
+  const reasons = [...new Set<HandoverReason>([...hostReasons, ...rejected.flatMap((d) => d.reasons.slice(0, 1))])];
+  const problems = [...(hostReasons.length > 0 ? [`host: ${hostReasons.join(',')}`] : []), ...rejected.map((d) => `${d.bdf} ${d.reasons.join(',')}`)];
+  return { reasons, error: `not eligible: ${problems.join('; ')}` };
 }
 
 /** One verdict counted by result and first reason, as luo_fleet_{device,vm}_validations_total count them. */

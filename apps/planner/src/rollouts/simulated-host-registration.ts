@@ -9,8 +9,9 @@ const SIMULATED_KERNEL = '6.12.0-lts';
 
 /**
  * The simulated driver's step of a rollout's creation: each planned host gets a simulated host in
- * `store` for the workers to drive, with faults drawn from the rollout's `simulatedFaults` (checked
- * by the request schema) and its seed, so a demo or chaos run is repeatable.
+ * `store` for the workers to drive: Live Update on unless the inventory says it is off, and faults
+ * drawn from the rollout's `simulatedFaults` (checked by the request schema) and its seed, so a demo
+ * or chaos run is repeatable.
  */
 export function simulatedHostRegistration(store: SimulatedHostStore): HostRegistrationStep {
   return async (rollout, planned, opts) => {
@@ -26,6 +27,7 @@ export function simulatedHostRegistration(store: SimulatedHostStore): HostRegist
             topology,
             kernelRelease: labelValue(host.labels, 'kernel') ?? SIMULATED_KERNEL,
             vms: host.vms,
+            ...(host.luoEnabled !== undefined ? { luoEnabled: host.luoEnabled } : {}),
             faults: faults ? drawFaultPlan(faults, seed, host.id, topology, preservable) : undefined,
           });
         }),

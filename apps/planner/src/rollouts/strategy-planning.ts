@@ -1,7 +1,7 @@
 import { buildPreservationSet, type PreservationSet } from '@luo-fleet/preservation';
 import { buildHandoverPlan, DEFAULT_STRATEGY, type HandoverPlan, type HostStrategy, type Strategy } from '@luo-fleet/handover';
 import { chooseStrategies, spreadAcrossDomains, type EvacuatedVm, type RolloutSpec } from '@luo-fleet/rollout';
-import type { CapacityRecord, InventoryHost, RolloutHostInput } from '@luo-fleet/store';
+import { hostReasonsOf, type CapacityRecord, type InventoryHost, type RolloutHostInput } from '@luo-fleet/store';
 import type { HostTopology } from '@luo-fleet/topology';
 
 /** A host with a topology, planned under the rollout's profile, before its strategy is chosen. */
@@ -42,13 +42,13 @@ function sizeOf(vm: { id: string; memory: { sizeMiB: number } }): EvacuatedVm {
 
 /**
  * Chooses each host's strategy (chooseStrategies, in admission order so that the first hosts spend
- * the restart budget) and builds its handover plan: the strategy, the VMs it restarts and the
+ * the restart budget, with the host-level codes its inventory facts imply: hostReasonsOf) and builds its handover plan: the strategy, the VMs it restarts and the
  * devices that ride the kexec; an evacuation's migrations are chosen when it is admitted.
  */
 export function planStrategies(spec: RolloutSpec, rolloutId: string, candidates: StrategyCandidateHost[]): StrategyPlanning {
   const ordered = spreadAcrossDomains(candidates, (c) => c.domain);
   const plan = chooseStrategies(
-    ordered.map((c) => ({ hostId: c.host.id, preservation: c.set, vms: c.host.vms })),
+    ordered.map((c) => ({ hostId: c.host.id, preservation: c.set, vms: c.host.vms, hostReasons: hostReasonsOf(c.host) })),
     spec,
   );
   const forecast: StrategyForecast = { byStrategy: {}, disruption: { preserved: 0, migrated: 0, restarted: 0 }, passedOver: {}, restarts: { planned: plan.restarts, budget: plan.restartBudget } };

@@ -1,6 +1,7 @@
 import type { HostTopology, Vm } from '@luo-fleet/topology';
 import type { HostDriverSpec } from '@luo-fleet/handover';
 import type { HostCapacity } from '@luo-fleet/rollout';
+import type { HostFacts } from './host-facts';
 
 /** Host ids are DNS-ish so they can appear in Redis keys, URLs and job ids unescaped. */
 export const HOST_ID = /^[a-z0-9][a-z0-9.-]{0,62}$/;
@@ -19,7 +20,7 @@ export function labelValue(labels: Readonly<Record<string, string>>, key: string
   return Object.hasOwn(labels, key) ? labels[key] : undefined;
 }
 
-export interface InventoryHostInput {
+export interface InventoryHostInput extends HostFacts {
   id: string;
   labels: Record<string, string>;
   driver: HostDriverSpec;

@@ -5,6 +5,7 @@ import type { HostCapacity } from '@luo-fleet/rollout';
 import type { InventoryHost, InventoryHostInput, InventoryHostSummary } from './inventory-host';
 import { matchesSelector, requiredPairs, type LabelSelector } from './inventory-selector';
 import { decodeVms, encodeVms } from './vm-record';
+import { decodeHostFacts, encodeLuoEnabled, type HostFacts } from './host-facts';
 import { FleetCapacity } from '../capacity/fleet-capacity';
 
 /*
@@ -27,6 +28,7 @@ redis.call('HSET', KEYS[1], 'labels', ARGV[4], 'driver', ARGV[5], 'registeredAt'
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'topology', ARGV[8]) end
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'vms', ARGV[9], 'vmCount', ARGV[10]) end
 if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'capacity', ARGV[11]) end
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'luoEnabled', ARGV[12]) end
 return redis.call('ZADD', KEYS[2], 0, ARGV[1])
 `);
 
@@ -40,7 +42,7 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 `);
 
-// Only the topology and VMs change, and only while the host is still registered with the driver
+// Only the topology, VMs and known host facts change, and only while the host is still registered with the driver
 // they were read through: a re-registration in between wins.
 const SET_TOPOLOGY = new LuaScript(`
 local driver = redis.call('HGET', KEYS[1], 'driver')
@@ -49,6 +51,7 @@ if driver ~= ARGV[1] then return -1 end
 redis.call('HSET', KEYS[1], 'devices', ARGV[2], 'topology', ARGV[3])
 if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'vms', 'vmCount')
 else redis.call('HSET', KEYS[1], 'vms', ARGV[4], 'vmCount', ARGV[5]) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'luoEnabled', ARGV[6]) end
 return 1
 `);
 
@@ -127,7 +130,7 @@ export class InventoryStore {
         const newKeys = Object.entries(host.labels).map(([k, v]) => this.labelKey(k, v));
         return {
           keys: [this.hostKey(host.id), this.idsKey, ...oldKeys, ...newKeys],
-          args: [host.id, oldLabels, oldKeys.length, fields.labels, fields.driver, fields.registeredAt, fields.devices, fields.topology, fields.vms, fields.vmCount, fields.capacity],
+          args: [host.id, oldLabels, oldKeys.length, fields.labels, fields.driver, fields.registeredAt, fields.devices, fields.topology, fields.vms, fields.vmCount, fields.capacity, encodeLuoEnabled(host)],
         };
       });
       const results = await PUT.runMany(this.redis, puts);
@@ -148,10 +151,11 @@ export class InventoryStore {
   }
 
   async get(id: string): Promise<InventoryHost | null> {
-    const [labels, driver, registeredAt, topology, vms, capacity] = await this.redis.hmget(this.hostKey(id), 'labels', 'driver', 'registeredAt', 'topology', 'vms', 'capacity');
+    const [labels, driver, registeredAt, topology, vms, capacity, luoEnabled] = await this.redis.hmget(this.hostKey(id), 'labels', 'driver', 'registeredAt', 'topology', 'vms', 'capacity', 'luoEnabled');
     if (labels === null) return null;
     return {
       ...(capacity ? { capacity: JSON.parse(capacity) as HostCapacity } : {}),
+      ...decodeHostFacts(luoEnabled),
       id,
       labels: JSON.parse(labels) as Record<string, string>,
       driver: JSON.parse(driver ?? '{"kind":"simulated"}') as HostDriverSpec,
@@ -163,10 +167,11 @@ export class InventoryStore {
 
   /**
    * Replaces a host's topology and VMs, keeping its labels, driver and registration time; only while
-   * it is still registered with `driver` (the one they were read through).
+   * it is still registered with `driver` (the one they were read through). A fact of `facts` replaces
+   * the stored one; one it does not know leaves the stored one as it is.
    */
-  async setTopology(id: string, driver: HostDriverSpec, topology: HostTopology, vms: readonly Vm[] = []): Promise<'stored' | 'missing' | 'driver-changed'> {
-    const args = [JSON.stringify(driver), String(topology.devices.length), JSON.stringify(topology), vms.length === 0 ? '' : encodeVms(vms), String(vms.length)];
+  async setTopology(id: string, driver: HostDriverSpec, topology: HostTopology, vms: readonly Vm[] = [], facts: HostFacts = {}): Promise<'stored' | 'missing' | 'driver-changed'> {
+    const args = [JSON.stringify(driver), String(topology.devices.length), JSON.stringify(topology), vms.length === 0 ? '' : encodeVms(vms), String(vms.length), encodeLuoEnabled(facts)];
     const result = await SET_TOPOLOGY.run(this.redis, [this.hostKey(id)], args);
     if (result === 1) await this.room.index([id]);
     return result === 1 ? 'stored' : result === 0 ? 'missing' : 'driver-changed';
@@ -243,13 +248,13 @@ export class InventoryStore {
       const ids = await this.redis.zrangebylex(source, from, '+', 'LIMIT', 0, WALK_CHUNK);
       if (ids.length === 0) return;
       const reads = this.redis.pipeline();
-      const fields = ['labels', 'driver', 'registeredAt', 'devices', 'vmCount', ...(withTopology ? ['topology', 'vms', 'capacity'] : [])];
+      const fields = ['labels', 'driver', 'registeredAt', 'devices', 'vmCount', ...(withTopology ? ['topology', 'vms', 'capacity', 'luoEnabled'] : [])];
       for (const id of ids) reads.hmget(this.hostKey(id), ...fields);
       const rows = (await reads.exec()) ?? [];
       const chunk: Array<InventoryHost & { devices: number | null; vmCount: number }> = [];
       rows.forEach(([err, row], i) => {
         if (err) throw err;
-        const [labels, driver, registeredAt, devices, vmCount, topology, vms, capacity] = row as Array<string | null>;
+        const [labels, driver, registeredAt, devices, vmCount, topology, vms, capacity, luoEnabled] = row as Array<string | null>;
         // Removed between the index read and this one.
         if (labels === null) return;
         const parsedLabels = JSON.parse(labels) as Record<string, string>;
@@ -264,6 +269,7 @@ export class InventoryStore {
           vms: decodeVms(vms),
           vmCount: vmCount === null ? 0 : Number(vmCount),
           ...(capacity ? { capacity: JSON.parse(capacity) as HostCapacity } : {}),
+          ...decodeHostFacts(luoEnabled),
         });
       });
       if (chunk.length > 0) yield chunk;
