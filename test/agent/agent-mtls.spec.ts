@@ -1,14 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_STEPS, AgentHostDriver, HostUnreachableError } from '@luo-fleet/handover';
-import { createAgentApp, type AgentApp } from '../../apps/agent/src/agent-app';
-import { parseAgentConfig } from '../../apps/agent/src/config/agent-config';
-import { agentPathsIn } from './support/agent-paths';
+import { AgentHostDriver, HostUnreachableError } from '@luo-fleet/handover';
+import type { AgentApp } from '../../apps/agent/src/agent-app';
+import { issueCertificate } from '../support/test-certificates';
+import { startTlsAgent } from './support/tls-agent';
 
 /*
  * Mutual TLS between the worker's AgentHostDriver and an agent, on loopback, with certificates made
@@ -16,18 +14,6 @@ import { agentPathsIn } from './support/agent-paths';
  */
 
 const HOST = 'hv-mtls';
-
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-/** A self-signed CA `name` and a certificate `leaf` it signs, for `cn` (with 127.0.0.1 as an IP SAN). */
-function issue(dir: string, ca: string, leaf: string, cn: string, makeCa = true): void {
-  if (makeCa) openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${ca}`, '-keyout', `${ca}.key`, '-out', `${ca}.crt`);
-  writeFileSync(join(dir, `${leaf}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${leaf}.key`, '-out', `${leaf}.csr`);
-  openssl(dir, 'x509', '-req', '-in', `${leaf}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-extfile', `${leaf}.ext`, '-out', `${leaf}.crt`);
-}
 
 describe('mutual TLS between driver and agent', () => {
   let dir: string;
@@ -37,24 +23,10 @@ describe('mutual TLS between driver and agent', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'luo-agent-mtls-'));
-    issue(dir, 'agents-ca', 'agent', HOST);
-    issue(dir, 'workers-ca', 'worker', 'worker-1');
-    issue(dir, 'stranger-ca', 'stranger', 'worker-1');
-    secret = Buffer.from(randomBytes(32).toString('hex'));
-    writeFileSync(join(dir, 'secret'), secret, { mode: 0o600 });
-    mkdirSync(join(dir, 'state'));
-    writeFileSync(join(dir, 'boot_id'), 'boot-1\n');
-    writeFileSync(join(dir, 'osrelease'), '6.12.0\n');
-    writeFileSync(join(dir, 'cmdline'), 'liveupdate=on kho=on\n');
-    writeFileSync(join(dir, 'liveupdate'), '');
-    const config = parseAgentConfig({
-      hostId: HOST,
-      listen: { host: '127.0.0.1', port: 0 },
-      ...agentPathsIn(dir),
-      tls: { certFile: join(dir, 'agent.crt'), keyFile: join(dir, 'agent.key'), clientCaFile: join(dir, 'workers-ca.crt') },
-      hooks: Object.fromEntries([...AGENT_STEPS, 'incoming'].map((s) => [s, { command: '/bin/true', args: [], timeoutMs: 5_000 }])),
-    });
-    agent = await createAgentApp(config, secret, ['error']);
+    issueCertificate(dir, 'agents-ca', 'agent', HOST);
+    issueCertificate(dir, 'workers-ca', 'worker', 'worker-1');
+    issueCertificate(dir, 'stranger-ca', 'stranger', 'worker-1');
+    ({ agent, secret } = await startTlsAgent(dir, HOST, 'workers-ca'));
   }, 60_000);
 
   afterAll(async () => {

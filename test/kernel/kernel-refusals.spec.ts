@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { foldJournal } from '@luo-fleet/handover';
-import { QemuGuest } from './support/qemu-guest';
+import { AGENT_START_MS, QemuGuest } from './support/qemu-guest';
 import { handOverGuest, vmEntry } from './support/guest-handover';
 
 /*
@@ -17,7 +17,7 @@ describe('a guest booted without liveupdate=on', () => {
   beforeAll(async () => {
     guest = new QemuGuest({ name: 'luo-disabled', hostId: 'guest-nolu', kernel, liveupdate: false, vms: [{ id: 'vm-a', sizeMiB: 4, backing: 'shmem' }] });
     await guest.start();
-    await guest.waitForAgent(120_000);
+    await guest.waitForAgent(AGENT_START_MS);
   });
   afterAll(async () => guest?.dispose());
 
@@ -55,7 +55,7 @@ describe('a VM whose guest memory is an MFD_HUGETLB memfd', () => {
       ],
     });
     await guest.start();
-    await guest.waitForAgent(120_000);
+    await guest.waitForAgent(AGENT_START_MS);
   });
   afterAll(async () => guest?.dispose());
 

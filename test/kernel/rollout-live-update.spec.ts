@@ -7,7 +7,7 @@ import { startPlanner, type PlannerUnderTest } from '../planner/planner-harness'
 import { freePort } from '../agent/support/agent-host';
 import { startApp, waitFor, type AppProcess } from '../support/app-process';
 import { TEST_REDIS_URL } from '../support/redis-namespace';
-import { QemuGuest, sleep } from './support/qemu-guest';
+import { AGENT_START_MS, QemuGuest, sleep } from './support/qemu-guest';
 import { vmEntry } from './support/guest-handover';
 
 /*
@@ -94,7 +94,7 @@ async function metricsText(): Promise<string> {
 beforeAll(async () => {
   guest = new QemuGuest({ name: 'rollout-live-update', hostId: HOST, kernel, vms: VMS.map((id) => ({ id, sizeMiB: 8, backing: 'shmem' as const })) });
   await guest.start();
-  await guest.waitForAgent(120_000);
+  await guest.waitForAgent(AGENT_START_MS);
   secretsDir = mkdtempSync(join(tmpdir(), 'luo-kernel-secrets-'));
   writeFileSync(join(secretsDir, HOST), `${guest.secret.toString()}\n`, { mode: 0o600 });
   planner = await startPlanner({ AGENT_SECRETS_DIR: secretsDir });

@@ -13,6 +13,10 @@ describe('planner configuration', () => {
     await expectRefusedStart('planner', { ...TOKENS, LUO_FLEET_LOG_LEVEL: 'loud', LUO_FLEET_PREFIX: 'a b' }, ['LUO_FLEET_LOG_LEVEL', 'LUO_FLEET_PREFIX']);
   }, REFUSED_START_TIMEOUT_MS);
 
+  it('AGENT_TLS_* set in part is a configuration error naming all three', async () => {
+    await expectRefusedStart('planner', { ...TOKENS, AGENT_TLS_CA_FILE: '/etc/ssl/certs/ca-certificates.crt' }, ['AGENT_TLS_CERT_FILE', 'AGENT_TLS_KEY_FILE', 'AGENT_TLS_CA_FILE']);
+  }, REFUSED_START_TIMEOUT_MS);
+
   it('no API token is a configuration error too', async () => {
     const line = await expectRefusedStart('planner', { LUO_FLEET_TOKENS: '' }, ['LUO_FLEET_TOKENS']);
     expect(line).toMatch(/no API tokens/);

@@ -1,18 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlannerConfigError, plannerSettingsFromEnv } from '../../apps/planner/src/planner-settings';
+import { issueCertificate } from '../support/test-certificates';
 import { startPlanner, TOKENS, type PlannerUnderTest } from './planner-harness';
 
 /* The planner's optional HTTPS, on loopback, with a CA and a certificate made here by openssl. */
-
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
 
 function answer(get: typeof httpsGet | typeof httpGet, url: string, options: object): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -33,10 +29,7 @@ describe('planner over HTTPS (PLANNER_TLS_CERT_FILE, PLANNER_TLS_KEY_FILE)', () 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'luo-planner-tls-'));
-    openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.crt');
-    writeFileSync(join(dir, 'planner.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=planner', '-keyout', 'planner.key', '-out', 'planner.csr');
-    openssl(dir, 'x509', '-req', '-in', 'planner.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'planner.ext', '-out', 'planner.crt');
+    issueCertificate(dir, 'ca', 'planner', 'planner');
     planner = await startPlanner({ PLANNER_TLS_CERT_FILE: join(dir, 'planner.crt'), PLANNER_TLS_KEY_FILE: join(dir, 'planner.key') });
     port = new URL(planner.base).port;
   });

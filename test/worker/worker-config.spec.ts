@@ -14,4 +14,9 @@ describe('worker configuration', () => {
       'REDIS_CLUSTER_NODES',
     ]);
   }, REFUSED_START_TIMEOUT_MS);
+
+  it('AGENT_TLS_* naming a file it cannot read stops it, naming the variable', async () => {
+    const line = await expectRefusedStart('worker', { AGENT_TLS_CERT_FILE: '/nonexistent/client.crt', AGENT_TLS_KEY_FILE: '/nonexistent/client.key', AGENT_TLS_CA_FILE: '/nonexistent/ca.crt' }, ['AGENT_TLS_CERT_FILE']);
+    expect(line).toMatch(/cannot read \/nonexistent\/client\.crt \(ENOENT\)/);
+  }, REFUSED_START_TIMEOUT_MS);
 });

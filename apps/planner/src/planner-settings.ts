@@ -1,4 +1,5 @@
 import { envProblems, redisEnvSchema, redisSettingsOf, type RedisSettings } from '@luo-fleet/redis';
+import { AgentTlsConfigError, agentTlsEnvSchema, agentTlsFilesOf, type AgentTlsFiles } from '@luo-fleet/handover';
 import { readFileSync } from 'node:fs';
 import { TokenConfigError, TokenStore } from './auth/auth-tokens';
 import { z } from 'zod';
@@ -24,6 +25,8 @@ export const plannerEnvSchema = redisEnvSchema.extend({
   /** PEM files: with both set the planner serves HTTPS only. */
   PLANNER_TLS_CERT_FILE: z.string().min(1).optional(),
   PLANNER_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Mutual TLS with agents, the workers' variables: AGENT_TLS_CERT_FILE, AGENT_TLS_KEY_FILE, AGENT_TLS_CA_FILE. */
+  ...agentTlsEnvSchema.shape,
 });
 
 /** The planner's own certificate and key (PEM): it then serves HTTPS only. */
@@ -39,7 +42,7 @@ export interface PlannerSettings {
   tokens: TokenStore;
   auditMaxLen: number;
   bodyLimit: string;
-  agents: { secretsDir?: string; timeoutMs: number };
+  agents: { secretsDir?: string; timeoutMs: number; tls?: AgentTlsFiles };
   logLevel: string;
   tls?: PlannerTls;
 }
@@ -72,7 +75,7 @@ export function plannerSettingsFromEnv(env: Record<string, string | undefined>):
     tokens,
     auditMaxLen: e.LUO_FLEET_AUDIT_MAXLEN,
     bodyLimit: e.PLANNER_BODY_LIMIT,
-    agents: { secretsDir: e.AGENT_SECRETS_DIR, timeoutMs: e.AGENT_TIMEOUT_MS },
+    agents: { secretsDir: e.AGENT_SECRETS_DIR, timeoutMs: e.AGENT_TIMEOUT_MS, tls: agentTlsOf(e) },
     logLevel: e.LUO_FLEET_LOG_LEVEL,
   };
 }
@@ -91,4 +94,13 @@ function plannerTlsOf(certFile: string | undefined, keyFile: string | undefined)
     }
   };
   return { cert: read('PLANNER_TLS_CERT_FILE', certFile), key: read('PLANNER_TLS_KEY_FILE', keyFile) };
+}
+
+function agentTlsOf(env: z.output<typeof plannerEnvSchema>): AgentTlsFiles | undefined {
+  try {
+    return agentTlsFilesOf(env);
+  } catch (err) {
+    if (err instanceof AgentTlsConfigError) throw new PlannerConfigError(err.message);
+    throw err;
+  }
 }

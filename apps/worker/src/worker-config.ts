@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { envProblems, redisEnvSchema, redisSettingsOf, type RedisSettings } from '@luo-fleet/redis';
+import { AgentTlsConfigError, agentTlsEnvSchema, agentTlsFilesOf, type AgentTlsFiles } from '@luo-fleet/handover';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
@@ -32,14 +33,12 @@ const WorkerEnv = redisEnvSchema.extend({
    */
   AGENT_RETRIES: z.coerce.number().int().min(0).max(100).optional(),
   AGENT_RETRY_DELAY_MS: z.coerce.number().int().min(1).max(600_000).optional(),
-  /** Agent-backed hosts, mutual TLS (all three, or none): this worker's client certificate and key, and the CA of the agents' certificates. */
-  AGENT_TLS_CERT_FILE: z.string().min(1).optional(),
-  AGENT_TLS_KEY_FILE: z.string().min(1).optional(),
-  AGENT_TLS_CA_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Agent-backed hosts, mutual TLS: AGENT_TLS_CERT_FILE, AGENT_TLS_KEY_FILE, AGENT_TLS_CA_FILE, as the planner reads them. */
+  ...agentTlsEnvSchema.shape,
 });
 
-export type WorkerConfig = z.infer<typeof WorkerEnv> & { redis: RedisSettings };
+export type WorkerConfig = z.infer<typeof WorkerEnv> & { redis: RedisSettings; agentTls?: AgentTlsFiles };
 
 /** DI token of the WorkerConfig that main.ts read, once, before the module was built. */
 export const WORKER_CONFIG = Symbol('WORKER_CONFIG');
@@ -52,5 +51,12 @@ export class WorkerConfigError extends Error {
 export function loadWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
   const parsed = WorkerEnv.safeParse(env);
   if (!parsed.success) throw new WorkerConfigError(`configuration: ${envProblems(parsed.error)}`);
-  return { ...parsed.data, redis: redisSettingsOf(parsed.data) };
+  let agentTls: AgentTlsFiles | undefined;
+  try {
+    agentTls = agentTlsFilesOf(parsed.data);
+  } catch (err) {
+    if (err instanceof AgentTlsConfigError) throw new WorkerConfigError(`configuration: ${err.message}`);
+    throw err;
+  }
+  return { ...parsed.data, redis: redisSettingsOf(parsed.data), ...(agentTls ? { agentTls } : {}) };
 }

@@ -78,9 +78,7 @@ const workerModule = (config: WorkerConfig): Omit<DynamicModule, 'module'> => ({
           agentTimeoutMs: c.AGENT_TIMEOUT_MS,
           agentRetries: c.AGENT_RETRIES,
           agentRetryDelayMs: c.AGENT_RETRY_DELAY_MS,
-          agentTls: c.AGENT_TLS_CERT_FILE || c.AGENT_TLS_KEY_FILE || c.AGENT_TLS_CA_FILE
-            ? { certFile: c.AGENT_TLS_CERT_FILE ?? '', keyFile: c.AGENT_TLS_KEY_FILE ?? '', caFile: c.AGENT_TLS_CA_FILE ?? '' }
-            : undefined,
+          agentTls: c.agentTls,
         }), {
           leaseTtlMs: c.LEASE_TTL_MS,
           machine: {

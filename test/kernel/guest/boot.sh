@@ -6,6 +6,18 @@ G=/run/luo-guest
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run/tmp TMPDIR=/run/tmp LANG=C.UTF-8
 . "$G/guest.env"
 echo "luo-guest: boot $(cat /proc/sys/kernel/random/boot_id) kernel $(uname -r) liveupdate=$( [ -e /dev/liveupdate ] && echo yes || echo no)"
+# SR-IOV: every PF gets $SRIOV_NUMVFS VFs before anything is listed or bound, left without a
+# driver; each line of sriov.<boot id> is a PF and the VFs its virtfn links name, as the kernel made them.
+if [ "${SRIOV_NUMVFS:-0}" -gt 0 ]; then
+  for pf in /sys/bus/pci/devices/*; do
+    [ -e "$pf/sriov_totalvfs" ] || continue
+    # The PF's driver enables VFs (nvme-pci: pci_sriov_configure_simple): wait for it to bind.
+    n=0; while [ ! -e "$pf/driver" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done
+    echo 0 > "$pf/sriov_drivers_autoprobe"
+    echo "$SRIOV_NUMVFS" > "$pf/sriov_numvfs" || echo "luo-guest: enabling $SRIOV_NUMVFS VFs on $(basename "$pf") failed" >&2
+    echo "$(basename "$pf") $(for vf in "$pf"/virtfn*; do [ -e "$vf" ] && basename "$(readlink "$vf")"; done | tr '\n' ' ')"
+  done > "$G/sriov.$(cat /proc/sys/kernel/random/boot_id)"
+fi
 for bdf in $VFIO_BDFS; do
   echo vfio-pci > "/sys/bus/pci/devices/$bdf/driver_override"
   [ -e "/sys/bus/pci/devices/$bdf/driver" ] && echo "$bdf" > "/sys/bus/pci/devices/$bdf/driver/unbind"

@@ -14,6 +14,12 @@ import type { EmulatedTopology } from './topologies';
 export const ARTIFACTS_DIR = process.env.LUO_KERNEL_ARTIFACTS ?? join(REPO_ROOT, 'artifacts/kernel');
 /** The agent's port inside the guest; the host reaches it through one hostfwd on 127.0.0.1. */
 const GUEST_AGENT_PORT = 7450;
+/**
+ * How long a fresh guest may take until its agent answers. The bundled agent listens some 10-30 s
+ * after QEMU starts under TCG; other guests and builds sharing the 2 cores make that several times
+ * longer, so the bound leaves that room, within the tier's 300 s hook timeout.
+ */
+export const AGENT_START_MS = 240_000;
 
 export interface StandInVm {
   id: string;
@@ -164,6 +170,7 @@ export class QemuGuest {
       GUEST_DIR,
       VMS: (o.vms ?? []).map((vm) => `${vm.id}:${vm.sizeMiB}:${vm.backing}`).join(' '),
       VFIO_BDFS: (o.vfioBdfs ?? []).join(' '),
+      SRIOV_NUMVFS: String(o.topology?.numVfs ?? 0),
     };
     writeFileSync(join(this.share, 'guest.env'), Object.entries(env).map(([k, v]) => `${k}='${v}'\n`).join(''));
     const g = '/run/luo-guest';

@@ -1,6 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentAddressError, AgentAnswerError, AgentHostDriver, AgentUnreachableError, HostUnreachableError, secretFromFileContent, StepFailedError } from '@luo-fleet/handover';
+import {
+  agentAddress,
+  AgentAddressError,
+  AgentAnswerError,
+  AgentHostDriver,
+  AgentTlsConfigError,
+  AgentUnreachableError,
+  HostUnreachableError,
+  readAgentTls,
+  secretFromFileContent,
+  StepFailedError,
+  type AgentTls,
+  type AgentTlsFiles,
+} from '@luo-fleet/handover';
 import { HOST_ID } from '@luo-fleet/store';
 import type { HostTopology, Vm } from '@luo-fleet/topology';
 
@@ -11,6 +24,8 @@ export interface AgentTopologySourceOptions {
   /** One file per host, named after the host id, holding its HMAC secret: the workers' AGENT_SECRETS_DIR layout. */
   secretsDir?: string;
   timeoutMs: number;
+  /** Mutual TLS with agents, the workers' AGENT_TLS_* files: agents are then reached over https only. */
+  tls?: AgentTlsFiles;
   /** Kept small: an operator is waiting on the registration request. */
   retries: number;
   retryDelayMs: number;
@@ -59,6 +74,7 @@ export class AgentTopologySource {
         timeoutMs: this.options.timeoutMs,
         retries: this.options.retries,
         retryDelayMs: this.options.retryDelayMs,
+        ...this.tlsFor(hostId, url),
       });
       const topology = await driver.topology();
       const [vms, identity] = await Promise.all([driver.vms(topology), driver.identity()]);
@@ -76,6 +92,22 @@ export class AgentTopologySource {
   private problem(hostId: string, err: Error, reason: string, unreachable: boolean): AgentTopologyProblem {
     this.options.onProblem?.(hostId, err.message);
     return new AgentTopologyProblem(reason, unreachable);
+  }
+
+  /** The client certificate for an https agent, read per request like the workers do; an http:// address cannot work with it. */
+  private tlsFor(hostId: string, url: string): { tls?: AgentTls } {
+    const files = this.options.tls;
+    if (files === undefined) return {};
+    if (!agentAddress(url).startsWith('https://')) {
+      throw new AgentTopologyProblem('the planner talks to agents over mutual TLS (AGENT_TLS_CERT_FILE), so the agent address must be https://', false);
+    }
+    try {
+      return { tls: readAgentTls(files) };
+    } catch (err) {
+      // The file's path and error go to the log, not to the API caller.
+      if (err instanceof AgentTlsConfigError) throw this.problem(hostId, err, 'the planner cannot read its client certificate for agents (AGENT_TLS_* files); see its log', false);
+      throw err;
+    }
   }
 
   // Read per request, like the workers do, so a secret rotated on disk is used without a restart.

@@ -31,6 +31,7 @@ import { HostsController } from './hosts.controller';
         return new AgentTopologySource({
           secretsDir: settings.agents.secretsDir,
           timeoutMs: settings.agents.timeoutMs,
+          tls: settings.agents.tls,
           retries: 1,
           retryDelayMs: 300,
           onProblem: (hostId, detail) => logger.warn(`topology of ${hostId}: ${detail}`),

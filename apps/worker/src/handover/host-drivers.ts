@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisClient } from '@luo-fleet/redis';
-import { createAgentHostDriverFactory, secretFromFileContent, type HostDriver } from '@luo-fleet/handover';
+import { createAgentHostDriverFactory, readAgentTls, secretFromFileContent, type AgentTlsFiles, type HostDriver } from '@luo-fleet/handover';
 import { latencyModel, RedisSimulatedHostStore, SIMULATED_STEPS, SimulatedHostDriver, type LatencyModel } from '@luo-fleet/simulated-host';
 import type { HandoverJobData } from '@luo-fleet/jobs';
 
@@ -15,7 +15,7 @@ export interface HostDriverSettings {
   agentRetries?: number;
   agentRetryDelayMs?: number;
   /** Mutual TLS with the agents: PEM files, read at each handover like the secrets. */
-  agentTls?: { certFile: string; keyFile: string; caFile: string };
+  agentTls?: AgentTlsFiles;
 }
 
 export function hostDriverFactory(redis: RedisClient, prefix: string, settings: HostDriverSettings) {
@@ -38,9 +38,6 @@ export function hostDriverFactory(redis: RedisClient, prefix: string, settings: 
     },
   );
   const tls = settings.agentTls;
-  if (tls && (!tls.certFile || !tls.keyFile || !tls.caFile)) {
-    throw new Error('AGENT_TLS_CERT_FILE, AGENT_TLS_KEY_FILE and AGENT_TLS_CA_FILE: set all three for mutual TLS with agents, or none');
-  }
   return (job: HandoverJobData): HostDriver => {
     switch (job.driver.kind) {
       case 'simulated':
@@ -49,7 +46,7 @@ export function hostDriverFactory(redis: RedisClient, prefix: string, settings: 
         return agent({
           hostId: job.plan.hostId,
           url: job.driver.url,
-          ...(tls ? { tls: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ca: readFileSync(tls.caFile) } } : {}),
+          ...(tls ? { tls: readAgentTls(tls) } : {}),
         });
     }
   };
