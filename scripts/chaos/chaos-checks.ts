@@ -206,7 +206,8 @@ export function runChecks(ev: Evidence): { checks: CheckResult[]; truths: Record
  * Every VM that existed before runs exactly once after: on one host, named by that host's list
  * only, and running there. The only VMs allowed not to run are those the rollout counts `lost`
  * (docs/metrics.md): the VMs of a host whose Live Update failed after its kexec; and the exported
- * `lost` must be exactly their number.
+ * `lost` must be exactly their number, as the exported `migrated` must be the VMs running away
+ * from their home host (each moves at most once: a host that took VMs is never evacuated after).
  */
 function vmConservation(ev: Evidence): CheckResult {
   const census = takeVmCensus(ev.fleet, ev.placements, ev.records, Date.now());
@@ -218,8 +219,10 @@ function vmConservation(ev: Evidence): CheckResult {
   }
   const lost = ev.vmsByKind.lost ?? 0;
   if (lost !== census.idle.length) bad.push(`luo_fleet_vm_disruptions_total{kind="lost"} ${lost}, VMs not running ${census.idle.length}`);
+  const migrated = ev.vmsByKind.migrated ?? 0;
+  if (migrated !== census.moved) bad.push(`luo_fleet_vm_disruptions_total{kind="migrated"} ${migrated}, VMs running away from home ${census.moved}`);
   return check(
-    'every VM runs exactly once (or is counted lost)',
+    'every VM runs exactly once (or is counted lost); migrated as counted',
     bad,
     `${census.vms} VMs, ${census.moved} migrated, ${census.idle.length} lost on hosts failed after kexec; exported ${JSON.stringify(ev.vmsByKind)}`,
   );
