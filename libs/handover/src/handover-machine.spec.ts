@@ -4,7 +4,7 @@ import { HostUnreachableError, StepFailedError } from './host-driver';
 import { foldJournal, InMemoryHandoverJournal, type JournalEntry } from './journal';
 import { runHandover } from './handover-machine';
 import { STRATEGY_PHASES, type HandoverStep } from './phases';
-import { fast, GPU_A, planFor, ScriptedHost, stepsOf, topologyOf } from './scripted-host.fixture';
+import { dyingJournal, fast, GPU_A, planFor, ScriptedHost, stepsOf, topologyOf } from './scripted-host.fixture';
 
 const LIVE_UPDATE_PRE_KEXEC = STRATEGY_PHASES['live-update'].beforeKexec;
 
@@ -290,18 +290,11 @@ describe('runHandover', () => {
   });
 
   describe('resuming from a journal (a worker died)', () => {
-    /** Run until `step` starts, then throw as if the process died there. */
     /** Dies right after journaling the start of `step` (for kexec: its fence, the last write before the reboot). */
     async function crashAt(step: HandoverStep | 'kexec_start', host: ScriptedHost, journal: InMemoryHandoverJournal, plan: HandoverPlan) {
-      const dying = {
-        load: (id: string) => journal.load(id),
-        append: async (id: string, e: JournalEntry) => {
-          await journal.append(id, e);
-          if (step === 'kexec' ? e.type === 'kexec_fence' : e.type === 'step_start' && (e.step === step || (step === 'kexec_start' && e.step === 'kexec'))) {
-            throw new Error('SIGKILL');
-          }
-        },
-      };
+      const dying = dyingJournal(journal, (e) =>
+        step === 'kexec' ? e.type === 'kexec_fence' : e.type === 'step_start' && (e.step === step || (step === 'kexec_start' && e.step === 'kexec')),
+      );
       await expect(runHandover(host, dying, plan, fast)).rejects.toThrow('SIGKILL');
     }
 

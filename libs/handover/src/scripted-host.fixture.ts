@@ -11,7 +11,7 @@ import {
   type RetrieveReport,
   type StepContext,
 } from './host-driver';
-import type { JournalEntry } from './journal';
+import type { HandoverJournal, InMemoryHandoverJournal, JournalEntry } from './journal';
 
 /** Test doubles for the phase machine's own tests: a scripted host and the plans it is driven by. */
 
@@ -169,6 +169,21 @@ export function planFor(host: ScriptedHost, devices = [GPU_A, GPU_B], more: Part
 }
 
 export const fast = { sleep: async () => {}, bootPollMs: 1, bootTimeoutMs: 50, sameBootGraceMs: 5 };
+
+/**
+ * The handover journal as a worker sees it when its process dies: `journal` itself, but the append
+ * of the first entry `diesAfter` picks is written and then throws `SIGKILL`, as if the process had
+ * died right after that write. The next run, on `journal`, resumes from what was written.
+ */
+export function dyingJournal(journal: InMemoryHandoverJournal, diesAfter: (e: JournalEntry) => boolean): HandoverJournal {
+  return {
+    load: (id: string) => journal.load(id),
+    append: async (id: string, e: JournalEntry) => {
+      await journal.append(id, e);
+      if (diesAfter(e)) throw new Error('SIGKILL');
+    },
+  };
+}
 
 export function stepsOf(entries: JournalEntry[]): string[] {
   return entries.flatMap((e) => (e.type === 'step_end' ? [`${e.step}:${e.ok ? 'ok' : 'fail'}`] : []));

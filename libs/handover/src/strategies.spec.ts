@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { HandoverPlan } from './handover-plan';
 import { StepFailedError } from './host-driver';
-import { foldJournal, InMemoryHandoverJournal, strategyLabelOf, type JournalEntry } from './journal';
+import { foldJournal, InMemoryHandoverJournal, strategyLabelOf } from './journal';
 import { runHandover } from './handover-machine';
 import { phasesOf, STRATEGIES, STRATEGY_PHASES, type Strategy } from './phases';
-import { fast, GPU_A, GPU_B, planFor, ScriptedHost, stepsOf } from './scripted-host.fixture';
+import { dyingJournal, fast, GPU_A, GPU_B, planFor, ScriptedHost, stepsOf } from './scripted-host.fixture';
 
 const MIGRATIONS = [
   { vmId: 'vm-a', targetHostId: 'hv-2' },
@@ -109,13 +109,7 @@ describe('runHandover with a strategy', () => {
     const plan = planOf('live-update-restart', host);
     let clock = 0;
     const tick = () => (clock += 10);
-    const dying = {
-      load: (id: string) => journal.load(id),
-      append: async (id: string, e: JournalEntry) => {
-        await journal.append(id, e);
-        if (e.type === 'step_start' && e.step === 'start_vms') throw new Error('SIGKILL');
-      },
-    };
+    const dying = dyingJournal(journal, (e) => e.type === 'step_start' && e.step === 'start_vms');
     await expect(runHandover(host, dying, plan, { ...fast, clock: tick })).rejects.toThrow('SIGKILL');
     const progress = foldJournal(await journal.load(plan.handoverId));
     clock += 60_000; // the next worker picks the job up a minute later
@@ -217,13 +211,7 @@ describe('runHandover with a strategy', () => {
           const host = new ScriptedHost();
           const journal = new InMemoryHandoverJournal();
           const plan = planOf(strategy, host);
-          const dying = {
-            load: (id: string) => journal.load(id),
-            append: async (id: string, e: JournalEntry) => {
-              await journal.append(id, e);
-              if (e.type === 'step_start' && e.step === phase) throw new Error('SIGKILL');
-            },
-          };
+          const dying = dyingJournal(journal, (e) => e.type === 'step_start' && e.step === phase);
           await expect(runHandover(host, dying, plan, fast)).rejects.toThrow('SIGKILL');
           const outcome = await runHandover(host, journal, plan, fast);
           expect(outcome.outcome).toBe('updated');
@@ -236,13 +224,7 @@ describe('runHandover with a strategy', () => {
         const host = new ScriptedHost();
         const journal = new InMemoryHandoverJournal();
         const plan = planOf(strategy, host);
-        const dying = {
-          load: (id: string) => journal.load(id),
-          append: async (id: string, e: JournalEntry) => {
-            await journal.append(id, e);
-            if (e.type === 'kexec_fence') throw new Error('SIGKILL');
-          },
-        };
+        const dying = dyingJournal(journal, (e) => e.type === 'kexec_fence');
         await expect(runHandover(host, dying, plan, fast)).rejects.toThrow('SIGKILL');
         const outcome = await runHandover(host, journal, plan, fast);
         expect(outcome).toMatchObject({ outcome: 'rolled_back', phase: 'kexec' });
