@@ -25,13 +25,14 @@ export const AGENT_PATHS = {
 // Hooks may build paths from these (e.g. /boot/vmlinuz-<targetKernel>), so they are held to the
 // characters such names really use even though they never reach a shell or an argv.
 const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,255}$/;
+const token = () => z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256');
 const bdf = () => z.string().refine(isBdf, 'a PCI address in full form dddd:bb:dd.f, lower case');
 
 export const stepRequestSchema = z.strictObject({
-  requestId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
-  handoverId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
-  hostId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
-  rolloutId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
+  requestId: token(),
+  handoverId: token(),
+  hostId: token(),
+  rolloutId: token(),
   targetKernel: z.string().regex(KERNEL_RELEASE, KERNEL_RELEASE_RULE),
   // The hook gets the whole set; only what it must rely on is checked here.
   preservationSet: z.looseObject({
@@ -40,12 +41,12 @@ export const stepRequestSchema = z.strictObject({
   // Design 4.6, only for a strategy other than live-update. VM and host ids are held to the same
   // characters as the other names a hook may build paths or commands from.
   strategy: z.enum(STRATEGIES).optional(),
-  restartVms: z.array(z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256')).optional(),
+  restartVms: z.array(token()).optional(),
   migrations: z
     .array(
       z.strictObject({
-        vmId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
-        targetHostId: z.string().regex(TOKEN, 'letters, digits and ._:/@+- only, at most 256'),
+        vmId: token(),
+        targetHostId: token(),
       }),
     )
     .optional(),
@@ -82,13 +83,18 @@ export const incomingReportSchema = z.object({
   incoming: z.array(bdf()),
 });
 
-export const incomingAnswerSchema = z.object({
+/** How a read-only hook (incoming, vms) ran, in every answer that reports one. */
+const hookRunShape = {
   ok: z.boolean(),
-  incoming: z.array(z.string()).optional(),
   exitCode: z.number().int().nullable(),
   outputTail: z.array(z.string()),
   timedOut: z.boolean(),
   problem: z.string().optional(),
+};
+
+export const incomingAnswerSchema = z.object({
+  ...hookRunShape,
+  incoming: z.array(z.string()).optional(),
 });
 export type IncomingAnswer = z.output<typeof incomingAnswerSchema>;
 
@@ -98,12 +104,8 @@ export type IncomingAnswer = z.output<typeof incomingAnswerSchema>;
  * the agent has checked with parseVms.
  */
 export const vmsAnswerSchema = z.object({
-  ok: z.boolean(),
+  ...hookRunShape,
   configured: z.boolean(),
   vms: z.array(z.unknown()).optional(),
-  exitCode: z.number().int().nullable(),
-  outputTail: z.array(z.string()),
-  timedOut: z.boolean(),
-  problem: z.string().optional(),
 });
 export type VmsAnswer = z.output<typeof vmsAnswerSchema>;
