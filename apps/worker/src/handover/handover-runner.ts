@@ -105,9 +105,9 @@ export class HandoverRunner {
   /**
    * After a host's outcome is journaled: the inventory shows the VMs an evacuation moved on their
    * targets, and only then is their room given back (they count as load there before their
-   * reservation goes, never neither; kept when which VMs moved is unknown); an updated host is on its new kernel; a host that ended
-   * other than failed may take evacuated VMs. All are idempotent: a job redelivered after a crash
-   * finds the outcome in the journal and does them again.
+   * reservation goes, never neither; kept when which VMs moved is unknown); an updated host is on
+   * its new kernel; a host that ended other than failed may take evacuated VMs. All are
+   * idempotent: a job redelivered after a crash finds the outcome in the journal and does them again.
    */
   private async ended(rolloutId: string, hostId: string, evacuated: boolean, outcome: OutcomeEntry): Promise<void> {
     if (evacuated) {
